@@ -1,0 +1,63 @@
+# HealthAI Coach data platform. `make run` and `make test` are the two commands.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+
+API_PORT ?= 8000
+DASHBOARD_PORT ?= 5006
+DAGSTER_PORT ?= 3000
+
+.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql bench notebook clean
+
+help:
+	@echo "make run      set up, migrate, materialise every asset, serve Dagster UI, API, web UI"
+	@echo "make test     install what tests need and run the whole suite (SQLite and PostgreSQL)"
+	@echo "make lint     ruff"
+	@echo "make lock     re-resolve requirements.lock from pyproject.toml"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv==$(UV_VERSION)
+
+# The lock file is the install: pinned, reproducible.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+lock: | $(BIN)/python
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+install-test-deps:
+	bash scripts/install_test_deps.sh
+
+migrate: install
+	$(BIN)/healthai db upgrade
+
+materialize: migrate
+	$(BIN)/healthai dagster-home
+	$(BIN)/dagster asset materialize -w workspace.yaml --select '*'
+
+run: materialize
+	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
+
+test: install install-test-deps
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+sql: install
+	$(BIN)/healthai db sql
+
+notebook: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean:
+	rm -rf var/

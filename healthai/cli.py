@@ -1,0 +1,101 @@
+"""`healthai` command: database, Dagster home, and serving the whole platform."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from healthai import migrate
+from healthai.settings import PROJECT_ROOT, get_settings
+
+
+def write_dagster_home() -> Path:
+    """Write $DAGSTER_HOME/dagster.yaml: SQLite under var/ by default, PostgreSQL (its own
+    database, never the application's: both use Alembic) when DAGSTER_PG_URL is set."""
+    home = Path(os.environ.get("DAGSTER_HOME", get_settings().var_dir / "dagster_home"))
+    home.mkdir(parents=True, exist_ok=True)
+    flavour = "postgres" if os.environ.get("DAGSTER_PG_URL") else "sqlite"
+    shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster" / f"dagster.{flavour}.yaml",
+                    home / "dagster.yaml")
+    return home
+
+
+def _db(args: argparse.Namespace) -> None:
+    if args.action == "upgrade":
+        migrate.upgrade(revision=args.revision or "head")
+    elif args.action == "downgrade":
+        migrate.downgrade(revision=args.revision or "base")
+    elif args.action == "sql":
+        for path in migrate.write_sql_scripts():
+            print(path.relative_to(PROJECT_ROOT))
+
+
+def _serve(args: argparse.Namespace) -> None:
+    home = write_dagster_home()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "Dagster UI": [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml",
+                       "-h", args.host, "-p", str(args.dagster_port)],
+        "Dagster daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        "API": [str(bin_dir / "uvicorn"), "api.main:app", "--host", args.host,
+                "--port", str(args.api_port)],
+        "Web interface": [sys.executable, "-m", "dashboard.serve", "--address", args.host,
+                          "--port", str(args.dashboard_port)],
+    }
+    procs = {name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+             for name, cmd in commands.items()}
+    print("\nHealthAI Coach is starting:")
+    print(f"  Dagster UI     http://{args.host}:{args.dagster_port}")
+    print(f"  API            http://{args.host}:{args.api_port}/docs")
+    print(f"  Web interface  http://{args.host}:{args.dashboard_port}/")
+    print("Ctrl-C stops everything.\n", flush=True)
+
+    def stop(*_: object) -> None:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            proc.wait(timeout=20)
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
+                stop()
+        time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="healthai", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="schema: upgrade, downgrade, or write migrations/sql/")
+    db.add_argument("action", choices=["upgrade", "downgrade", "sql"])
+    db.add_argument("revision", nargs="?")
+    db.set_defaults(func=_db)
+
+    home = sub.add_parser("dagster-home", help="write $DAGSTER_HOME/dagster.yaml")
+    home.set_defaults(func=lambda _a: print(write_dagster_home()))
+
+    serve = sub.add_parser("serve", help="serve the Dagster UI and daemon, the API, the web UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--api-port", type=int, default=8000)
+    serve.add_argument("--dashboard-port", type=int, default=5006)
+    serve.add_argument("--dagster-port", type=int, default=3000)
+    serve.set_defaults(func=_serve)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

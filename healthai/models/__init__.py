@@ -1,0 +1,72 @@
+"""SQLAlchemy 2 models: one metadata for the whole platform (Alembic's target)."""
+
+from healthai.models.base import Base, Lineage
+from healthai.models.domain import (
+    AppSession,
+    BiometricMeasurement,
+    BodyPart,
+    DailyActivity,
+    Equipment,
+    Exercise,
+    ExerciseMuscle,
+    Food,
+    MealLog,
+    Muscle,
+    Organisation,
+    Recipe,
+    RecipeIngredient,
+    SatisfactionSurvey,
+    Subscription,
+    User,
+    UserAllergy,
+    UserDietaryRestriction,
+    WorkoutSession,
+)
+from healthai.models.pipeline import (
+    AuditLog,
+    Batch,
+    BatchCheck,
+    IngestionRun,
+    QuarantinedRow,
+    RawFile,
+    Source,
+)
+from healthai.models.staging import NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARIES
+
+metadata = Base.metadata
+
+__all__ = [
+    "AppSession",
+    "AuditLog",
+    "Base",
+    "Batch",
+    "BatchCheck",
+    "BiometricMeasurement",
+    "BodyPart",
+    "DailyActivity",
+    "Equipment",
+    "Exercise",
+    "ExerciseMuscle",
+    "Food",
+    "IngestionRun",
+    "Lineage",
+    "MealLog",
+    "Muscle",
+    "NATURAL_KEYS",
+    "Organisation",
+    "PUBLISHED",
+    "QuarantinedRow",
+    "RawFile",
+    "Recipe",
+    "RecipeIngredient",
+    "STAGING",
+    "SatisfactionSurvey",
+    "Source",
+    "Subscription",
+    "User",
+    "UserAllergy",
+    "UserDietaryRestriction",
+    "VOCABULARIES",
+    "WorkoutSession",
+    "metadata",
+]

@@ -1,0 +1,389 @@
+"""The published domain: organisations, users, nutrition, exercises, activity, engagement."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from healthai.models.base import Base, Lineage, Timestamped, pk
+from healthai.models.vocab import (
+    ACTIVITY_LEVELS,
+    EXERCISE_LEVELS,
+    GOALS,
+    INTENSITIES,
+    MEAL_TYPES,
+    METRICS,
+    MUSCLE_ROLES,
+    ORG_KINDS,
+    PLAN_TIERS,
+    SEXES,
+    in_,
+    metric_range_check,
+)
+
+
+class Organisation(Timestamped, Base):
+    """A B2B white-label tenant (gym, insurer, employer)."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (in_("kind", ORG_KINDS, "kind_known"),)
+
+    id: Mapped[int] = pk()
+    slug: Mapped[str] = mapped_column(String(60), unique=True, comment="Stable tenant key.")
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), comment="gym, insurer, employer or other.")
+
+
+class User(Lineage, Timestamped, Base):
+    """A coached person: profile, plan and tenant. `external_key` is pseudonymous."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        in_("sex", SEXES, "sex_known"),
+        in_("goal", GOALS, "goal_known"),
+        in_("activity_level", ACTIVITY_LEVELS, "activity_level_known"),
+        in_("plan_tier", PLAN_TIERS, "plan_tier_known"),
+        CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_plausible"),
+        CheckConstraint("height_cm BETWEEN 50 AND 260", name="height_plausible"),
+        CheckConstraint("experience_level BETWEEN 1 AND 3", name="experience_level_range"),
+        CheckConstraint("workouts_per_week BETWEEN 0 AND 14", name="workouts_per_week_range"),
+        Index("ix_users_organisation_id_plan_tier", "organisation_id", "plan_tier"),
+    )
+
+    id: Mapped[int] = pk()
+    external_key: Mapped[str] = mapped_column(
+        String(120), unique=True, comment="Pseudonymous natural key: source name + record."
+    )
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    goal: Mapped[str | None] = mapped_column(String(30))
+    activity_level: Mapped[str | None] = mapped_column(String(20))
+    experience_level: Mapped[int | None] = mapped_column(
+        SmallInteger, comment="1 beginner, 2 intermediate, 3 expert."
+    )
+    workouts_per_week: Mapped[int | None] = mapped_column(SmallInteger)
+    plan_tier: Mapped[str] = mapped_column(String(20), default="free", index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+
+    organisation: Mapped[Organisation | None] = relationship()
+    dietary_restrictions: Mapped[list[UserDietaryRestriction]] = relationship(
+        cascade="all, delete-orphan"
+    )
+    allergies: Mapped[list[UserAllergy]] = relationship(cascade="all, delete-orphan")
+
+
+class UserDietaryRestriction(Base):
+    __tablename__ = "user_dietary_restrictions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    restriction: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class UserAllergy(Base):
+    __tablename__ = "user_allergies"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    allergen: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Subscription(Lineage, Base):
+    """Plan history, one row per period on a tier (for conversion analytics)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        in_("plan_tier", PLAN_TIERS, "plan_tier_known"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="period_ordered"),
+        UniqueConstraint("user_id", "started_on", "plan_tier"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    plan_tier: Mapped[str] = mapped_column(String(20))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Food(Lineage, Base):
+    """A food with its nutrients per 100 g (edible part)."""
+
+    __tablename__ = "foods"
+    __table_args__ = (
+        CheckConstraint("energy_kcal IS NULL OR energy_kcal BETWEEN 0 AND 950", name="energy"),
+        *(
+            CheckConstraint(f"{c} IS NULL OR {c} BETWEEN 0 AND 100", name=f"{c}_per_100g")
+            for c in ("protein_g", "carbohydrate_g", "fat_g", "fibre_g", "sugars_g", "salt_g")
+        ),
+        CheckConstraint("sodium_mg IS NULL OR sodium_mg BETWEEN 0 AND 40000", name="sodium"),
+        CheckConstraint(
+            "cholesterol_mg IS NULL OR cholesterol_mg BETWEEN 0 AND 5000", name="cholesterol"
+        ),
+        Index("ix_foods_name", "name"),
+    )
+
+    id: Mapped[int] = pk()
+    code: Mapped[str] = mapped_column(
+        String(130), unique=True, comment="Natural key: '<source>:<identifier in the source>'."
+    )
+    source: Mapped[str] = mapped_column(String(40), comment="Source name (e.g. ciqual).")
+    source_code: Mapped[str] = mapped_column(String(80), comment="Identifier in the source.")
+    name: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(200), index=True)
+    energy_kcal: Mapped[float | None] = mapped_column(Float, comment="kcal per 100 g")
+    protein_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    carbohydrate_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    fat_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    fibre_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    sugars_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    salt_g: Mapped[float | None] = mapped_column(Float, comment="g per 100 g")
+    sodium_mg: Mapped[float | None] = mapped_column(Float, comment="mg per 100 g")
+    cholesterol_mg: Mapped[float | None] = mapped_column(Float, comment="mg per 100 g")
+    portion_g: Mapped[float | None] = mapped_column(
+        Float, comment="Typical portion in grams, when the source states one."
+    )
+
+
+class Recipe(Lineage, Base):
+    __tablename__ = "recipes"
+    __table_args__ = (CheckConstraint("servings > 0", name="servings_positive"),)
+
+    id: Mapped[int] = pk()
+    code: Mapped[str] = mapped_column(String(130), unique=True, comment="'<source>:<id>'.")
+    source: Mapped[str] = mapped_column(String(40))
+    source_code: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(300))
+    servings: Mapped[int] = mapped_column(SmallInteger, default=1)
+    instructions: Mapped[str | None] = mapped_column(Text)
+
+    ingredients: Mapped[list[RecipeIngredient]] = relationship(cascade="all, delete-orphan")
+
+
+class RecipeIngredient(Base):
+    __tablename__ = "recipe_ingredients"
+    __table_args__ = (CheckConstraint("quantity_g > 0 AND quantity_g <= 10000", name="quantity"),)
+
+    recipe_id: Mapped[int] = mapped_column(
+        ForeignKey("recipes.id", ondelete="CASCADE"), primary_key=True
+    )
+    food_id: Mapped[int] = mapped_column(ForeignKey("foods.id"), primary_key=True, index=True)
+    quantity_g: Mapped[float] = mapped_column(Float)
+
+
+class MealLog(Lineage, Base):
+    """What a user ate: a food (or free text) and the nutrients of the logged quantity."""
+
+    __tablename__ = "meal_logs"
+    __table_args__ = (
+        in_("meal_type", MEAL_TYPES, "meal_type_known"),
+        CheckConstraint("quantity_g IS NULL OR quantity_g BETWEEN 0 AND 5000", name="quantity"),
+        CheckConstraint("energy_kcal BETWEEN 0 AND 10000", name="energy"),
+        *(
+            CheckConstraint(f"{c} IS NULL OR {c} BETWEEN 0 AND 2000", name=f"{c}_range")
+            for c in ("protein_g", "carbohydrate_g", "fat_g", "fibre_g", "sugars_g")
+        ),
+        Index("ix_meal_logs_user_id_eaten_on", "user_id", "eaten_on"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    eaten_on: Mapped[date] = mapped_column(Date, index=True)
+    meal_type: Mapped[str] = mapped_column(String(20))
+    food_id: Mapped[int | None] = mapped_column(ForeignKey("foods.id"), index=True)
+    food_label: Mapped[str | None] = mapped_column(String(300))
+    quantity_g: Mapped[float | None] = mapped_column(Float)
+    energy_kcal: Mapped[float] = mapped_column(Float)
+    protein_g: Mapped[float | None] = mapped_column(Float)
+    carbohydrate_g: Mapped[float | None] = mapped_column(Float)
+    fat_g: Mapped[float | None] = mapped_column(Float)
+    fibre_g: Mapped[float | None] = mapped_column(Float)
+    sugars_g: Mapped[float | None] = mapped_column(Float)
+    sodium_mg: Mapped[float | None] = mapped_column(Float)
+
+
+class BodyPart(Base):
+    __tablename__ = "body_parts"
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class Muscle(Base):
+    __tablename__ = "muscles"
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class Equipment(Base):
+    __tablename__ = "equipment"
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class Exercise(Lineage, Base):
+    """One exercise of the merged catalogue, with its vocabulary references."""
+
+    __tablename__ = "exercises"
+    __table_args__ = (
+        in_("level", EXERCISE_LEVELS, "level_known"),
+        in_("force", ("push", "pull", "static"), "force_known"),
+        in_("mechanic", ("compound", "isolation"), "mechanic_known"),
+        Index("ix_exercises_name", "name"),
+    )
+
+    id: Mapped[int] = pk()
+    code: Mapped[str] = mapped_column(String(170), unique=True, comment="'<source>:<id>'.")
+    source: Mapped[str] = mapped_column(String(40))
+    source_key: Mapped[str] = mapped_column(String(120), comment="Identifier in the source.")
+    name: Mapped[str] = mapped_column(String(200))
+    exercise_type: Mapped[str | None] = mapped_column(
+        String(40), index=True, comment="strength, cardio, stretching, plyometrics..."
+    )
+    body_part_id: Mapped[int | None] = mapped_column(ForeignKey("body_parts.id"), index=True)
+    equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"), index=True)
+    level: Mapped[str | None] = mapped_column(String(20), comment="Difficulty level.")
+    force: Mapped[str | None] = mapped_column(String(10))
+    mechanic: Mapped[str | None] = mapped_column(String(12))
+    instructions: Mapped[str | None] = mapped_column(Text, comment="Steps, one per line.")
+    same_as_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exercises.id"), comment="The matching exercise of another source, if any."
+    )
+
+    body_part: Mapped[BodyPart | None] = relationship()
+    equipment: Mapped[Equipment | None] = relationship()
+    muscles: Mapped[list[ExerciseMuscle]] = relationship(cascade="all, delete-orphan")
+
+
+class ExerciseMuscle(Base):
+    __tablename__ = "exercise_muscles"
+    __table_args__ = (in_("role", MUSCLE_ROLES, "role_known"),)
+
+    exercise_id: Mapped[int] = mapped_column(
+        ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True
+    )
+    muscle_id: Mapped[int] = mapped_column(ForeignKey("muscles.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class WorkoutSession(Lineage, Base):
+    __tablename__ = "workout_sessions"
+    __table_args__ = (
+        in_("intensity", INTENSITIES, "intensity_known"),
+        CheckConstraint("duration_min > 0 AND duration_min <= 1440", name="duration"),
+        CheckConstraint("calories_kcal IS NULL OR calories_kcal BETWEEN 0 AND 10000", "calories"),
+        CheckConstraint("avg_hr_bpm IS NULL OR avg_hr_bpm BETWEEN 25 AND 250", name="avg_hr"),
+        CheckConstraint("max_hr_bpm IS NULL OR max_hr_bpm BETWEEN 25 AND 250", name="max_hr"),
+        CheckConstraint(
+            "avg_hr_bpm IS NULL OR max_hr_bpm IS NULL OR avg_hr_bpm <= max_hr_bpm",
+            name="avg_le_max_hr",
+        ),
+        Index("ix_workout_sessions_user_id_performed_on", "user_id", "performed_on"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    exercise_id: Mapped[int | None] = mapped_column(ForeignKey("exercises.id"), index=True)
+    workout_type: Mapped[str] = mapped_column(String(40), index=True)
+    performed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    duration_min: Mapped[float] = mapped_column(Float)
+    calories_kcal: Mapped[float | None] = mapped_column(Float)
+    avg_hr_bpm: Mapped[int | None] = mapped_column(SmallInteger)
+    max_hr_bpm: Mapped[int | None] = mapped_column(SmallInteger)
+    intensity: Mapped[str | None] = mapped_column(String(10))
+
+
+class BiometricMeasurement(Lineage, Base):
+    """One measurement of one metric for one user at one time (long format)."""
+
+    __tablename__ = "biometric_measurements"
+    __table_args__ = (
+        in_("metric", tuple(METRICS), "metric_known"),
+        metric_range_check(),
+        UniqueConstraint("user_id", "metric", "measured_at"),
+        Index("ix_biometric_measurements_metric_measured_at", "metric", "measured_at"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(20))
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[float] = mapped_column(Float)
+
+
+class DailyActivity(Lineage, Base):
+    """Tracker day: steps, active minutes by intensity, calories."""
+
+    __tablename__ = "daily_activity"
+    __table_args__ = (
+        UniqueConstraint("user_id", "activity_date"),
+        CheckConstraint("steps BETWEEN 0 AND 150000", name="steps"),
+        CheckConstraint(
+            "very_active_min + fairly_active_min + lightly_active_min + sedentary_min <= 1440",
+            name="minutes_within_day",
+        ),
+        CheckConstraint(
+            "very_active_min >= 0 AND fairly_active_min >= 0 AND lightly_active_min >= 0 "
+            "AND sedentary_min >= 0",
+            name="minutes_non_negative",
+        ),
+        CheckConstraint("calories_kcal BETWEEN 0 AND 15000", name="calories"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    activity_date: Mapped[date] = mapped_column(Date, index=True)
+    steps: Mapped[int] = mapped_column(Integer)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    very_active_min: Mapped[int] = mapped_column(SmallInteger)
+    fairly_active_min: Mapped[int] = mapped_column(SmallInteger)
+    lightly_active_min: Mapped[int] = mapped_column(SmallInteger)
+    sedentary_min: Mapped[int] = mapped_column(SmallInteger)
+    calories_kcal: Mapped[float] = mapped_column(Float)
+
+
+class AppSession(Lineage, Base):
+    """One session in the mobile app (engagement: DAU/WAU/MAU, retention)."""
+
+    __tablename__ = "app_sessions"
+    __table_args__ = (
+        CheckConstraint("duration_s >= 0 AND duration_s <= 86400", name="duration"),
+        in_("platform", ("ios", "android", "web"), "platform_known"),
+        Index("ix_app_sessions_started_at_user_id", "started_at", "user_id"),
+    )
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(10))
+
+
+class SatisfactionSurvey(Lineage, Base):
+    """A satisfaction answer: score from 0 to 10 (NPS scale)."""
+
+    __tablename__ = "satisfaction_surveys"
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),)
+
+    id: Mapped[int] = pk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    answered_on: Mapped[date] = mapped_column(Date, index=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,174 @@
+"""The pipeline's own tables: sources, raw files, runs, batches, checks, quarantine, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from healthai.models.base import Base, Timestamped, pk, utcnow
+from healthai.models.vocab import BATCH_STATUSES, QUARANTINE_STATUSES, RUN_STATUSES, in_
+
+
+class Source(Base):
+    """A declared source (mirrors `healthai.sources` declarations, refreshed at each run)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str] = mapped_column(String(500))
+    owner: Mapped[str] = mapped_column(String(120))
+    licence: Mapped[str] = mapped_column(String(300))
+    update_frequency: Mapped[str] = mapped_column(String(40))
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RawFile(Timestamped, Base):
+    """An ingested file kept immutable under its content hash."""
+
+    __tablename__ = "raw_files"
+    __table_args__ = (UniqueConstraint("source_id", "sha256"),)
+
+    id: Mapped[int] = pk()
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    sha256: Mapped[str] = mapped_column(CHAR(64))
+    original_name: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(String(1000))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class IngestionRun(Base):
+    """One ingestion of one source: what came in and where every row went."""
+
+    __tablename__ = "ingestion_runs"
+    __table_args__ = (
+        in_("status", RUN_STATUSES, "status_known"),
+        CheckConstraint(
+            "status = 'running' OR status = 'failed' OR "
+            "rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending",
+            name="rows_add_up",
+        ),
+        Index("ix_ingestion_runs_source_id_started_at", "source_id", "started_at"),
+    )
+
+    id: Mapped[int] = pk()
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    dagster_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw_file_id: Mapped[int | None] = mapped_column(ForeignKey("raw_files.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    rows_in: Mapped[int] = mapped_column(Integer, default=0)
+    rows_published: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_pending: Mapped[int] = mapped_column(
+        Integer, default=0, comment="Staged rows waiting for approval (not yet published)."
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship()
+
+
+class Batch(Timestamped, Base):
+    """Cleaned rows of one run, staged then audited, approved and published as one unit."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        in_("status", BATCH_STATUSES, "status_known"),
+        Index("ix_batches_source_id_status", "source_id", "status"),
+    )
+
+    id: Mapped[int] = pk()
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingestion_runs.id"))
+    raw_file_id: Mapped[int | None] = mapped_column(ForeignKey("raw_files.id"))
+    status: Mapped[str] = mapped_column(String(12), default="staged")
+    rows_staged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_by_table: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    audited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rolled_back_by: Mapped[str | None] = mapped_column(String(120))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    source: Mapped[Source] = relationship()
+    checks: Mapped[list[BatchCheck]] = relationship(cascade="all, delete-orphan")
+
+
+class BatchCheck(Base):
+    """One audit check's result on one batch."""
+
+    __tablename__ = "batch_checks"
+    __table_args__ = (UniqueConstraint("batch_id", "name"),)
+
+    id: Mapped[int] = pk()
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    blocking: Mapped[bool] = mapped_column(Boolean, default=True)
+    observed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuarantinedRow(Timestamped, Base):
+    """An input row that broke a rule, kept whole with every reason."""
+
+    __tablename__ = "quarantined_rows"
+    __table_args__ = (
+        in_("status", QUARANTINE_STATUSES, "status_known"),
+        Index("ix_quarantined_rows_source_id_status", "source_id", "status"),
+    )
+
+    id: Mapped[int] = pk()
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingestion_runs.id"), index=True)
+    source_sha256: Mapped[str] = mapped_column(CHAR(64))
+    source_record: Mapped[str] = mapped_column(String(200))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, comment="The untouched source row.")
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, comment="Every broken rule: [{rule, column, value}]."
+    )
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requeued_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+
+
+class AuditLog(Base):
+    """Every manual action: corrections (before/after), approvals, rejections, rollbacks."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)
+
+    id: Mapped[int] = pk()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(120))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,105 @@
+"""Staging tables, derived from the published tables so that no column is declared twice.
+
+For each published table `T`, `staging_T` holds the cleaned rows of batches not yet published:
+the same columns, without constraints, where each foreign key `x_id` becomes `x_key`, the
+natural key of the referenced row. Publication resolves those keys with one set-based
+INSERT ... SELECT per table, inside one transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CHAR, Column, ForeignKeyConstraint, Index, Integer, String, Table
+
+from healthai.models.base import Base
+from healthai.models.domain import (
+    BiometricMeasurement,
+    DailyActivity,
+    Exercise,
+    ExerciseMuscle,
+    Food,
+    MealLog,
+    AppSession,
+    Recipe,
+    RecipeIngredient,
+    SatisfactionSurvey,
+    Subscription,
+    User,
+    UserAllergy,
+    UserDietaryRestriction,
+    WorkoutSession,
+)
+
+# The natural key of every table a staged row may reference.
+NATURAL_KEYS: dict[str, str] = {
+    "users": "external_key",
+    "organisations": "slug",
+    "foods": "code",
+    "recipes": "code",
+    "exercises": "code",
+    "body_parts": "name",
+    "muscles": "name",
+    "equipment": "name",
+}
+# Vocabularies grow at publication: a name not yet known is added.
+VOCABULARIES = frozenset({"body_parts", "muscles", "equipment"})
+
+# Published tables fed by the pipeline, parents before children.
+PUBLISHED: tuple[Table, ...] = tuple(
+    m.__table__  # type: ignore[attr-defined]
+    for m in (
+        User,
+        UserDietaryRestriction,
+        UserAllergy,
+        Subscription,
+        Food,
+        Recipe,
+        RecipeIngredient,
+        MealLog,
+        Exercise,
+        ExerciseMuscle,
+        WorkoutSession,
+        BiometricMeasurement,
+        DailyActivity,
+        AppSession,
+        SatisfactionSurvey,
+    )
+)
+
+
+def key_column_name(fk_column: str) -> str:
+    """`user_id` -> `user_key`."""
+    return fk_column.removesuffix("_id") + "_key"
+
+
+def _staging_table(core: Table) -> Table:
+    columns: list[Column] = [Column("staging_id", Integer, primary_key=True)]
+    if "batch_id" not in core.c:
+        columns += [
+            Column("batch_id", Integer),
+            Column("source_sha256", CHAR(64)),
+            Column("source_record", String(200)),
+        ]
+    for col in core.columns:
+        if col.name == "id":
+            continue
+        if col.name == "batch_id":
+            columns.append(Column("batch_id", Integer))
+            continue
+        fks = list(col.foreign_keys)
+        if fks and fks[0].column.table.name in NATURAL_KEYS:
+            columns.append(Column(key_column_name(col.name), String(200)))
+        else:
+            columns.append(Column(col.name, col.type))
+    table = Table(
+        f"staging_{core.name}",
+        Base.metadata,
+        *columns,
+        comment=f"Cleaned rows of unpublished batches for {core.name}.",
+    )
+    # one FK so a batch cannot be deleted under its staged rows
+    table.append_constraint(ForeignKeyConstraint(["batch_id"], ["batches.id"], ondelete="CASCADE"))
+    Index(f"ix_staging_{core.name}_batch_id", table.c.batch_id)
+    return table
+
+
+STAGING: dict[str, Table] = {t.name: _staging_table(t) for t in PUBLISHED}

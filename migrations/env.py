@@ -1,0 +1,58 @@
+"""Alembic environment: URL from healthai.settings, metadata from healthai.models."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from healthai.db import make_engine
+from healthai.models import metadata
+from healthai.settings import get_settings
+
+# Our own version table: Dagster's storage keeps its own `alembic_version`.
+VERSION_TABLE = "healthai_alembic_version"
+
+
+def _url() -> str:
+    return context.config.attributes.get("url") or get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_url(),
+        target_metadata=metadata,
+        literal_binds=True,
+        version_table=VERSION_TABLE,
+        render_as_batch=_url().startswith("sqlite"),
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        engine = make_engine(_url())
+        with engine.connect() as conn:
+            _run(conn)
+        engine.dispose()
+    else:
+        _run(connection)
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

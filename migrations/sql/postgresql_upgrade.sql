@@ -1,0 +1,966 @@
+BEGIN;
+
+CREATE TABLE healthai_alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT healthai_alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE audit_log (
+    id SERIAL NOT NULL, 
+    at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    action VARCHAR(40) NOT NULL, 
+    entity VARCHAR(60) NOT NULL, 
+    entity_id INTEGER NOT NULL, 
+    field VARCHAR(120), 
+    before JSON, 
+    after JSON, 
+    comment TEXT, 
+    CONSTRAINT pk_audit_log PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
+
+CREATE TABLE body_parts (
+    id SERIAL NOT NULL, 
+    name VARCHAR(60) NOT NULL, 
+    CONSTRAINT pk_body_parts PRIMARY KEY (id), 
+    CONSTRAINT uq_body_parts_name UNIQUE (name)
+);
+
+CREATE TABLE equipment (
+    id SERIAL NOT NULL, 
+    name VARCHAR(60) NOT NULL, 
+    CONSTRAINT pk_equipment PRIMARY KEY (id), 
+    CONSTRAINT uq_equipment_name UNIQUE (name)
+);
+
+CREATE TABLE muscles (
+    id SERIAL NOT NULL, 
+    name VARCHAR(60) NOT NULL, 
+    CONSTRAINT pk_muscles PRIMARY KEY (id), 
+    CONSTRAINT uq_muscles_name UNIQUE (name)
+);
+
+CREATE TABLE organisations (
+    id SERIAL NOT NULL, 
+    slug VARCHAR(60) NOT NULL, 
+    name VARCHAR(200) NOT NULL, 
+    kind VARCHAR(20) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_organisations PRIMARY KEY (id), 
+    CONSTRAINT ck_organisations_kind_known CHECK (kind IN ('gym', 'insurer', 'employer', 'other')), 
+    CONSTRAINT uq_organisations_slug UNIQUE (slug)
+);
+
+COMMENT ON COLUMN organisations.slug IS 'Stable tenant key.';
+
+COMMENT ON COLUMN organisations.kind IS 'gym, insurer, employer or other.';
+
+COMMENT ON COLUMN organisations.created_at IS 'When the row was written.';
+
+CREATE TABLE sources (
+    id SERIAL NOT NULL, 
+    name VARCHAR(60) NOT NULL, 
+    title VARCHAR(200) NOT NULL, 
+    format VARCHAR(20) NOT NULL, 
+    location VARCHAR(500) NOT NULL, 
+    owner VARCHAR(120) NOT NULL, 
+    licence VARCHAR(300) NOT NULL, 
+    update_frequency VARCHAR(40) NOT NULL, 
+    auto_approve BOOLEAN NOT NULL, 
+    CONSTRAINT pk_sources PRIMARY KEY (id), 
+    CONSTRAINT uq_sources_name UNIQUE (name)
+);
+
+CREATE TABLE raw_files (
+    id SERIAL NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    sha256 CHAR(64) NOT NULL, 
+    original_name VARCHAR(500) NOT NULL, 
+    stored_path VARCHAR(1000) NOT NULL, 
+    size_bytes BIGINT NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_raw_files PRIMARY KEY (id), 
+    CONSTRAINT fk_raw_files_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
+    CONSTRAINT uq_raw_files_source_id_sha256 UNIQUE (source_id, sha256)
+);
+
+COMMENT ON COLUMN raw_files.created_at IS 'When the row was written.';
+
+CREATE TABLE ingestion_runs (
+    id SERIAL NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    raw_file_id INTEGER, 
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    finished_at TIMESTAMP WITH TIME ZONE, 
+    status VARCHAR(12) NOT NULL, 
+    rows_in INTEGER NOT NULL, 
+    rows_published INTEGER NOT NULL, 
+    rows_quarantined INTEGER NOT NULL, 
+    rows_duplicate INTEGER NOT NULL, 
+    rows_pending INTEGER NOT NULL, 
+    error TEXT, 
+    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
+    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending), 
+    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
+    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
+    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+COMMENT ON COLUMN ingestion_runs.rows_pending IS 'Staged rows waiting for approval (not yet published).';
+
+CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
+
+CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
+
+CREATE TABLE batches (
+    id SERIAL NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    run_id INTEGER, 
+    raw_file_id INTEGER, 
+    status VARCHAR(12) NOT NULL, 
+    rows_staged INTEGER NOT NULL, 
+    rows_by_table JSON NOT NULL, 
+    audited_at TIMESTAMP WITH TIME ZONE, 
+    decided_by VARCHAR(120), 
+    decided_at TIMESTAMP WITH TIME ZONE, 
+    decision_comment TEXT, 
+    published_at TIMESTAMP WITH TIME ZONE, 
+    rolled_back_by VARCHAR(120), 
+    rolled_back_at TIMESTAMP WITH TIME ZONE, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_batches PRIMARY KEY (id), 
+    CONSTRAINT ck_batches_status_known CHECK (status IN ('staged', 'audited', 'audit_failed', 'approved', 'rejected', 'published', 'rolled_back')), 
+    CONSTRAINT fk_batches_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
+    CONSTRAINT fk_batches_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
+    CONSTRAINT fk_batches_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+COMMENT ON COLUMN batches.created_at IS 'When the row was written.';
+
+CREATE INDEX ix_batches_source_id_status ON batches (source_id, status);
+
+CREATE TABLE batch_checks (
+    id SERIAL NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    name VARCHAR(120) NOT NULL, 
+    description TEXT NOT NULL, 
+    passed BOOLEAN NOT NULL, 
+    blocking BOOLEAN NOT NULL, 
+    observed JSON NOT NULL, 
+    checked_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_batch_checks PRIMARY KEY (id), 
+    CONSTRAINT fk_batch_checks_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_batch_checks_batch_id_name UNIQUE (batch_id, name)
+);
+
+CREATE TABLE exercises (
+    id SERIAL NOT NULL, 
+    code VARCHAR(170) NOT NULL, 
+    source VARCHAR(40) NOT NULL, 
+    source_key VARCHAR(120) NOT NULL, 
+    name VARCHAR(200) NOT NULL, 
+    exercise_type VARCHAR(40), 
+    body_part_id INTEGER, 
+    equipment_id INTEGER, 
+    level VARCHAR(20), 
+    force VARCHAR(10), 
+    mechanic VARCHAR(12), 
+    instructions TEXT, 
+    same_as_id INTEGER, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_exercises PRIMARY KEY (id), 
+    CONSTRAINT ck_exercises_force_known CHECK (force IN ('push', 'pull', 'static')), 
+    CONSTRAINT ck_exercises_level_known CHECK (level IN ('beginner', 'intermediate', 'expert')), 
+    CONSTRAINT ck_exercises_mechanic_known CHECK (mechanic IN ('compound', 'isolation')), 
+    CONSTRAINT fk_exercises_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_exercises_body_part_id_body_parts FOREIGN KEY(body_part_id) REFERENCES body_parts (id), 
+    CONSTRAINT fk_exercises_equipment_id_equipment FOREIGN KEY(equipment_id) REFERENCES equipment (id), 
+    CONSTRAINT fk_exercises_same_as_id_exercises FOREIGN KEY(same_as_id) REFERENCES exercises (id), 
+    CONSTRAINT uq_exercises_code UNIQUE (code)
+);
+
+COMMENT ON COLUMN exercises.code IS '''<source>:<id>''.';
+
+COMMENT ON COLUMN exercises.source_key IS 'Identifier in the source.';
+
+COMMENT ON COLUMN exercises.exercise_type IS 'strength, cardio, stretching, plyometrics...';
+
+COMMENT ON COLUMN exercises.level IS 'Difficulty level.';
+
+COMMENT ON COLUMN exercises.instructions IS 'Steps, one per line.';
+
+COMMENT ON COLUMN exercises.same_as_id IS 'The matching exercise of another source, if any.';
+
+COMMENT ON COLUMN exercises.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN exercises.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN exercises.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_exercises_batch_id ON exercises (batch_id);
+
+CREATE INDEX ix_exercises_body_part_id ON exercises (body_part_id);
+
+CREATE INDEX ix_exercises_equipment_id ON exercises (equipment_id);
+
+CREATE INDEX ix_exercises_exercise_type ON exercises (exercise_type);
+
+CREATE INDEX ix_exercises_name ON exercises (name);
+
+CREATE TABLE foods (
+    id SERIAL NOT NULL, 
+    code VARCHAR(130) NOT NULL, 
+    source VARCHAR(40) NOT NULL, 
+    source_code VARCHAR(80) NOT NULL, 
+    name VARCHAR(300) NOT NULL, 
+    category VARCHAR(200), 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    salt_g FLOAT, 
+    sodium_mg FLOAT, 
+    cholesterol_mg FLOAT, 
+    portion_g FLOAT, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_foods PRIMARY KEY (id), 
+    CONSTRAINT ck_foods_carbohydrate_g_per_100g CHECK (carbohydrate_g IS NULL OR carbohydrate_g BETWEEN 0 AND 100), 
+    CONSTRAINT ck_foods_cholesterol CHECK (cholesterol_mg IS NULL OR cholesterol_mg BETWEEN 0 AND 5000), 
+    CONSTRAINT ck_foods_energy CHECK (energy_kcal IS NULL OR energy_kcal BETWEEN 0 AND 950), 
+    CONSTRAINT ck_foods_fat_g_per_100g CHECK (fat_g IS NULL OR fat_g BETWEEN 0 AND 100), 
+    CONSTRAINT ck_foods_fibre_g_per_100g CHECK (fibre_g IS NULL OR fibre_g BETWEEN 0 AND 100), 
+    CONSTRAINT ck_foods_protein_g_per_100g CHECK (protein_g IS NULL OR protein_g BETWEEN 0 AND 100), 
+    CONSTRAINT ck_foods_salt_g_per_100g CHECK (salt_g IS NULL OR salt_g BETWEEN 0 AND 100), 
+    CONSTRAINT ck_foods_sodium CHECK (sodium_mg IS NULL OR sodium_mg BETWEEN 0 AND 40000), 
+    CONSTRAINT ck_foods_sugars_g_per_100g CHECK (sugars_g IS NULL OR sugars_g BETWEEN 0 AND 100), 
+    CONSTRAINT fk_foods_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT uq_foods_code UNIQUE (code)
+);
+
+COMMENT ON COLUMN foods.code IS 'Natural key: ''<source>:<identifier in the source>''.';
+
+COMMENT ON COLUMN foods.source IS 'Source name (e.g. ciqual).';
+
+COMMENT ON COLUMN foods.source_code IS 'Identifier in the source.';
+
+COMMENT ON COLUMN foods.energy_kcal IS 'kcal per 100 g';
+
+COMMENT ON COLUMN foods.protein_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.carbohydrate_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.fat_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.fibre_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.sugars_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.salt_g IS 'g per 100 g';
+
+COMMENT ON COLUMN foods.sodium_mg IS 'mg per 100 g';
+
+COMMENT ON COLUMN foods.cholesterol_mg IS 'mg per 100 g';
+
+COMMENT ON COLUMN foods.portion_g IS 'Typical portion in grams, when the source states one.';
+
+COMMENT ON COLUMN foods.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN foods.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN foods.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_foods_batch_id ON foods (batch_id);
+
+CREATE INDEX ix_foods_category ON foods (category);
+
+CREATE INDEX ix_foods_name ON foods (name);
+
+CREATE TABLE quarantined_rows (
+    id SERIAL NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    run_id INTEGER NOT NULL, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    raw JSON NOT NULL, 
+    reasons JSON NOT NULL, 
+    status VARCHAR(10) NOT NULL, 
+    resolved_by VARCHAR(120), 
+    resolved_at TIMESTAMP WITH TIME ZONE, 
+    requeued_batch_id INTEGER, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_quarantined_rows PRIMARY KEY (id), 
+    CONSTRAINT ck_quarantined_rows_status_known CHECK (status IN ('open', 'requeued', 'discarded')), 
+    CONSTRAINT fk_quarantined_rows_requeued_batch_id_batches FOREIGN KEY(requeued_batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_quarantined_rows_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
+    CONSTRAINT fk_quarantined_rows_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+COMMENT ON COLUMN quarantined_rows.raw IS 'The untouched source row.';
+
+COMMENT ON COLUMN quarantined_rows.reasons IS 'Every broken rule: [{rule, column, value}].';
+
+COMMENT ON COLUMN quarantined_rows.created_at IS 'When the row was written.';
+
+CREATE INDEX ix_quarantined_rows_run_id ON quarantined_rows (run_id);
+
+CREATE INDEX ix_quarantined_rows_source_id_status ON quarantined_rows (source_id, status);
+
+CREATE TABLE recipes (
+    id SERIAL NOT NULL, 
+    code VARCHAR(130) NOT NULL, 
+    source VARCHAR(40) NOT NULL, 
+    source_code VARCHAR(80) NOT NULL, 
+    name VARCHAR(300) NOT NULL, 
+    servings SMALLINT NOT NULL, 
+    instructions TEXT, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_recipes PRIMARY KEY (id), 
+    CONSTRAINT ck_recipes_servings_positive CHECK (servings > 0), 
+    CONSTRAINT fk_recipes_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT uq_recipes_code UNIQUE (code)
+);
+
+COMMENT ON COLUMN recipes.code IS '''<source>:<id>''.';
+
+COMMENT ON COLUMN recipes.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN recipes.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN recipes.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_recipes_batch_id ON recipes (batch_id);
+
+CREATE TABLE staging_app_sessions (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    started_at TIMESTAMP WITH TIME ZONE, 
+    duration_s INTEGER, 
+    platform VARCHAR(10), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_app_sessions PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_app_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_app_sessions IS 'Cleaned rows of unpublished batches for app_sessions.';
+
+CREATE INDEX ix_staging_app_sessions_batch_id ON staging_app_sessions (batch_id);
+
+CREATE TABLE staging_biometric_measurements (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    metric VARCHAR(20), 
+    measured_at TIMESTAMP WITH TIME ZONE, 
+    value FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_biometric_measurements PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_biometric_measurements_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_biometric_measurements IS 'Cleaned rows of unpublished batches for biometric_measurements.';
+
+CREATE INDEX ix_staging_biometric_measurements_batch_id ON staging_biometric_measurements (batch_id);
+
+CREATE TABLE staging_daily_activity (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    activity_date DATE, 
+    steps INTEGER, 
+    distance_km FLOAT, 
+    very_active_min SMALLINT, 
+    fairly_active_min SMALLINT, 
+    lightly_active_min SMALLINT, 
+    sedentary_min SMALLINT, 
+    calories_kcal FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_daily_activity PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_daily_activity_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_daily_activity IS 'Cleaned rows of unpublished batches for daily_activity.';
+
+CREATE INDEX ix_staging_daily_activity_batch_id ON staging_daily_activity (batch_id);
+
+CREATE TABLE staging_exercise_muscles (
+    staging_id SERIAL NOT NULL, 
+    batch_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    exercise_key VARCHAR(200), 
+    muscle_key VARCHAR(200), 
+    role VARCHAR(10), 
+    CONSTRAINT pk_staging_exercise_muscles PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_exercise_muscles_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_exercise_muscles IS 'Cleaned rows of unpublished batches for exercise_muscles.';
+
+CREATE INDEX ix_staging_exercise_muscles_batch_id ON staging_exercise_muscles (batch_id);
+
+CREATE TABLE staging_exercises (
+    staging_id SERIAL NOT NULL, 
+    code VARCHAR(170), 
+    source VARCHAR(40), 
+    source_key VARCHAR(120), 
+    name VARCHAR(200), 
+    exercise_type VARCHAR(40), 
+    body_part_key VARCHAR(200), 
+    equipment_key VARCHAR(200), 
+    level VARCHAR(20), 
+    force VARCHAR(10), 
+    mechanic VARCHAR(12), 
+    instructions TEXT, 
+    same_as_key VARCHAR(200), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_exercises PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_exercises_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_exercises IS 'Cleaned rows of unpublished batches for exercises.';
+
+CREATE INDEX ix_staging_exercises_batch_id ON staging_exercises (batch_id);
+
+CREATE TABLE staging_foods (
+    staging_id SERIAL NOT NULL, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    category VARCHAR(200), 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    salt_g FLOAT, 
+    sodium_mg FLOAT, 
+    cholesterol_mg FLOAT, 
+    portion_g FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_foods PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_foods_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_foods IS 'Cleaned rows of unpublished batches for foods.';
+
+CREATE INDEX ix_staging_foods_batch_id ON staging_foods (batch_id);
+
+CREATE TABLE staging_meal_logs (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    eaten_on DATE, 
+    meal_type VARCHAR(20), 
+    food_key VARCHAR(200), 
+    food_label VARCHAR(300), 
+    quantity_g FLOAT, 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_meal_logs PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_meal_logs_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_meal_logs IS 'Cleaned rows of unpublished batches for meal_logs.';
+
+CREATE INDEX ix_staging_meal_logs_batch_id ON staging_meal_logs (batch_id);
+
+CREATE TABLE staging_recipe_ingredients (
+    staging_id SERIAL NOT NULL, 
+    batch_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    recipe_key VARCHAR(200), 
+    food_key VARCHAR(200), 
+    quantity_g FLOAT, 
+    CONSTRAINT pk_staging_recipe_ingredients PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_recipe_ingredients_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_recipe_ingredients IS 'Cleaned rows of unpublished batches for recipe_ingredients.';
+
+CREATE INDEX ix_staging_recipe_ingredients_batch_id ON staging_recipe_ingredients (batch_id);
+
+CREATE TABLE staging_recipes (
+    staging_id SERIAL NOT NULL, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    servings SMALLINT, 
+    instructions TEXT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_recipes PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_recipes_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_recipes IS 'Cleaned rows of unpublished batches for recipes.';
+
+CREATE INDEX ix_staging_recipes_batch_id ON staging_recipes (batch_id);
+
+CREATE TABLE staging_satisfaction_surveys (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    answered_on DATE, 
+    score SMALLINT, 
+    comment TEXT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_satisfaction_surveys PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_satisfaction_surveys_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_satisfaction_surveys IS 'Cleaned rows of unpublished batches for satisfaction_surveys.';
+
+CREATE INDEX ix_staging_satisfaction_surveys_batch_id ON staging_satisfaction_surveys (batch_id);
+
+CREATE TABLE staging_subscriptions (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    plan_tier VARCHAR(20), 
+    started_on DATE, 
+    ended_on DATE, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_subscriptions PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_subscriptions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_subscriptions IS 'Cleaned rows of unpublished batches for subscriptions.';
+
+CREATE INDEX ix_staging_subscriptions_batch_id ON staging_subscriptions (batch_id);
+
+CREATE TABLE staging_user_allergies (
+    staging_id SERIAL NOT NULL, 
+    batch_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    user_key VARCHAR(200), 
+    allergen VARCHAR(40), 
+    CONSTRAINT pk_staging_user_allergies PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_user_allergies_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_user_allergies IS 'Cleaned rows of unpublished batches for user_allergies.';
+
+CREATE INDEX ix_staging_user_allergies_batch_id ON staging_user_allergies (batch_id);
+
+CREATE TABLE staging_user_dietary_restrictions (
+    staging_id SERIAL NOT NULL, 
+    batch_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    user_key VARCHAR(200), 
+    restriction VARCHAR(40), 
+    CONSTRAINT pk_staging_user_dietary_restrictions PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_user_dietary_restrictions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_user_dietary_restrictions IS 'Cleaned rows of unpublished batches for user_dietary_restrictions.';
+
+CREATE INDEX ix_staging_user_dietary_restrictions_batch_id ON staging_user_dietary_restrictions (batch_id);
+
+CREATE TABLE staging_users (
+    staging_id SERIAL NOT NULL, 
+    external_key VARCHAR(120), 
+    birth_year SMALLINT, 
+    sex VARCHAR(10), 
+    height_cm FLOAT, 
+    goal VARCHAR(30), 
+    activity_level VARCHAR(20), 
+    experience_level SMALLINT, 
+    workouts_per_week SMALLINT, 
+    plan_tier VARCHAR(20), 
+    organisation_key VARCHAR(200), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    created_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_staging_users PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_users_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_users IS 'Cleaned rows of unpublished batches for users.';
+
+CREATE INDEX ix_staging_users_batch_id ON staging_users (batch_id);
+
+CREATE TABLE staging_workout_sessions (
+    staging_id SERIAL NOT NULL, 
+    user_key VARCHAR(200), 
+    exercise_key VARCHAR(200), 
+    workout_type VARCHAR(40), 
+    performed_on DATE, 
+    duration_min FLOAT, 
+    calories_kcal FLOAT, 
+    avg_hr_bpm SMALLINT, 
+    max_hr_bpm SMALLINT, 
+    intensity VARCHAR(10), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_workout_sessions PRIMARY KEY (staging_id), 
+    CONSTRAINT fk_staging_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE staging_workout_sessions IS 'Cleaned rows of unpublished batches for workout_sessions.';
+
+CREATE INDEX ix_staging_workout_sessions_batch_id ON staging_workout_sessions (batch_id);
+
+CREATE TABLE users (
+    id SERIAL NOT NULL, 
+    external_key VARCHAR(120) NOT NULL, 
+    birth_year SMALLINT, 
+    sex VARCHAR(10), 
+    height_cm FLOAT, 
+    goal VARCHAR(30), 
+    activity_level VARCHAR(20), 
+    experience_level SMALLINT, 
+    workouts_per_week SMALLINT, 
+    plan_tier VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_users PRIMARY KEY (id), 
+    CONSTRAINT ck_users_activity_level_known CHECK (activity_level IN ('sedentary', 'light', 'moderate', 'active', 'very_active')), 
+    CONSTRAINT ck_users_goal_known CHECK (goal IN ('lose_weight', 'gain_muscle', 'maintain', 'improve_fitness', 'improve_sleep', 'health')), 
+    CONSTRAINT ck_users_plan_tier_known CHECK (plan_tier IN ('free', 'premium', 'premium_plus', 'b2b')), 
+    CONSTRAINT ck_users_sex_known CHECK (sex IN ('female', 'male', 'other')), 
+    CONSTRAINT ck_users_birth_year_plausible CHECK (birth_year BETWEEN 1900 AND 2100), 
+    CONSTRAINT ck_users_experience_level_range CHECK (experience_level BETWEEN 1 AND 3), 
+    CONSTRAINT ck_users_height_plausible CHECK (height_cm BETWEEN 50 AND 260), 
+    CONSTRAINT ck_users_workouts_per_week_range CHECK (workouts_per_week BETWEEN 0 AND 14), 
+    CONSTRAINT fk_users_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_users_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_users_external_key UNIQUE (external_key)
+);
+
+COMMENT ON COLUMN users.external_key IS 'Pseudonymous natural key: source name + record.';
+
+COMMENT ON COLUMN users.experience_level IS '1 beginner, 2 intermediate, 3 expert.';
+
+COMMENT ON COLUMN users.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN users.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN users.batch_id IS 'Batch that published this row.';
+
+COMMENT ON COLUMN users.created_at IS 'When the row was written.';
+
+CREATE INDEX ix_users_batch_id ON users (batch_id);
+
+CREATE INDEX ix_users_organisation_id ON users (organisation_id);
+
+CREATE INDEX ix_users_organisation_id_plan_tier ON users (organisation_id, plan_tier);
+
+CREATE INDEX ix_users_plan_tier ON users (plan_tier);
+
+CREATE TABLE app_sessions (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    duration_s INTEGER NOT NULL, 
+    platform VARCHAR(10) NOT NULL, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_app_sessions PRIMARY KEY (id), 
+    CONSTRAINT ck_app_sessions_platform_known CHECK (platform IN ('ios', 'android', 'web')), 
+    CONSTRAINT ck_app_sessions_duration CHECK (duration_s >= 0 AND duration_s <= 86400), 
+    CONSTRAINT fk_app_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_app_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN app_sessions.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN app_sessions.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN app_sessions.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_app_sessions_batch_id ON app_sessions (batch_id);
+
+CREATE INDEX ix_app_sessions_started_at_user_id ON app_sessions (started_at, user_id);
+
+CREATE INDEX ix_app_sessions_user_id ON app_sessions (user_id);
+
+CREATE TABLE biometric_measurements (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    metric VARCHAR(20) NOT NULL, 
+    measured_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    value FLOAT NOT NULL, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_biometric_measurements PRIMARY KEY (id), 
+    CONSTRAINT ck_biometric_measurements_value_in_metric_range CHECK ((metric = 'weight_kg' AND value BETWEEN 20.0 AND 400.0) OR (metric = 'body_fat_pct' AND value BETWEEN 2.0 AND 75.0) OR (metric = 'bmi' AND value BETWEEN 8.0 AND 80.0) OR (metric = 'sleep_hours' AND value BETWEEN 0.0 AND 24.0) OR (metric = 'resting_hr_bpm' AND value BETWEEN 25.0 AND 220.0) OR (metric = 'steps' AND value BETWEEN 0.0 AND 150000.0) OR (metric = 'water_l' AND value BETWEEN 0.0 AND 15.0)), 
+    CONSTRAINT ck_biometric_measurements_metric_known CHECK (metric IN ('weight_kg', 'body_fat_pct', 'bmi', 'sleep_hours', 'resting_hr_bpm', 'steps', 'water_l')), 
+    CONSTRAINT fk_biometric_measurements_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_biometric_measurements_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_biometric_measurements_user_id_metric_measured_at UNIQUE (user_id, metric, measured_at)
+);
+
+COMMENT ON COLUMN biometric_measurements.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN biometric_measurements.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN biometric_measurements.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_biometric_measurements_batch_id ON biometric_measurements (batch_id);
+
+CREATE INDEX ix_biometric_measurements_metric_measured_at ON biometric_measurements (metric, measured_at);
+
+CREATE TABLE daily_activity (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    activity_date DATE NOT NULL, 
+    steps INTEGER NOT NULL, 
+    distance_km FLOAT, 
+    very_active_min SMALLINT NOT NULL, 
+    fairly_active_min SMALLINT NOT NULL, 
+    lightly_active_min SMALLINT NOT NULL, 
+    sedentary_min SMALLINT NOT NULL, 
+    calories_kcal FLOAT NOT NULL, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_daily_activity PRIMARY KEY (id), 
+    CONSTRAINT ck_daily_activity_calories CHECK (calories_kcal BETWEEN 0 AND 15000), 
+    CONSTRAINT ck_daily_activity_steps CHECK (steps BETWEEN 0 AND 150000), 
+    CONSTRAINT ck_daily_activity_minutes_within_day CHECK (very_active_min + fairly_active_min + lightly_active_min + sedentary_min <= 1440), 
+    CONSTRAINT ck_daily_activity_minutes_non_negative CHECK (very_active_min >= 0 AND fairly_active_min >= 0 AND lightly_active_min >= 0 AND sedentary_min >= 0), 
+    CONSTRAINT fk_daily_activity_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_daily_activity_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_daily_activity_user_id_activity_date UNIQUE (user_id, activity_date)
+);
+
+COMMENT ON COLUMN daily_activity.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN daily_activity.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN daily_activity.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_daily_activity_activity_date ON daily_activity (activity_date);
+
+CREATE INDEX ix_daily_activity_batch_id ON daily_activity (batch_id);
+
+CREATE TABLE exercise_muscles (
+    exercise_id INTEGER NOT NULL, 
+    muscle_id INTEGER NOT NULL, 
+    role VARCHAR(10) NOT NULL, 
+    CONSTRAINT pk_exercise_muscles PRIMARY KEY (exercise_id, muscle_id, role), 
+    CONSTRAINT ck_exercise_muscles_role_known CHECK (role IN ('primary', 'secondary')), 
+    CONSTRAINT fk_exercise_muscles_exercise_id_exercises FOREIGN KEY(exercise_id) REFERENCES exercises (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_exercise_muscles_muscle_id_muscles FOREIGN KEY(muscle_id) REFERENCES muscles (id)
+);
+
+CREATE INDEX ix_exercise_muscles_muscle_id ON exercise_muscles (muscle_id);
+
+CREATE TABLE meal_logs (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    eaten_on DATE NOT NULL, 
+    meal_type VARCHAR(20) NOT NULL, 
+    food_id INTEGER, 
+    food_label VARCHAR(300), 
+    quantity_g FLOAT, 
+    energy_kcal FLOAT NOT NULL, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_meal_logs PRIMARY KEY (id), 
+    CONSTRAINT ck_meal_logs_meal_type_known CHECK (meal_type IN ('breakfast', 'lunch', 'dinner', 'snack', 'other')), 
+    CONSTRAINT ck_meal_logs_carbohydrate_g_range CHECK (carbohydrate_g IS NULL OR carbohydrate_g BETWEEN 0 AND 2000), 
+    CONSTRAINT ck_meal_logs_energy CHECK (energy_kcal BETWEEN 0 AND 10000), 
+    CONSTRAINT ck_meal_logs_fat_g_range CHECK (fat_g IS NULL OR fat_g BETWEEN 0 AND 2000), 
+    CONSTRAINT ck_meal_logs_fibre_g_range CHECK (fibre_g IS NULL OR fibre_g BETWEEN 0 AND 2000), 
+    CONSTRAINT ck_meal_logs_protein_g_range CHECK (protein_g IS NULL OR protein_g BETWEEN 0 AND 2000), 
+    CONSTRAINT ck_meal_logs_quantity CHECK (quantity_g IS NULL OR quantity_g BETWEEN 0 AND 5000), 
+    CONSTRAINT ck_meal_logs_sugars_g_range CHECK (sugars_g IS NULL OR sugars_g BETWEEN 0 AND 2000), 
+    CONSTRAINT fk_meal_logs_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_meal_logs_food_id_foods FOREIGN KEY(food_id) REFERENCES foods (id), 
+    CONSTRAINT fk_meal_logs_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN meal_logs.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN meal_logs.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN meal_logs.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_meal_logs_batch_id ON meal_logs (batch_id);
+
+CREATE INDEX ix_meal_logs_eaten_on ON meal_logs (eaten_on);
+
+CREATE INDEX ix_meal_logs_food_id ON meal_logs (food_id);
+
+CREATE INDEX ix_meal_logs_user_id_eaten_on ON meal_logs (user_id, eaten_on);
+
+CREATE TABLE recipe_ingredients (
+    recipe_id INTEGER NOT NULL, 
+    food_id INTEGER NOT NULL, 
+    quantity_g FLOAT NOT NULL, 
+    CONSTRAINT pk_recipe_ingredients PRIMARY KEY (recipe_id, food_id), 
+    CONSTRAINT ck_recipe_ingredients_quantity CHECK (quantity_g > 0 AND quantity_g <= 10000), 
+    CONSTRAINT fk_recipe_ingredients_food_id_foods FOREIGN KEY(food_id) REFERENCES foods (id), 
+    CONSTRAINT fk_recipe_ingredients_recipe_id_recipes FOREIGN KEY(recipe_id) REFERENCES recipes (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_recipe_ingredients_food_id ON recipe_ingredients (food_id);
+
+CREATE TABLE satisfaction_surveys (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    answered_on DATE NOT NULL, 
+    score SMALLINT NOT NULL, 
+    comment TEXT, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_satisfaction_surveys PRIMARY KEY (id), 
+    CONSTRAINT ck_satisfaction_surveys_score_range CHECK (score BETWEEN 0 AND 10), 
+    CONSTRAINT fk_satisfaction_surveys_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_satisfaction_surveys_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN satisfaction_surveys.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN satisfaction_surveys.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN satisfaction_surveys.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_satisfaction_surveys_answered_on ON satisfaction_surveys (answered_on);
+
+CREATE INDEX ix_satisfaction_surveys_batch_id ON satisfaction_surveys (batch_id);
+
+CREATE INDEX ix_satisfaction_surveys_user_id ON satisfaction_surveys (user_id);
+
+CREATE TABLE subscriptions (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    plan_tier VARCHAR(20) NOT NULL, 
+    started_on DATE NOT NULL, 
+    ended_on DATE, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_subscriptions PRIMARY KEY (id), 
+    CONSTRAINT ck_subscriptions_plan_tier_known CHECK (plan_tier IN ('free', 'premium', 'premium_plus', 'b2b')), 
+    CONSTRAINT ck_subscriptions_period_ordered CHECK (ended_on IS NULL OR ended_on >= started_on), 
+    CONSTRAINT fk_subscriptions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_subscriptions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_subscriptions_user_id_started_on_plan_tier UNIQUE (user_id, started_on, plan_tier)
+);
+
+COMMENT ON COLUMN subscriptions.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN subscriptions.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN subscriptions.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_subscriptions_batch_id ON subscriptions (batch_id);
+
+CREATE INDEX ix_subscriptions_user_id ON subscriptions (user_id);
+
+CREATE TABLE user_allergies (
+    user_id INTEGER NOT NULL, 
+    allergen VARCHAR(40) NOT NULL, 
+    CONSTRAINT pk_user_allergies PRIMARY KEY (user_id, allergen), 
+    CONSTRAINT fk_user_allergies_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE TABLE user_dietary_restrictions (
+    user_id INTEGER NOT NULL, 
+    restriction VARCHAR(40) NOT NULL, 
+    CONSTRAINT pk_user_dietary_restrictions PRIMARY KEY (user_id, restriction), 
+    CONSTRAINT fk_user_dietary_restrictions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE TABLE workout_sessions (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    exercise_id INTEGER, 
+    workout_type VARCHAR(40) NOT NULL, 
+    performed_on DATE, 
+    duration_min FLOAT NOT NULL, 
+    calories_kcal FLOAT, 
+    avg_hr_bpm SMALLINT, 
+    max_hr_bpm SMALLINT, 
+    intensity VARCHAR(10), 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_workout_sessions PRIMARY KEY (id), 
+    CONSTRAINT ck_workout_sessions_intensity_known CHECK (intensity IN ('low', 'moderate', 'high')), 
+    CONSTRAINT ck_workout_sessions_avg_hr CHECK (avg_hr_bpm IS NULL OR avg_hr_bpm BETWEEN 25 AND 250), 
+    CONSTRAINT ck_workout_sessions_avg_le_max_hr CHECK (avg_hr_bpm IS NULL OR max_hr_bpm IS NULL OR avg_hr_bpm <= max_hr_bpm), 
+    CONSTRAINT ck_workout_sessions_calories CHECK (calories_kcal IS NULL OR calories_kcal BETWEEN 0 AND 10000), 
+    CONSTRAINT ck_workout_sessions_duration CHECK (duration_min > 0 AND duration_min <= 1440), 
+    CONSTRAINT ck_workout_sessions_max_hr CHECK (max_hr_bpm IS NULL OR max_hr_bpm BETWEEN 25 AND 250), 
+    CONSTRAINT fk_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_workout_sessions_exercise_id_exercises FOREIGN KEY(exercise_id) REFERENCES exercises (id), 
+    CONSTRAINT fk_workout_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN workout_sessions.source_sha256 IS 'SHA-256 of the source file or API response.';
+
+COMMENT ON COLUMN workout_sessions.source_record IS 'Row number (1-based, header excluded) or record key in the source.';
+
+COMMENT ON COLUMN workout_sessions.batch_id IS 'Batch that published this row.';
+
+CREATE INDEX ix_workout_sessions_batch_id ON workout_sessions (batch_id);
+
+CREATE INDEX ix_workout_sessions_exercise_id ON workout_sessions (exercise_id);
+
+CREATE INDEX ix_workout_sessions_performed_on ON workout_sessions (performed_on);
+
+CREATE INDEX ix_workout_sessions_user_id_performed_on ON workout_sessions (user_id, performed_on);
+
+CREATE INDEX ix_workout_sessions_workout_type ON workout_sessions (workout_type);
+
+INSERT INTO healthai_alembic_version (version_num) VALUES ('0001') RETURNING healthai_alembic_version.version_num;
+
+COMMIT;
+

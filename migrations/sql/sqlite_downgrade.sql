@@ -1,0 +1,202 @@
+-- Running downgrade 0001 -> 
+
+DROP INDEX ix_workout_sessions_workout_type;
+
+DROP INDEX ix_workout_sessions_user_id_performed_on;
+
+DROP INDEX ix_workout_sessions_performed_on;
+
+DROP INDEX ix_workout_sessions_exercise_id;
+
+DROP INDEX ix_workout_sessions_batch_id;
+
+DROP TABLE workout_sessions;
+
+DROP TABLE user_dietary_restrictions;
+
+DROP TABLE user_allergies;
+
+DROP INDEX ix_subscriptions_user_id;
+
+DROP INDEX ix_subscriptions_batch_id;
+
+DROP TABLE subscriptions;
+
+DROP INDEX ix_satisfaction_surveys_user_id;
+
+DROP INDEX ix_satisfaction_surveys_batch_id;
+
+DROP INDEX ix_satisfaction_surveys_answered_on;
+
+DROP TABLE satisfaction_surveys;
+
+DROP INDEX ix_recipe_ingredients_food_id;
+
+DROP TABLE recipe_ingredients;
+
+DROP INDEX ix_meal_logs_user_id_eaten_on;
+
+DROP INDEX ix_meal_logs_food_id;
+
+DROP INDEX ix_meal_logs_eaten_on;
+
+DROP INDEX ix_meal_logs_batch_id;
+
+DROP TABLE meal_logs;
+
+DROP INDEX ix_exercise_muscles_muscle_id;
+
+DROP TABLE exercise_muscles;
+
+DROP INDEX ix_daily_activity_batch_id;
+
+DROP INDEX ix_daily_activity_activity_date;
+
+DROP TABLE daily_activity;
+
+DROP INDEX ix_biometric_measurements_metric_measured_at;
+
+DROP INDEX ix_biometric_measurements_batch_id;
+
+DROP TABLE biometric_measurements;
+
+DROP INDEX ix_app_sessions_user_id;
+
+DROP INDEX ix_app_sessions_started_at_user_id;
+
+DROP INDEX ix_app_sessions_batch_id;
+
+DROP TABLE app_sessions;
+
+DROP INDEX ix_users_plan_tier;
+
+DROP INDEX ix_users_organisation_id_plan_tier;
+
+DROP INDEX ix_users_organisation_id;
+
+DROP INDEX ix_users_batch_id;
+
+DROP TABLE users;
+
+DROP INDEX ix_staging_workout_sessions_batch_id;
+
+DROP TABLE staging_workout_sessions;
+
+DROP INDEX ix_staging_users_batch_id;
+
+DROP TABLE staging_users;
+
+DROP INDEX ix_staging_user_dietary_restrictions_batch_id;
+
+DROP TABLE staging_user_dietary_restrictions;
+
+DROP INDEX ix_staging_user_allergies_batch_id;
+
+DROP TABLE staging_user_allergies;
+
+DROP INDEX ix_staging_subscriptions_batch_id;
+
+DROP TABLE staging_subscriptions;
+
+DROP INDEX ix_staging_satisfaction_surveys_batch_id;
+
+DROP TABLE staging_satisfaction_surveys;
+
+DROP INDEX ix_staging_recipes_batch_id;
+
+DROP TABLE staging_recipes;
+
+DROP INDEX ix_staging_recipe_ingredients_batch_id;
+
+DROP TABLE staging_recipe_ingredients;
+
+DROP INDEX ix_staging_meal_logs_batch_id;
+
+DROP TABLE staging_meal_logs;
+
+DROP INDEX ix_staging_foods_batch_id;
+
+DROP TABLE staging_foods;
+
+DROP INDEX ix_staging_exercises_batch_id;
+
+DROP TABLE staging_exercises;
+
+DROP INDEX ix_staging_exercise_muscles_batch_id;
+
+DROP TABLE staging_exercise_muscles;
+
+DROP INDEX ix_staging_daily_activity_batch_id;
+
+DROP TABLE staging_daily_activity;
+
+DROP INDEX ix_staging_biometric_measurements_batch_id;
+
+DROP TABLE staging_biometric_measurements;
+
+DROP INDEX ix_staging_app_sessions_batch_id;
+
+DROP TABLE staging_app_sessions;
+
+DROP INDEX ix_recipes_batch_id;
+
+DROP TABLE recipes;
+
+DROP INDEX ix_quarantined_rows_source_id_status;
+
+DROP INDEX ix_quarantined_rows_run_id;
+
+DROP TABLE quarantined_rows;
+
+DROP INDEX ix_foods_name;
+
+DROP INDEX ix_foods_category;
+
+DROP INDEX ix_foods_batch_id;
+
+DROP TABLE foods;
+
+DROP INDEX ix_exercises_name;
+
+DROP INDEX ix_exercises_exercise_type;
+
+DROP INDEX ix_exercises_equipment_id;
+
+DROP INDEX ix_exercises_body_part_id;
+
+DROP INDEX ix_exercises_batch_id;
+
+DROP TABLE exercises;
+
+DROP TABLE batch_checks;
+
+DROP INDEX ix_batches_source_id_status;
+
+DROP TABLE batches;
+
+DROP INDEX ix_ingestion_runs_source_id_started_at;
+
+DROP INDEX ix_ingestion_runs_dagster_run_id;
+
+DROP TABLE ingestion_runs;
+
+DROP TABLE raw_files;
+
+DROP TABLE sources;
+
+DROP TABLE organisations;
+
+DROP TABLE muscles;
+
+DROP TABLE equipment;
+
+DROP TABLE body_parts;
+
+DROP INDEX ix_audit_log_entity_entity_id;
+
+DROP INDEX ix_audit_log_at;
+
+DROP TABLE audit_log;
+
+DELETE FROM healthai_alembic_version WHERE healthai_alembic_version.version_num = '0001';
+

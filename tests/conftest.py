@@ -1,0 +1,77 @@
+"""Shared fixtures: every database test runs on the embedded default (SQLite) and on PostgreSQL.
+
+PostgreSQL is reached at HEALTHAI_TEST_POSTGRES_URL (default: the local server, trust auth);
+each test gets a database of its own, created and dropped around it, so parallel sessions and
+helpers never share state.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from healthai import migrate
+
+PG_ADMIN_URL = os.environ.get(
+    "HEALTHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pg_available() -> bool:
+    try:
+        with create_engine(PG_ADMIN_URL).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    ok = _pg_available()
+    if not ok and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI and does not answer at {PG_ADMIN_URL}")
+    return ok
+
+
+@pytest.fixture
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+    """A URL to an empty database of the engine named by the test's `engine` parameter."""
+    engine_name = getattr(request, "param", None) or request.node.callspec.params.get("engine")
+    if engine_name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'healthai.db'}"
+        return
+    if not pg_available:
+        pytest.skip("PostgreSQL does not answer (outside CI)")
+    name = f"healthai_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """An empty database migrated to head through Alembic (the only way the schema is made)."""
+    migrate.upgrade(empty_db_url)
+    return empty_db_url
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    if not SHARED_DATASETS.is_dir():
+        pytest.fail(f"reference datasets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS

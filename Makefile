@@ -41,7 +41,7 @@ migrate: install
 
 materialize: migrate
 	$(BIN)/healthai dagster-home
-	$(BIN)/dagster asset materialize -w workspace.yaml --select '*'
+	$(BIN)/dagster asset materialize -m assets.definitions --select '*'
 
 run: materialize
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)

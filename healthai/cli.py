@@ -21,8 +21,9 @@ def write_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME", get_settings().var_dir / "dagster_home"))
     home.mkdir(parents=True, exist_ok=True)
     flavour = "postgres" if os.environ.get("DAGSTER_PG_URL") else "sqlite"
-    shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster" / f"dagster.{flavour}.yaml",
-                    home / "dagster.yaml")
+    shutil.copyfile(
+        PROJECT_ROOT / "deploy" / "dagster" / f"dagster.{flavour}.yaml", home / "dagster.yaml"
+    )
     return home
 
 
@@ -41,16 +42,37 @@ def _serve(args: argparse.Namespace) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     bin_dir = Path(sys.executable).parent
     commands = {
-        "Dagster UI": [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml",
-                       "-h", args.host, "-p", str(args.dagster_port)],
+        "Dagster UI": [
+            str(bin_dir / "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            args.host,
+            "-p",
+            str(args.dagster_port),
+        ],
         "Dagster daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        "API": [str(bin_dir / "uvicorn"), "api.main:app", "--host", args.host,
-                "--port", str(args.api_port)],
-        "Web interface": [sys.executable, "-m", "dashboard.serve", "--address", args.host,
-                          "--port", str(args.dashboard_port)],
+        "API": [
+            str(bin_dir / "uvicorn"),
+            "api.main:app",
+            "--host",
+            args.host,
+            "--port",
+            str(args.api_port),
+        ],
+        "Web interface": [
+            sys.executable,
+            "-m",
+            "dashboard.serve",
+            "--address",
+            args.host,
+            "--port",
+            str(args.dashboard_port),
+        ],
     }
-    procs = {name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
-             for name, cmd in commands.items()}
+    procs = {
+        name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env) for name, cmd in commands.items()
+    }
     print("\nHealthAI Coach is starting:")
     print(f"  Dagster UI     http://{args.host}:{args.dagster_port}")
     print(f"  API            http://{args.host}:{args.api_port}/docs")

@@ -78,9 +78,7 @@ class User(Lineage, Timestamped, Base):
     )
     workouts_per_week: Mapped[int | None] = mapped_column(SmallInteger)
     plan_tier: Mapped[str] = mapped_column(String(20), default="free", index=True)
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     organisation: Mapped[Organisation | None] = relationship()
     dietary_restrictions: Mapped[list[UserDietaryRestriction]] = relationship(

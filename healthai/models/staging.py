@@ -12,13 +12,13 @@ from sqlalchemy import CHAR, Column, ForeignKeyConstraint, Index, Integer, Strin
 
 from healthai.models.base import Base
 from healthai.models.domain import (
+    AppSession,
     BiometricMeasurement,
     DailyActivity,
     Exercise,
     ExerciseMuscle,
     Food,
     MealLog,
-    AppSession,
     Recipe,
     RecipeIngredient,
     SatisfactionSurvey,

@@ -1,0 +1,1 @@
+"""The Dagster code location of HealthAI Coach (loaded through workspace.yaml)."""

@@ -1,0 +1,93 @@
+"""Schedules per source (from its declared frequency), a sensor on the landing zone for new
+files, and a sensor that publishes batches as soon as a person approves them."""
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
+from sqlalchemy import select
+
+from assets.resources import Database
+from healthai.models import Batch, RawFile, Source
+from healthai.pipeline import batches
+from healthai.pipeline.landing import sha256_of
+from healthai.pipeline.spec import SourceSpec
+from healthai.settings import get_settings
+
+
+def source_job(spec: SourceSpec) -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        f"ingest_{spec.name}",
+        selection=dg.AssetSelection.groups(f"source_{spec.name}"),
+        description=f"Ingest {spec.title}: landed -> validated -> cleaned -> staged.",
+        tags={"source": spec.name},
+    )
+
+
+def source_schedule(spec: SourceSpec, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=f"{spec.name}_{spec.update_frequency}",
+        cron_schedule=spec.cron,
+        job=job,
+        execution_timezone="Europe/Paris",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"{spec.title}: expected {spec.update_frequency}.",
+    )
+
+
+def landing_sensor(specs: list[SourceSpec], jobs: dict[str, UnresolvedAssetJobDefinition]):
+    @dg.sensor(
+        name="landing_zone",
+        jobs=list(jobs.values()),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Starts a source's ingestion when a new file lands in var/landing/<source>/.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, database: Database):
+        landing = get_settings().landing_dir
+        with database.session() as session:
+            for spec in specs:
+                folder = landing / spec.name
+                if not folder.is_dir():
+                    continue
+                known = set(
+                    session.scalars(
+                        select(RawFile.sha256).join(Source).where(Source.name == spec.name)
+                    )
+                )
+                for path in sorted(p for p in folder.iterdir() if p.is_file()):
+                    sha = sha256_of(path)
+                    if sha not in known:
+                        yield dg.RunRequest(
+                            run_key=f"{spec.name}:{sha}",
+                            job_name=jobs[spec.name].name,
+                            tags={"file": path.name, "sha256": sha},
+                        )
+
+    return _sensor
+
+
+@dg.op(description="Publish every approved batch, each in one transaction.")
+def publish_approved_batches(context: dg.OpExecutionContext, database: Database) -> list[int]:
+    with database.session() as session:
+        published = batches.publish_approved(session)
+    context.log.info(f"published batches: {published}")
+    return published
+
+
+@dg.job(description="Publish the batches that people approved.")
+def publish_job() -> None:
+    publish_approved_batches()
+
+
+@dg.sensor(
+    job=publish_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs the publication as soon as a batch is approved.",
+)
+def approved_batches(context: dg.SensorEvaluationContext, database: Database):
+    with database.session() as session:
+        ids = list(session.scalars(select(Batch.id).where(Batch.status == "approved")))
+    if ids:
+        yield dg.RunRequest(run_key="publish:" + ",".join(map(str, sorted(ids))))

@@ -1,0 +1,386 @@
+"""A batch's life: audit -> approve | reject -> publish -> (rollback). Every transition is
+recorded with who and when, in the batch and in the audit log. The caller commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from healthai.models import (
+    NATURAL_KEYS,
+    PUBLISHED,
+    STAGING,
+    VOCABULARIES,
+    AuditLog,
+    Batch,
+    BatchCheck,
+    IngestionRun,
+    QuarantinedRow,
+    metadata,
+)
+from healthai.models.staging import key_column_name
+from healthai.pipeline.contract import row_payload
+from healthai.pipeline.errors import (
+    BatchInUseError,
+    BatchStateError,
+    FourEyesError,
+    NotFoundError,
+)
+from healthai.pipeline.readers import RECORD, read_file
+from healthai.settings import get_settings
+
+PIPELINE_ACTOR = "pipeline"
+
+
+def get_batch(session: Session, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFoundError(f"batch {batch_id} does not exist")
+    return batch
+
+
+def _require(batch: Batch, *statuses: str, action: str) -> None:
+    if batch.status not in statuses:
+        raise BatchStateError(
+            f"cannot {action} batch {batch.id}: it is {batch.status}, "
+            f"expected {' or '.join(statuses)}"
+        )
+
+
+def _log(
+    session: Session,
+    actor: str,
+    action: str,
+    batch: Batch,
+    comment: str | None,
+    before: str | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            entity="batches",
+            entity_id=batch.id,
+            field="status",
+            before=before,
+            after=batch.status,
+            comment=comment,
+        )
+    )
+
+
+def _references(core: Table) -> list[tuple[str, Table, str]]:
+    """(fk column, referenced table, natural key column) for FKs resolved at publication."""
+    refs = []
+    for col in core.columns:
+        for fk in col.foreign_keys:
+            target = fk.column.table
+            if target.name in NATURAL_KEYS:
+                refs.append((col.name, target, NATURAL_KEYS[target.name]))
+    return refs
+
+
+def _insert_from_staging(session: Session, core: Table, batch_id: int) -> int:
+    stg = STAGING[core.name]
+    where = stg.c.batch_id == batch_id
+    count = session.scalar(select(func.count()).select_from(stg).where(where)) or 0
+    if not count:
+        return 0
+    for fk_col, target, key in _references(core):
+        if target.name in VOCABULARIES:
+            kcol = stg.c[key_column_name(fk_col)]
+            missing = (
+                select(kcol)
+                .where(where, kcol.is_not(None))
+                .where(~exists().where(target.c[key] == kcol))
+                .distinct()
+            )
+            session.execute(insert(target).from_select([key], missing))
+    names, exprs = [], []
+    refs = {fk: (target, key) for fk, target, key in _references(core)}
+    for col in core.columns:
+        if col.name == "id":
+            continue
+        if col.name in refs:
+            target, key = refs[col.name]
+            kcol = stg.c[key_column_name(col.name)]
+            exprs.append(select(target.c.id).where(target.c[key] == kcol).scalar_subquery())
+        else:
+            exprs.append(stg.c[col.name])
+        names.append(col.name)
+    session.execute(insert(core).from_select(names, select(*exprs).where(where)))
+    session.execute(delete(stg).where(where))
+    return count
+
+
+def _publish_rows(session: Session, batch: Batch) -> dict[str, int]:
+    return {
+        core.name: n for core in PUBLISHED if (n := _insert_from_staging(session, core, batch.id))
+    }
+
+
+# ---------------------------------------------------------------- audit
+def audit(
+    session: Session, batch: Batch, soft: dict[str, tuple[str, int]] | None = None
+) -> list[BatchCheck]:
+    """Run the blocking audit checks on a staged batch; record each result on the batch.
+
+    - rows_add_up: every input record is quarantined, a duplicate, or staged here;
+    - references_resolve: every reference names a published row or one staged in this batch;
+    - publishable: publication would pass every database constraint (tried, then rolled back).
+    Soft rules (non-blocking) come from the source: (description, rows flagged).
+    """
+    _require(batch, "staged", "audit_failed", action="audit")
+    results: list[tuple[str, str, bool, bool, dict[str, Any]]] = []
+    run = session.get(IngestionRun, batch.run_id) if batch.run_id else None
+    if run is not None:
+        accounted = (
+            run.rows_quarantined + run.rows_duplicate + run.rows_pending + run.rows_published
+        )
+        results.append(
+            (
+                "rows_add_up",
+                "Rows in = published + quarantined + duplicates + staged.",
+                accounted == run.rows_in,
+                True,
+                {
+                    "rows_in": run.rows_in,
+                    "quarantined": run.rows_quarantined,
+                    "duplicates": run.rows_duplicate,
+                    "staged": run.rows_pending,
+                    "published": run.rows_published,
+                },
+            )
+        )
+    unresolved: dict[str, int] = {}
+    for core in PUBLISHED:
+        stg = STAGING[core.name]
+        for fk_col, target, key in _references(core):
+            if target.name in VOCABULARIES:
+                continue
+            kcol = stg.c[key_column_name(fk_col)]
+            same_batch = STAGING.get(target.name)
+            cond = ~exists().where(target.c[key] == kcol)
+            if same_batch is not None:
+                cond = cond & ~exists().where(
+                    same_batch.c[key] == kcol, same_batch.c.batch_id == batch.id
+                )
+            n = session.scalar(
+                select(func.count())
+                .select_from(stg)
+                .where(stg.c.batch_id == batch.id, kcol.is_not(None), cond)
+            )
+            if n:
+                unresolved[f"{core.name}.{fk_col}"] = n
+    results.append(
+        (
+            "references_resolve",
+            "Every reference names an existing or co-staged row.",
+            not unresolved,
+            True,
+            {"unresolved": unresolved},
+        )
+    )
+    error = None
+    nested = session.begin_nested()
+    try:
+        _publish_rows(session, batch)
+        session.flush()
+    except IntegrityError as exc:
+        error = str(exc.orig).splitlines()[0][:500]
+    finally:
+        nested.rollback()
+    results.append(
+        (
+            "publishable",
+            "Publication passes every database constraint.",
+            error is None,
+            True,
+            {"error": error},
+        )
+    )
+    for name, (description, flagged) in (soft or {}).items():
+        results.append(
+            (f"soft:{name}", description, flagged == 0, False, {"rows_flagged": flagged})
+        )
+    session.execute(delete(BatchCheck).where(BatchCheck.batch_id == batch.id))
+    checks = [
+        BatchCheck(batch_id=batch.id, name=n, description=d, passed=p, blocking=b, observed=o)
+        for n, d, p, b, o in results
+    ]
+    session.add_all(checks)
+    before = batch.status
+    batch.status = "audited" if all(c.passed for c in checks if c.blocking) else "audit_failed"
+    batch.audited_at = datetime.now(UTC)
+    _log(session, PIPELINE_ACTOR, "audit", batch, None, before)
+    session.flush()
+    return checks
+
+
+# ---------------------------------------------------------------- decisions
+def correctors(session: Session, batch_id: int) -> set[str]:
+    """Who corrected quarantined rows that were re-queued into this batch."""
+    rows = select(QuarantinedRow.id).where(QuarantinedRow.requeued_batch_id == batch_id)
+    return set(
+        session.scalars(
+            select(AuditLog.actor).where(
+                AuditLog.entity == "quarantined_rows",
+                AuditLog.action == "correct",
+                AuditLog.entity_id.in_(rows),
+            )
+        )
+    )
+
+
+def approve(session: Session, batch_id: int, actor: str, comment: str | None = None) -> Batch:
+    batch = get_batch(session, batch_id)
+    _require(batch, "audited", action="approve")
+    if get_settings().four_eyes and actor in correctors(session, batch_id):
+        raise FourEyesError(
+            f"{actor} corrected rows of batch {batch_id} and cannot also approve it (four eyes)"
+        )
+    batch.status, batch.decided_by, batch.decided_at = "approved", actor, datetime.now(UTC)
+    batch.decision_comment = comment
+    _log(session, actor, "approve", batch, comment, "audited")
+    session.flush()
+    return batch
+
+
+def reject(session: Session, batch_id: int, actor: str, comment: str) -> Batch:
+    """Refuse a batch: its records go to quarantine with the reviewer's reason."""
+    if not comment or not comment.strip():
+        raise BatchStateError("a rejection needs a comment saying why")
+    batch = get_batch(session, batch_id)
+    before = batch.status
+    _require(batch, "audited", "audit_failed", "approved", action="reject")
+    _quarantine_batch(session, batch, {"rule": "batch_rejected", "column": None, "value": comment})
+    batch.status, batch.decided_by, batch.decided_at = "rejected", actor, datetime.now(UTC)
+    batch.decision_comment = comment
+    _log(session, actor, "reject", batch, comment, before)
+    session.flush()
+    return batch
+
+
+def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) -> None:
+    """Move a batch's staged records back to quarantine, with their untouched source rows."""
+    from healthai.pipeline.ingest import raw_file
+    from healthai.sources import SOURCES  # sources import the pipeline: resolve at call time
+
+    records: set[str] = set()
+    for core in PUBLISHED:
+        stg = STAGING[core.name]
+        records |= set(
+            session.scalars(select(stg.c.source_record).where(stg.c.batch_id == batch.id))
+        )
+        session.execute(delete(stg).where(stg.c.batch_id == batch.id))
+    requeued = {
+        q.source_record: q
+        for q in session.scalars(
+            select(QuarantinedRow).where(QuarantinedRow.requeued_batch_id == batch.id)
+        )
+    }
+    fresh = records - set(requeued)
+    raws: dict[str, dict[str, Any]] = {}
+    rf = raw_file(session, batch)
+    if fresh and rf is not None:
+        spec = SOURCES[batch.source.name]
+        frame = read_file(Path(rf.stored_path), spec.format, **spec.read_options).frame
+        frame = frame[frame[RECORD].astype(str).isin(fresh)]
+        raws = {str(frame.at[i, RECORD]): row_payload(frame, i) for i in frame.index}
+    for q in requeued.values():
+        q.status, q.requeued_batch_id = "open", None
+        q.reasons = [*q.reasons, reason]
+    for rec in sorted(fresh):
+        session.add(
+            QuarantinedRow(
+                source_id=batch.source_id,
+                run_id=batch.run_id,
+                source_sha256=rf.sha256 if rf else "",
+                source_record=rec,
+                raw=raws.get(rec, {}),
+                reasons=[reason],
+                status="open",
+            )
+        )
+    if batch.run_id:
+        session.execute(
+            update(IngestionRun)
+            .where(IngestionRun.id == batch.run_id)
+            .values(
+                rows_pending=IngestionRun.rows_pending - len(records),
+                rows_quarantined=IngestionRun.rows_quarantined + len(records),
+            )
+        )
+
+
+def publish(session: Session, batch_id: int, actor: str) -> Batch:
+    """Move an approved batch from staging into the published tables, in the caller's
+    transaction: either every row is published or none is."""
+    batch = get_batch(session, batch_id)
+    _require(batch, "approved", action="publish")
+    _publish_rows(session, batch)
+    batch.status, batch.published_at = "published", datetime.now(UTC)
+    if batch.run_id:
+        session.execute(
+            update(IngestionRun)
+            .where(IngestionRun.id == batch.run_id)
+            .values(
+                rows_pending=IngestionRun.rows_pending - batch.rows_staged,
+                rows_published=IngestionRun.rows_published + batch.rows_staged,
+            )
+        )
+    _log(session, actor, "publish", batch, None, "approved")
+    session.flush()
+    return batch
+
+
+def rollback(session: Session, batch_id: int, actor: str, comment: str | None = None) -> Batch:
+    """Remove exactly the rows a published batch brought; refused while other batches'
+    rows still reference them."""
+    batch = get_batch(session, batch_id)
+    _require(batch, "published", action="roll back")
+    blockers: dict[str, int] = {}
+    for core in PUBLISHED:
+        if "batch_id" not in core.c:
+            continue
+        ids = select(core.c.id).where(core.c.batch_id == batch.id)
+        for other in metadata.sorted_tables:
+            if "batch_id" not in other.c or other is core:
+                continue
+            for col in other.columns:
+                if any(fk.column.table is core for fk in col.foreign_keys):
+                    n = session.scalar(
+                        select(func.count())
+                        .select_from(other)
+                        .where(col.in_(ids), other.c.batch_id != batch.id)
+                    )
+                    if n:
+                        blockers[f"{other.name}.{col.name}"] = n
+    if blockers:
+        raise BatchInUseError(
+            f"batch {batch_id} is referenced by rows of other batches ({blockers}); "
+            "roll those back first"
+        )
+    for core in reversed(PUBLISHED):
+        if "batch_id" in core.c:
+            session.execute(delete(core).where(core.c.batch_id == batch.id))
+    batch.status, batch.rolled_back_by = "rolled_back", actor
+    batch.rolled_back_at = datetime.now(UTC)
+    _log(session, actor, "rollback", batch, comment, "published")
+    session.flush()
+    return batch
+
+
+def publish_approved(session: Session, actor: str = PIPELINE_ACTOR) -> list[int]:
+    """Publish every approved batch, oldest first (what the publication sensor runs)."""
+    ids = list(
+        session.scalars(select(Batch.id).where(Batch.status == "approved").order_by(Batch.id))
+    )
+    for batch_id in ids:
+        publish(session, batch_id, actor)
+    return ids

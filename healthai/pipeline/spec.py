@@ -1,0 +1,49 @@
+"""How a source is declared: once, with everything the pipeline, the schedules and the source
+inventory need. Adding a source is a declaration and its cleaning functions, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+
+@dataclass(frozen=True)
+class CleanContext:
+    """What a transform may know besides the rows: where they come from and when."""
+
+    source: str
+    sha256: str
+    received_at: datetime
+
+
+# A soft rule flags implausible-but-possible rows without quarantining them.
+SoftRule = tuple[str, Callable[[pd.DataFrame], pd.Series]]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    title: str
+    format: str  # csv, json, xlsx, xls, api
+    location: str  # glob under raw/ (shipped) or the landing zone, or a URL for APIs
+    contract: pa.DataFrameSchema
+    transform: Callable[[pd.DataFrame, CleanContext], dict[str, pd.DataFrame]]
+    primary_table: str  # the table whose natural key identifies a source record
+    primary_key: str  # that natural key's column in the transform's output
+    normalise: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df
+    soft_rules: dict[str, SoftRule] = field(default_factory=dict)
+    read_options: dict[str, Any] = field(default_factory=dict)
+    update_frequency: str = "daily"
+    cron: str = "0 3 * * *"
+    owner: str = "data-team@healthai-coach.fr"
+    licence: str = "unknown"
+    citation: str = ""
+    origin: str = ""
+    description: str = ""
+    defects: tuple[str, ...] = ()
+    auto_approve: bool = False

@@ -1,0 +1,9 @@
+"""The registry of declared sources. Assets, checks, schedules and the source inventory are
+built from it; adding a source is adding its module here."""
+
+from __future__ import annotations
+
+from healthai.pipeline.spec import SourceSpec
+from healthai.sources import free_exercise_db, gym_members
+
+SOURCES: dict[str, SourceSpec] = {s.name: s for s in (gym_members.SPEC, free_exercise_db.SPEC)}

@@ -43,7 +43,9 @@ def pg_available() -> bool:
 
 
 @pytest.fixture
-def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+def empty_db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool
+) -> Iterator[str]:
     """A URL to an empty database of the engine named by the test's `engine` parameter."""
     engine_name = getattr(request, "param", None) or request.node.callspec.params.get("engine")
     if engine_name == "sqlite":
@@ -75,3 +77,19 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.fail(f"reference datasets not found at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+@pytest.fixture
+def platform(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The platform's settings pointed at a migrated test database and private folders
+    (the shipped raw/ files stay the inputs). Yields the database URL."""
+    from healthai.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RAW_STORE_DIR", str(tmp_path / "raw_store"))
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("AUTO_APPROVE_SOURCES", "")
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()

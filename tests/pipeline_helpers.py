@@ -1,0 +1,39 @@
+"""Helpers for pipeline tests: point the platform at a test database and folders, run the
+real Dagster assets, count rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assets.definitions import source_assets
+from assets.resources import Database
+from healthai.db import get_engine, session_scope
+from healthai.models import metadata
+from healthai.sources import SOURCES
+
+
+def materialize_sources(db_url: str, *names: str) -> dg.ExecuteInProcessResult:
+    wanted = {f"source_{n}" for n in (names or SOURCES)}
+    selected = [a for a in source_assets if a.group_names_by_key[a.key] in wanted]
+    return dg.materialize(
+        selected, resources={"database": Database(url=db_url)}, raise_on_error=False
+    )
+
+
+def count(db_url: str, table: str) -> int:
+    with Session(get_engine(db_url)) as session:
+        return session.scalar(select(func.count()).select_from(metadata.tables[table]))
+
+
+def session_for(db_url: str):  # noqa: ANN201
+    return session_scope(get_engine(db_url))
+
+
+def landing(tmp: Path, source: str) -> Path:
+    folder = tmp / "landing" / source
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

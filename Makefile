@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 
+# Demo of `make run`: the reference catalogue publishes by itself (a trusted source); every
+# other batch waits for a person in the web interface or the API.
+DEMO_AUTO_APPROVE ?= free_exercise_db
+
 API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
 DAGSTER_PORT ?= 3000
@@ -41,7 +45,8 @@ migrate: install
 
 materialize: migrate
 	$(BIN)/healthai dagster-home
-	$(BIN)/dagster asset materialize -m assets.definitions --select '*'
+	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
+		$(BIN)/dagster asset materialize -m assets.definitions --select '*'
 
 run: materialize
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)

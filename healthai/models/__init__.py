@@ -31,6 +31,7 @@ from healthai.models.pipeline import (
     RawFile,
     Source,
 )
+from healthai.models.quality import QUALITY_DIMENSIONS, QualityMetric, QualitySnapshot
 from healthai.models.staging import NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARIES
 
 metadata = Base.metadata
@@ -55,6 +56,9 @@ __all__ = [
     "NATURAL_KEYS",
     "Organisation",
     "PUBLISHED",
+    "QUALITY_DIMENSIONS",
+    "QualityMetric",
+    "QualitySnapshot",
     "QuarantinedRow",
     "RawFile",
     "Recipe",

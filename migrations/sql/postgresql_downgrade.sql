@@ -1,5 +1,19 @@
 BEGIN;
 
+-- Running downgrade 0003 -> 0001
+
+DROP INDEX ix_quality_metrics_source_id_dimension_measured_at;
+
+DROP INDEX ix_quality_metrics_snapshot_id;
+
+DROP TABLE quality_metrics;
+
+DROP INDEX ix_quality_snapshots_source_id_measured_at;
+
+DROP TABLE quality_snapshots;
+
+UPDATE healthai_alembic_version SET version_num='0001' WHERE healthai_alembic_version.version_num = '0003';
+
 -- Running downgrade 0001 -> 
 
 DROP INDEX ix_workout_sessions_workout_type;

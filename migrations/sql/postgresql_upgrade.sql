@@ -962,5 +962,85 @@ CREATE INDEX ix_workout_sessions_workout_type ON workout_sessions (workout_type)
 
 INSERT INTO healthai_alembic_version (version_num) VALUES ('0001') RETURNING healthai_alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0003
+
+CREATE TABLE quality_snapshots (
+    id SERIAL NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    run_id INTEGER, 
+    score FLOAT, 
+    threshold FLOAT NOT NULL, 
+    completeness FLOAT, 
+    validity FLOAT, 
+    uniqueness FLOAT, 
+    consistency FLOAT, 
+    freshness FLOAT, 
+    volume FLOAT, 
+    backlog FLOAT, 
+    newest_data_at TIMESTAMP WITH TIME ZONE, 
+    age_hours FLOAT, 
+    max_age_hours FLOAT, 
+    stale BOOLEAN NOT NULL, 
+    rows_in INTEGER, 
+    rows_expected FLOAT, 
+    volume_anomaly BOOLEAN NOT NULL, 
+    quarantine_open INTEGER NOT NULL, 
+    alerts JSON NOT NULL, 
+    CONSTRAINT pk_quality_snapshots PRIMARY KEY (id), 
+    CONSTRAINT fk_quality_snapshots_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
+    CONSTRAINT fk_quality_snapshots_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+COMMENT ON COLUMN quality_snapshots.run_id IS 'Latest ingestion run taken into account.';
+
+COMMENT ON COLUMN quality_snapshots.score IS 'Overall score 0-100 (weighted mean of the measured dimensions).';
+
+COMMENT ON COLUMN quality_snapshots.threshold IS 'Score below which an alert fires.';
+
+COMMENT ON COLUMN quality_snapshots.newest_data_at IS 'When the newest file of the source arrived.';
+
+COMMENT ON COLUMN quality_snapshots.max_age_hours IS 'Allowed age from the update frequency (null: no expectation).';
+
+COMMENT ON COLUMN quality_snapshots.rows_in IS 'Rows of the latest delivery.';
+
+COMMENT ON COLUMN quality_snapshots.rows_expected IS 'Mean rows of the previous deliveries.';
+
+CREATE INDEX ix_quality_snapshots_source_id_measured_at ON quality_snapshots (source_id, measured_at);
+
+CREATE TABLE quality_metrics (
+    id SERIAL NOT NULL, 
+    snapshot_id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    dimension VARCHAR(20) NOT NULL, 
+    table_name VARCHAR(80), 
+    column_name VARCHAR(120), 
+    rule VARCHAR(120) NOT NULL, 
+    description VARCHAR(300), 
+    value FLOAT, 
+    numerator FLOAT, 
+    denominator FLOAT, 
+    passed BOOLEAN, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_quality_metrics PRIMARY KEY (id), 
+    CONSTRAINT ck_quality_metrics_dimension_known CHECK (dimension IN ('completeness', 'validity', 'uniqueness', 'consistency', 'freshness', 'volume', 'backlog')), 
+    CONSTRAINT fk_quality_metrics_snapshot_id_quality_snapshots FOREIGN KEY(snapshot_id) REFERENCES quality_snapshots (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_quality_metrics_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+COMMENT ON COLUMN quality_metrics.table_name IS 'Published table, or ''raw'' for the latest source file.';
+
+COMMENT ON COLUMN quality_metrics.rule IS 'What was measured, as a short name.';
+
+COMMENT ON COLUMN quality_metrics.value IS 'Share in [0, 1] (1 is best).';
+
+CREATE INDEX ix_quality_metrics_snapshot_id ON quality_metrics (snapshot_id);
+
+CREATE INDEX ix_quality_metrics_source_id_dimension_measured_at ON quality_metrics (source_id, dimension, measured_at);
+
+UPDATE healthai_alembic_version SET version_num='0003' WHERE healthai_alembic_version.version_num = '0001';
+
 COMMIT;
 

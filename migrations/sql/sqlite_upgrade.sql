@@ -800,3 +800,63 @@ CREATE INDEX ix_workout_sessions_workout_type ON workout_sessions (workout_type)
 
 INSERT INTO healthai_alembic_version (version_num) VALUES ('0001') RETURNING version_num;
 
+-- Running upgrade 0001 -> 0003
+
+CREATE TABLE quality_snapshots (
+    id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at DATETIME NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    run_id INTEGER, 
+    score FLOAT, 
+    threshold FLOAT NOT NULL, 
+    completeness FLOAT, 
+    validity FLOAT, 
+    uniqueness FLOAT, 
+    consistency FLOAT, 
+    freshness FLOAT, 
+    volume FLOAT, 
+    backlog FLOAT, 
+    newest_data_at DATETIME, 
+    age_hours FLOAT, 
+    max_age_hours FLOAT, 
+    stale BOOLEAN NOT NULL, 
+    rows_in INTEGER, 
+    rows_expected FLOAT, 
+    volume_anomaly BOOLEAN NOT NULL, 
+    quarantine_open INTEGER NOT NULL, 
+    alerts JSON NOT NULL, 
+    CONSTRAINT pk_quality_snapshots PRIMARY KEY (id), 
+    CONSTRAINT fk_quality_snapshots_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
+    CONSTRAINT fk_quality_snapshots_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+CREATE INDEX ix_quality_snapshots_source_id_measured_at ON quality_snapshots (source_id, measured_at);
+
+CREATE TABLE quality_metrics (
+    id INTEGER NOT NULL, 
+    snapshot_id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at DATETIME NOT NULL, 
+    dimension VARCHAR(20) NOT NULL, 
+    table_name VARCHAR(80), 
+    column_name VARCHAR(120), 
+    rule VARCHAR(120) NOT NULL, 
+    description VARCHAR(300), 
+    value FLOAT, 
+    numerator FLOAT, 
+    denominator FLOAT, 
+    passed BOOLEAN, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_quality_metrics PRIMARY KEY (id), 
+    CONSTRAINT ck_quality_metrics_dimension_known CHECK (dimension IN ('completeness', 'validity', 'uniqueness', 'consistency', 'freshness', 'volume', 'backlog')), 
+    CONSTRAINT fk_quality_metrics_snapshot_id_quality_snapshots FOREIGN KEY(snapshot_id) REFERENCES quality_snapshots (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_quality_metrics_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+CREATE INDEX ix_quality_metrics_snapshot_id ON quality_metrics (snapshot_id);
+
+CREATE INDEX ix_quality_metrics_source_id_dimension_measured_at ON quality_metrics (source_id, dimension, measured_at);
+
+UPDATE healthai_alembic_version SET version_num='0003' WHERE healthai_alembic_version.version_num = '0001';
+

@@ -44,6 +44,30 @@ class Settings(BaseSettings):
         default=True, description="Whoever corrected rows of a batch cannot also approve it."
     )
     log_level: str = Field(default="INFO", description="Level of the JSON log lines.")
+    alert_webhook_url: str = Field(
+        default="",
+        description="URL that receives a JSON POST for every quality alert (a source later than "
+        "its update frequency, or whose quality score fell below its threshold). Empty: alerts "
+        "are only logged (logger healthai.quality) and shown as failed Dagster asset checks.",
+    )
+    alert_webhook_timeout_s: float = Field(
+        default=5.0,
+        description="Timeout of the alert webhook call; a failed call never fails a run.",
+    )
+    quality_score_threshold: float = Field(
+        default=80.0,
+        description="Overall quality score (0-100) below which a source raises an alert.",
+    )
+    quality_thresholds: str = Field(
+        default="",
+        description="Per-source score thresholds overriding the default, e.g. "
+        "'gym_members=85,free_exercise_db=90'.",
+    )
+    profile_minimal_rows: int = Field(
+        default=50_000,
+        description="Above this many rows (or 100 columns), data-profiling reports run in "
+        "minimal mode so large sources stay fast.",
+    )
 
     @property
     def auto_approved(self) -> frozenset[str]:

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models: one metadata for the whole platform (Alembic's target)."""
 
+from healthai.models.accounts import ROLES, ApiAccount, ApiKey, PersonalDataAccess, RefreshToken
 from healthai.models.base import Base, Lineage
 from healthai.models.domain import (
     AppSession,
@@ -37,6 +38,11 @@ from healthai.models.staging import NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARI
 metadata = Base.metadata
 
 __all__ = [
+    "ApiAccount",
+    "ApiKey",
+    "PersonalDataAccess",
+    "ROLES",
+    "RefreshToken",
     "AppSession",
     "AuditLog",
     "Base",

@@ -1,5 +1,27 @@
 BEGIN;
 
+-- Running downgrade 0002 -> 0003
+
+DROP INDEX ix_refresh_tokens_account_id;
+
+DROP TABLE refresh_tokens;
+
+DROP INDEX ix_api_keys_prefix;
+
+DROP TABLE api_keys;
+
+DROP INDEX ix_api_accounts_organisation_id;
+
+DROP TABLE api_accounts;
+
+DROP INDEX ix_personal_data_access_at;
+
+DROP INDEX ix_personal_data_access_actor_at;
+
+DROP TABLE personal_data_access;
+
+UPDATE healthai_alembic_version SET version_num='0003' WHERE healthai_alembic_version.version_num = '0002';
+
 -- Running downgrade 0003 -> 0001
 
 DROP INDEX ix_quality_metrics_source_id_dimension_measured_at;

@@ -1042,5 +1042,85 @@ CREATE INDEX ix_quality_metrics_source_id_dimension_measured_at ON quality_metri
 
 UPDATE healthai_alembic_version SET version_num='0003' WHERE healthai_alembic_version.version_num = '0001';
 
+-- Running upgrade 0003 -> 0002
+
+CREATE TABLE personal_data_access (
+    id SERIAL NOT NULL, 
+    at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    action VARCHAR(20) NOT NULL, 
+    resource VARCHAR(60) NOT NULL, 
+    path VARCHAR(500) NOT NULL, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_personal_data_access PRIMARY KEY (id)
+);
+
+COMMENT ON COLUMN personal_data_access.action IS 'read, export or erase.';
+
+CREATE INDEX ix_personal_data_access_actor_at ON personal_data_access (actor, at);
+
+CREATE INDEX ix_personal_data_access_at ON personal_data_access (at);
+
+CREATE TABLE api_accounts (
+    id SERIAL NOT NULL, 
+    username VARCHAR(120) NOT NULL, 
+    password_hash VARCHAR(300) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    is_active BOOLEAN NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_api_accounts PRIMARY KEY (id), 
+    CONSTRAINT ck_api_accounts_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_accounts_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_accounts_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_accounts_username UNIQUE (username)
+);
+
+COMMENT ON COLUMN api_accounts.password_hash IS 'Argon2 hash (pwdlib).';
+
+COMMENT ON COLUMN api_accounts.organisation_id IS 'Tenant of a partner account.';
+
+COMMENT ON COLUMN api_accounts.created_at IS 'When the row was written.';
+
+CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
+
+CREATE TABLE api_keys (
+    id SERIAL NOT NULL, 
+    name VARCHAR(120) NOT NULL, 
+    prefix VARCHAR(16) NOT NULL, 
+    key_hash CHAR(64) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    revoked_at TIMESTAMP WITH TIME ZONE, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_api_keys PRIMARY KEY (id), 
+    CONSTRAINT ck_api_keys_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_keys_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_keys_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash), 
+    CONSTRAINT uq_api_keys_name UNIQUE (name)
+);
+
+COMMENT ON COLUMN api_keys.key_hash IS 'SHA-256 of the key.';
+
+COMMENT ON COLUMN api_keys.created_at IS 'When the row was written.';
+
+CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
+
+CREATE TABLE refresh_tokens (
+    jti VARCHAR(64) NOT NULL, 
+    account_id INTEGER NOT NULL, 
+    issued_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    revoked_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_refresh_tokens PRIMARY KEY (jti), 
+    CONSTRAINT fk_refresh_tokens_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_refresh_tokens_account_id ON refresh_tokens (account_id);
+
+UPDATE healthai_alembic_version SET version_num='0002' WHERE healthai_alembic_version.version_num = '0003';
+
 COMMIT;
 

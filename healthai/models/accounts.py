@@ -1,0 +1,87 @@
+"""People and machines allowed to call the API, their tokens, and the personal-data access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CHAR, JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthai.models.base import Base, Timestamped, pk, utcnow
+from healthai.models.vocab import in_
+
+ROLES = ("admin", "steward", "analyst", "partner")
+
+
+class ApiAccount(Timestamped, Base):
+    """A person who signs in to the API: a role, an Argon2 password hash, and for a partner
+    the organisation whose members it may see."""
+
+    __tablename__ = "api_accounts"
+    __table_args__ = (
+        in_("role", ROLES, "role_known"),
+        # A partner is always bound to one organisation.
+        CheckConstraint(
+            "role <> 'partner' OR organisation_id IS NOT NULL", name="partner_has_organisation"
+        ),
+    )
+
+    id: Mapped[int] = pk()
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300), comment="Argon2 hash (pwdlib).")
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True, comment="Tenant of a partner account."
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiKey(Timestamped, Base):
+    """A machine client's key: only its SHA-256 is stored; the prefix identifies it in logs."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        in_("role", ROLES, "role_known"),
+        CheckConstraint(
+            "role <> 'partner' OR organisation_id IS NOT NULL", name="partner_has_organisation"
+        ),
+    )
+
+    id: Mapped[int] = pk()
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(CHAR(64), unique=True, comment="SHA-256 of the key.")
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshToken(Base):
+    """One issued refresh token (by its JWT id): rotated on use, revocable."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("api_accounts.id", ondelete="CASCADE"), index=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PersonalDataAccess(Base):
+    """Who read or exported personal data, when, what and how (RGPD accountability)."""
+
+    __tablename__ = "personal_data_access"
+    __table_args__ = (Index("ix_personal_data_access_actor_at", "actor", "at"),)
+
+    id: Mapped[int] = pk()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20), comment="read, export or erase.")
+    resource: Mapped[str] = mapped_column(String(60))
+    path: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

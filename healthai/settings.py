@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # refused when ENVIRONMENT=production
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,47 @@ class Settings(BaseSettings):
         default=True, description="Whoever corrected rows of a batch cannot also approve it."
     )
     log_level: str = Field(default="INFO", description="Level of the JSON log lines.")
+
+    # ------------------------------------------------------------------ API
+    environment: str = Field(
+        default="development",
+        description="development, test or production. In production the API refuses to start "
+        "with the development secrets.",
+    )
+    jwt_secret: str = Field(
+        default=DEV_SECRET,
+        description="Key signing the API's JWTs (HS256). Required outside development.",
+    )
+    pseudonym_secret: str = Field(
+        default=DEV_SECRET,
+        description="HMAC key pseudonymising user identifiers in analysts' exports.",
+    )
+    access_token_minutes: int = Field(default=15, ge=1, description="Access token lifetime.")
+    refresh_token_days: int = Field(default=7, ge=1, description="Refresh token lifetime.")
+    cors_origins: str = Field(
+        default="http://127.0.0.1:5006,http://localhost:5006",
+        description="Comma-separated origins allowed by CORS (the web interface by default).",
+    )
+    login_rate_limit: int = Field(
+        default=5, ge=1, description="Login attempts allowed per client and username per window."
+    )
+    login_rate_window_s: int = Field(default=60, ge=1, description="Login rate-limit window.")
+
+    @model_validator(mode="after")
+    def _no_dev_secret_in_production(self) -> Settings:
+        if self.environment == "production":
+            for name in ("jwt_secret", "pseudonym_secret"):
+                value = getattr(self, name)
+                if value == DEV_SECRET or len(value) < 32:
+                    raise ValueError(
+                        f"{name.upper()} must be set to a secret of at least 32 characters "
+                        "when ENVIRONMENT=production"
+                    )
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
     alert_webhook_url: str = Field(
         default="",
         description="URL that receives a JSON POST for every quality alert (a source later than "

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+    exercisedb_url: str = Field(
+        default="",
+        description="Base URL of the ExerciseDB REST API (e.g. https://oss.exercisedb.dev; the "
+        "client calls <url>/api/v1/exercises). Its data is AGPL-3.0: fetched at run time into "
+        "the landing zone, never shipped. Empty: the exercisedb source is disabled (skipped).",
+    )
     alert_webhook_url: str = Field(
         default="",
         description="URL that receives a JSON POST for every quality alert (a source later than "

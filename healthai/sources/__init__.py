@@ -7,3 +7,8 @@ from healthai.pipeline.spec import SourceSpec
 from healthai.sources import free_exercise_db, gym_members
 
 SOURCES: dict[str, SourceSpec] = {s.name: s for s in (gym_members.SPEC, free_exercise_db.SPEC)}
+
+# API sources: their files come from a fetch step (assets/fetch.py) into the landing zone.
+from healthai.sources import exercisedb  # noqa: E402
+
+SOURCES[exercisedb.SPEC.name] = exercisedb.SPEC

@@ -12,6 +12,7 @@ MUSCLES = {
     "traps": "trapezius",
     "middle back": "upper back",
     "pectorals": "chest",
+    "latissimus": "latissimus dorsi",
 }
 EQUIPMENT = {
     "body only": "body weight",
@@ -19,6 +20,19 @@ EQUIPMENT = {
     "kettlebells": "kettlebell",
     "e-z curl bar": "ez barbell",
     "exercise ball": "stability ball",
+    # ExerciseDB spellings of free-exercise-db equipment
+    "band": "resistance band",
+    "roller": "foam roll",
+    "leverage machine": "machine",
+    "olympic barbell": "barbell",
+}
+# ExerciseDB body parts are already canonical; free-exercise-db has none. Spelling variants:
+BODY_PARTS = {
+    "upperarms": "upper arms",
+    "lowerarms": "lower arms",
+    "upperlegs": "upper legs",
+    "lowerlegs": "lower legs",
+    "abs": "waist",
 }
 
 
@@ -30,3 +44,8 @@ def muscle_name(name: str) -> str:
 def equipment_name(name: str) -> str:
     name = name.strip().lower()
     return EQUIPMENT.get(name, name)
+
+
+def body_part_name(name: str) -> str:
+    name = " ".join(name.strip().lower().split())
+    return BODY_PARTS.get(name, name)

@@ -1,0 +1,1 @@
+"""The HealthAI Coach REST API (FastAPI): `api.main:app`."""

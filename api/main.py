@@ -1,0 +1,107 @@
+"""The FastAPI application: `create_app()` builds it from settings; `app` is what uvicorn
+serves (`uvicorn api.main:app`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api import errors
+from api.ratelimit import SlidingWindowLimiter
+from api.routers import accounts, auth, health, resources
+from healthai.db import make_engine, session_factory
+from healthai.settings import Settings, get_settings
+
+DESCRIPTION = """
+The HealthAI Coach data platform's REST API: the consolidated, audited data for the mobile and
+web front ends, partners, internal teams and AI services.
+
+**Authentication**: OAuth2 password flow (`POST /auth/token`) giving a short-lived JWT bearer
+access token and a rotating refresh token; machine clients send an API key in `X-API-Key`.
+
+**Roles** (each maps to scopes; every route states the scope it needs, default deny):
+`admin` (everything), `steward` (approves batches, corrects quarantine, edits data),
+`analyst` (reads catalogues, analytics, pseudonymised exports), `partner` (a B2B organisation:
+only its own members).
+
+**Errors** are RFC 9457 `application/problem+json` documents.
+"""
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The Swagger UI page loads its assets from a CDN.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):  # noqa: ANN001, ANN201
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+        if not docs:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _unique_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="HealthAI Coach API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=_unique_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+    app.state.login_limiter = SlidingWindowLimiter(
+        settings.login_rate_limit, settings.login_rate_window_s
+    )
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        allow_credentials=False,
+    )
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    for router in resources.routers:
+        app.include_router(router)
+    _include_optional(app)
+    app.include_router(accounts.router)
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    from api.routers import analytics, batches, exports, quarantine
+
+    for module in (batches, quarantine, exports, analytics):
+        app.include_router(module.router)
+
+
+app = create_app()

@@ -1,0 +1,174 @@
+"""Admin only: API accounts (people) and API keys (machines)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from sqlalchemy import select
+
+from api.deps import SessionDep, require
+from api.errors import error_responses
+from api.schemas.auth import (
+    AccountCreate,
+    AccountRead,
+    AccountUpdate,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+)
+from api.security import Principal, hash_api_key, hash_password, new_api_key
+from api.writes import audit
+from healthai.models import ApiAccount, ApiKey, Organisation
+
+router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422))
+ADMIN = "accounts:admin"
+IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def _check_org(session: SessionDep, role: str, organisation_id: int | None) -> None:
+    if role == "partner" and organisation_id is None:
+        raise HTTPException(status_code=422, detail="a partner needs an organisation_id")
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise HTTPException(status_code=422, detail=f"organisation {organisation_id} not found")
+
+
+@router.get("/accounts", response_model=list[AccountRead], summary="List API accounts")
+def list_accounts(session: SessionDep, principal: Annotated[Principal, require(ADMIN)]) -> Any:
+    return list(session.scalars(select(ApiAccount).order_by(ApiAccount.id)))
+
+
+@router.post(
+    "/accounts",
+    response_model=AccountRead,
+    status_code=201,
+    summary="Create an API account",
+    description="A person with a role; the password is stored as an Argon2 hash.",
+    responses=error_responses(409),
+)
+def create_account(
+    body: AccountCreate, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
+) -> Any:
+    _check_org(session, body.role, body.organisation_id)
+    account = ApiAccount(
+        username=body.username,
+        password_hash=hash_password(body.password),
+        role=body.role,
+        organisation_id=body.organisation_id,
+        is_active=True,
+    )
+    session.add(account)
+    session.flush()
+    audit(
+        session,
+        principal.actor,
+        "create",
+        "api_accounts",
+        account.id,
+        None,
+        {"username": account.username, "role": account.role},
+    )
+    session.commit()
+    return account
+
+
+@router.patch(
+    "/accounts/{account_id}",
+    response_model=AccountRead,
+    summary="Change an API account",
+    description="New password, role, organisation, or disable it (`is_active: false`).",
+    responses=error_responses(404, 409),
+)
+def update_account(
+    account_id: IdPath,
+    body: AccountUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, require(ADMIN)],
+) -> Any:
+    account = session.get(ApiAccount, account_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"account {account_id} does not exist")
+    changes = body.model_dump(exclude_unset=True)
+    if "password" in changes:
+        if changes["password"] is None:
+            raise HTTPException(status_code=422, detail="password cannot be null")
+        account.password_hash = hash_password(changes.pop("password"))
+    for key in ("role", "is_active"):
+        if key in changes and changes[key] is None:
+            raise HTTPException(status_code=422, detail=f"{key} cannot be null")
+    for key, value in changes.items():
+        setattr(account, key, value)
+    _check_org(session, account.role, account.organisation_id)
+    audit(
+        session,
+        principal.actor,
+        "update",
+        "api_accounts",
+        account.id,
+        None,
+        {k: v for k, v in changes.items()},
+    )
+    session.commit()
+    return account
+
+
+@router.get("/api-keys", response_model=list[ApiKeyRead], summary="List API keys")
+def list_keys(session: SessionDep, principal: Annotated[Principal, require(ADMIN)]) -> Any:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    summary="Create an API key",
+    description="For a machine client with a role. The key is returned once; only its "
+    "SHA-256 is stored. Send it as `X-API-Key`.",
+    responses=error_responses(409),
+)
+def create_key(
+    body: ApiKeyCreate, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
+) -> Any:
+    _check_org(session, body.role, body.organisation_id)
+    key = new_api_key()
+    row = ApiKey(
+        name=body.name,
+        prefix=key[:12],
+        key_hash=hash_api_key(key),
+        role=body.role,
+        organisation_id=body.organisation_id,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        principal.actor,
+        "create",
+        "api_keys",
+        row.id,
+        None,
+        {"name": row.name, "role": row.role},
+    )
+    session.commit()
+    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Revoke an API key",
+    responses=error_responses(404),
+)
+def revoke_key(
+    key_id: IdPath, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
+) -> Response:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"API key {key_id} does not exist")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        audit(session, principal.actor, "revoke", "api_keys", row.id, None, None)
+        session.commit()
+    return Response(status_code=204)

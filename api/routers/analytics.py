@@ -1,0 +1,7 @@
+"""Analytics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])

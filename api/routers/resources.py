@@ -1,0 +1,367 @@
+"""CRUD routes with pagination, filtering and sorting, built from one declaration per resource
+(no `from __future__ import annotations` here: FastAPI reads the closures' annotations)."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from sqlalchemy.exc import IntegrityError
+
+from api.deps import SessionDep, log_personal_access, require
+from api.errors import error_responses
+from api.schemas import resources as s
+from api.schemas.common import Page
+from api.security import Principal
+from api.writes import audit, row_dict, set_lineage
+from healthai.models import (
+    BiometricMeasurement,
+    Exercise,
+    Food,
+    MealLog,
+    Organisation,
+    Recipe,
+    User,
+    WorkoutSession,
+)
+from healthai.queries.listing import get_one, page
+
+IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Row id.")]
+
+
+@dataclass
+class Resource:
+    path: str
+    tag: str
+    label: str  # singular, for messages
+    model: type
+    create: type
+    update: type
+    read: type
+    params: type
+    read_scope: str
+    write_scope: str
+    delete_scope: str
+    personal: bool = False
+    lineage: bool = True
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    description: str = ""
+
+    @property
+    def table(self) -> str:
+        return self.model.__tablename__
+
+
+def _catalogue_code(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def prepare(values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, "source": "api", "code": f"api:{values[key]}"}
+
+    return prepare
+
+
+def _user_key(values: dict[str, Any]) -> dict[str, Any]:
+    return {**values, "external_key": values.get("external_key") or f"api:{uuid.uuid4().hex}"}
+
+
+RESOURCES: list[Resource] = [
+    Resource(
+        "organisations",
+        "organisations",
+        "organisation",
+        Organisation,
+        s.OrganisationCreate,
+        s.OrganisationUpdate,
+        s.OrganisationRead,
+        s.OrganisationParams,
+        "organisations:read",
+        "organisations:write",
+        "organisations:write",
+        lineage=False,
+        description="B2B tenants (gyms, insurers, employers). A partner sees only its own.",
+    ),
+    Resource(
+        "users",
+        "users",
+        "user",
+        User,
+        s.UserCreate,
+        s.UserUpdate,
+        s.UserRead,
+        s.UserParams,
+        "people:read",
+        "people:write",
+        "people:erase",
+        personal=True,
+        prepare=_user_key,
+        description="Coached people (pseudonymous profiles). A partner sees only its members; "
+        "deleting a user erases all their data (RGPD).",
+    ),
+    Resource(
+        "foods",
+        "foods",
+        "food",
+        Food,
+        s.FoodCreate,
+        s.FoodUpdate,
+        s.FoodRead,
+        s.FoodParams,
+        "catalogue:read",
+        "catalogue:write",
+        "catalogue:write",
+        prepare=_catalogue_code("source_code"),
+        description="Foods with their nutrients per 100 g.",
+    ),
+    Resource(
+        "recipes",
+        "recipes",
+        "recipe",
+        Recipe,
+        s.RecipeCreate,
+        s.RecipeUpdate,
+        s.RecipeRead,
+        s.RecipeParams,
+        "catalogue:read",
+        "catalogue:write",
+        "catalogue:write",
+        prepare=_catalogue_code("source_code"),
+        description="Recipes.",
+    ),
+    Resource(
+        "exercises",
+        "exercises",
+        "exercise",
+        Exercise,
+        s.ExerciseCreate,
+        s.ExerciseUpdate,
+        s.ExerciseRead,
+        s.ExerciseParams,
+        "catalogue:read",
+        "catalogue:write",
+        "catalogue:write",
+        prepare=_catalogue_code("source_key"),
+        description="The merged exercise catalogue.",
+    ),
+    Resource(
+        "meal-logs",
+        "meal-logs",
+        "meal log",
+        MealLog,
+        s.MealLogCreate,
+        s.MealLogUpdate,
+        s.MealLogRead,
+        s.MealLogParams,
+        "people:read",
+        "people:write",
+        "people:write",
+        personal=True,
+        description="What users ate, with the nutrients of the logged quantity.",
+    ),
+    Resource(
+        "workout-sessions",
+        "workout-sessions",
+        "workout session",
+        WorkoutSession,
+        s.WorkoutSessionCreate,
+        s.WorkoutSessionUpdate,
+        s.WorkoutSessionRead,
+        s.WorkoutSessionParams,
+        "people:read",
+        "people:write",
+        "people:write",
+        personal=True,
+        description="Training sessions of users.",
+    ),
+    Resource(
+        "metrics",
+        "metrics",
+        "measurement",
+        BiometricMeasurement,
+        s.MetricCreate,
+        s.MetricUpdate,
+        s.MetricRead,
+        s.MetricParams,
+        "people:read",
+        "people:write",
+        "people:write",
+        personal=True,
+        description="Biometric measurements (weight, body fat, sleep, heart rate...).",
+    ),
+]
+
+
+def _not_found(res: Resource, row_id: int) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"{res.label} {row_id} does not exist")
+
+
+def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per route
+    router = APIRouter(
+        prefix=f"/{res.path}",
+        tags=[res.tag],
+        responses=error_responses(401, 403, 422),
+    )
+    Read, Create, Update, Params = res.read, res.create, res.update, res.params  # noqa: N806
+    slug = res.path.replace("-", "_")
+
+    @router.get(
+        "",
+        response_model=Page[Read],
+        summary=f"List {res.path.replace('-', ' ')}",
+        description=f"{res.description} Filters, sorting (`sort=col` or `sort=-col`) and "
+        f"pagination (`limit`, `offset`). Requires `{res.read_scope}`.",
+        name=f"list_{slug}",
+    )
+    def list_rows(
+        request: Request,
+        session: SessionDep,
+        params: Annotated[Params, Query()],
+        principal: Annotated[Principal, require(res.read_scope)],
+    ) -> Any:
+        rows, total = page(
+            session,
+            res.model,
+            params.filters(),
+            params.sort,
+            params.limit,
+            params.offset,
+            organisation_id=principal.tenant,
+        )
+        if res.personal:
+            log_personal_access(
+                session,
+                principal,
+                request,
+                "read",
+                res.table,
+                {"filters": params.model_dump(mode="json", exclude_none=True), "rows": len(rows)},
+            )
+            session.commit()
+        return {"data": rows, "count": total, "limit": params.limit, "offset": params.offset}
+
+    @router.get(
+        "/{row_id}",
+        response_model=Read,
+        summary=f"Get one {res.label}",
+        description=f"Requires `{res.read_scope}`.",
+        name=f"get_{slug}",
+        responses=error_responses(404),
+    )
+    def get_row(
+        row_id: IdPath,
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, require(res.read_scope)],
+    ) -> Any:
+        row = get_one(session, res.model, row_id, principal.tenant)
+        if row is None:
+            raise _not_found(res, row_id)
+        if res.personal:
+            log_personal_access(session, principal, request, "read", res.table, {"id": row_id})
+            session.commit()
+        return row
+
+    @router.post(
+        "",
+        response_model=Read,
+        status_code=201,
+        summary=f"Create a {res.label}",
+        description=f"Requires `{res.write_scope}`. The row joins the published data through "
+        "the standing batch of manual API entries; the write is in the audit log.",
+        name=f"create_{slug}",
+        responses=error_responses(409),
+    )
+    def create_row(
+        body: Create, session: SessionDep, principal: Annotated[Principal, require(res.write_scope)]
+    ) -> Any:
+        values = body.model_dump()
+        if res.prepare:
+            values = res.prepare(values)
+        row = res.model(**values)
+        if res.lineage:
+            set_lineage(session, row, values, principal.actor)
+        session.add(row)
+        session.flush()
+        audit(session, principal.actor, "create", res.table, row.id, None, row_dict(row))
+        session.commit()
+        return row
+
+    @router.patch(
+        "/{row_id}",
+        response_model=Read,
+        summary=f"Change a {res.label}",
+        description=f"Only the fields sent change. Requires `{res.write_scope}`; audited.",
+        name=f"update_{slug}",
+        responses=error_responses(404, 409),
+    )
+    def update_row(
+        row_id: IdPath,
+        body: Update,
+        session: SessionDep,
+        principal: Annotated[Principal, require(res.write_scope)],
+    ) -> Any:
+        row = get_one(session, res.model, row_id, principal.tenant)
+        if row is None:
+            raise _not_found(res, row_id)
+        changes = body.model_dump(exclude_unset=True)
+        before = row_dict(row)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        session.flush()
+        after = row_dict(row)
+        changed = {k: after[k] for k in changes if before.get(k) != after[k]}
+        audit(
+            session,
+            principal.actor,
+            "update",
+            res.table,
+            row_id,
+            {k: before[k] for k in changed},
+            changed,
+        )
+        session.commit()
+        return row
+
+    @router.delete(
+        "/{row_id}",
+        status_code=204,
+        summary=f"Delete a {res.label}",
+        description=f"Requires `{res.delete_scope}`; audited. "
+        + (
+            "Erases the user and all their data (RGPD right to erasure)."
+            if res.model is User
+            else "Refused with 409 while other rows reference it."
+        ),
+        name=f"delete_{slug}",
+        responses=error_responses(404, 409),
+        response_class=Response,
+    )
+    def delete_row(
+        row_id: IdPath,
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, require(res.delete_scope)],
+    ) -> Response:
+        row = get_one(session, res.model, row_id, principal.tenant)
+        if row is None:
+            raise _not_found(res, row_id)
+        personal = res.model is User
+        before = None if personal else row_dict(row)  # no personal data kept in the log
+        session.delete(row)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            session.rollback()
+            raise HTTPException(
+                status_code=409, detail=f"{res.label} {row_id} is still referenced by other rows"
+            ) from exc
+        action = "erase" if personal else "delete"
+        audit(session, principal.actor, action, res.table, row_id, before, None)
+        if personal:
+            log_personal_access(session, principal, request, "erase", res.table, {"id": row_id})
+        session.commit()
+        return Response(status_code=204)
+
+    return router
+
+
+routers = [build_router(r) for r in RESOURCES]

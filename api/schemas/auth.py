@@ -1,0 +1,111 @@
+"""Tokens, accounts and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Id, text
+
+Role = Literal["admin", "steward", "analyst", "partner"]
+
+
+class Token(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOi...",
+                    "refresh_token": "eyJhbGciOi...",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOi..."}]}
+    )
+    refresh_token: text(4096, 1)
+
+
+class Me(BaseModel):
+    kind: str = Field(examples=["account"])
+    name: str = Field(examples=["alice"])
+    role: str = Field(examples=["steward"])
+    organisation_id: int | None = None
+    scopes: list[str]
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "gym-lyon-reader",
+                    "password": "a long passphrase",
+                    "role": "partner",
+                    "organisation_id": 1,
+                }
+            ]
+        },
+    )
+    username: text(120, 3)
+    password: text(256, 12) = Field(description="At least 12 characters.")
+    role: Role
+    organisation_id: Id | None = Field(default=None, description="Required for a partner.")
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"is_active": False}]}
+    )
+    password: text(256, 12) | None = None
+    role: Role | None = None
+    organisation_id: Id | None = None
+    is_active: bool | None = None
+
+
+class AccountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    role: str
+    organisation_id: int | None
+    is_active: bool
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "bi-export", "role": "analyst"}]},
+    )
+    name: text(120, 3)
+    role: Role
+    organisation_id: Id | None = Field(default=None, description="Required for a partner.")
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    prefix: str
+    role: str
+    organisation_id: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The key itself: shown once, only its hash is stored.")

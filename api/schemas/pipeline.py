@@ -1,0 +1,115 @@
+"""Batches, their checks and decisions; quarantined rows and their corrections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Id, ListParams, text
+from healthai.models.vocab import BATCH_STATUSES, QUARANTINE_STATUSES
+
+BatchStatus = Literal[BATCH_STATUSES]  # type: ignore[valid-type]
+QuarantineStatus = Literal[QUARANTINE_STATUSES]  # type: ignore[valid-type]
+
+
+class BatchRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    source_id: int
+    source: str = Field(description="Source name.")
+    run_id: int | None
+    status: str = Field(examples=["audited"])
+    rows_staged: int
+    rows_by_table: dict[str, Any]
+    created_at: datetime
+    audited_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    published_at: datetime | None
+    rolled_back_by: str | None
+    rolled_back_at: datetime | None
+
+
+class CheckRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    description: str
+    passed: bool
+    blocking: bool
+    observed: dict[str, Any]
+    checked_at: datetime
+
+
+class BatchDetail(BatchRead):
+    checks: list[CheckRead]
+    samples: dict[str, list[dict[str, Any]]] = Field(
+        description="Up to `sample` rows per table (staged rows before publication, published "
+        "rows after)."
+    )
+
+
+class BatchParams(ListParams):
+    status: BatchStatus | None = None
+    source_id: Id | None = None
+    sort: Literal["id", "-id", "created_at", "-created_at", "status", "-status"] | None = None
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"comment": "figures checked"}]}
+    )
+    comment: text(2000) | None = None
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"comment": "wrong file delivered"}]}
+    )
+    comment: text(2000, 1) = Field(description="Why: required.")
+
+
+class QuarantinedRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    source_id: int
+    run_id: int
+    source_sha256: str
+    source_record: str
+    raw: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    status: str
+    resolved_by: str | None
+    resolved_at: datetime | None
+    requeued_batch_id: int | None
+    created_at: datetime
+
+
+class QuarantineParams(ListParams):
+    status: QuarantineStatus | None = None
+    source_id: Id | None = None
+    run_id: Id | None = None
+    sort: Literal["id", "-id", "created_at", "-created_at"] | None = None
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"changes": {"age": "34"}, "comment": "typo in the source file"}]
+        },
+    )
+    changes: dict[text(120, 1), text(2000)] = Field(
+        min_length=1, description="{column: new value} applied to the untouched source row."
+    )
+    comment: text(2000) | None = None
+
+
+class CorrectionResult(BaseModel):
+    valid: bool = Field(description="The corrected row passes its contract.")
+    reasons: list[dict[str, Any]] = Field(description="Rules still broken, when not valid.")
+    requeued_batch_id: int | None = Field(
+        description="The new batch the row waits in (audited, for someone else's approval)."
+    )

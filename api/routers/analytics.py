@@ -1,7 +1,157 @@
-"""Analytics."""
+"""Analytics over the published data; a partner gets its own members' figures only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep, require
+from api.errors import error_responses
+from api.schemas import analytics as a
+from api.security import Principal
+from healthai.models.vocab import METRICS
+from healthai.queries import analytics as q
+
+router = APIRouter(
+    prefix="/analytics", tags=["analytics"], responses=error_responses(401, 403, 422)
+)
+READ = "analytics:read"
+Caller = Annotated[Principal, require(READ)]
+OrgParam = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=2_147_483_647,
+        description="Only this organisation's members (a partner always gets only its own).",
+    ),
+]
+Since = Annotated[date | None, Query(description="From this day (inclusive).")]
+Until = Annotated[date | None, Query(description="Up to this day (inclusive).")]
+
+
+def _org(principal: Principal, organisation_id: int | None) -> int | None:
+    return principal.tenant if principal.role == "partner" else organisation_id
+
+
+@router.get("/users/age-distribution", response_model=list[a.AgeBand], summary="Users per age band")
+def age_distribution(
+    session: SessionDep, principal: Caller, organisation_id: OrgParam = None
+) -> Any:
+    return q.age_distribution(session, _org(principal, organisation_id))
+
+
+@router.get("/users/goals", response_model=list[a.GoalCount], summary="Users per goal")
+def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    return q.goals(session, _org(principal, organisation_id))
+
+
+@router.get(
+    "/users/progression",
+    response_model=a.Progression,
+    summary="Progression rate",
+    description="Change of a biometric metric between users' first and last "
+    "measurement, overall and per week.",
+)
+def progression(
+    session: SessionDep,
+    principal: Caller,
+    metric: Annotated[Literal[tuple(METRICS)], Query()] = "weight_kg",  # type: ignore[valid-type]
+    organisation_id: OrgParam = None,
+) -> Any:
+    return q.progression(session, metric, _org(principal, organisation_id))
+
+
+@router.get(
+    "/nutrition/trends",
+    response_model=list[a.NutritionDay],
+    summary="Daily nutrition trends",
+    description="Per day, the mean daily intake of users who logged meals.",
+)
+def nutrition_trends(
+    session: SessionDep,
+    principal: Caller,
+    since: Since = None,
+    until: Until = None,
+    organisation_id: OrgParam = None,
+) -> Any:
+    return q.nutrition_trends(session, _org(principal, organisation_id), since, until)
+
+
+@router.get(
+    "/nutrition/reference-gaps",
+    response_model=list[a.ReferenceGap],
+    summary="Deficits and excesses against reference intakes",
+    description="Per profile (sex x goal) and nutrient, users whose mean daily intake "
+    "is below 80 % (deficit) or above 120 % (excess; above 100 % for upper limits) of "
+    "the reference intake for their sex.",
+)
+def reference_gaps(
+    session: SessionDep,
+    principal: Caller,
+    since: Since = None,
+    until: Until = None,
+    organisation_id: OrgParam = None,
+) -> Any:
+    return q.nutrition_vs_reference(session, _org(principal, organisation_id), since, until)
+
+
+@router.get(
+    "/fitness/top-workouts",
+    response_model=list[a.WorkoutCount],
+    summary="Most practised workout types",
+)
+def top_workouts(
+    session: SessionDep,
+    principal: Caller,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    organisation_id: OrgParam = None,
+) -> Any:
+    return q.top_workouts(session, _org(principal, organisation_id), limit)
+
+
+@router.get(
+    "/fitness/intensity",
+    response_model=list[a.IntensityCount],
+    summary="Sessions per intensity level",
+)
+def intensity(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    return q.intensity_levels(session, _org(principal, organisation_id))
+
+
+@router.get(
+    "/business/engagement",
+    response_model=a.Engagement,
+    summary="DAU, WAU, MAU and retention",
+    description="Distinct active users over 1, 7 and 30 days up to `as_of` (default: "
+    "the latest app session), stickiness and 7/30-day retention.",
+)
+def engagement(
+    session: SessionDep,
+    principal: Caller,
+    as_of: Annotated[datetime | None, Query()] = None,
+    organisation_id: OrgParam = None,
+) -> Any:
+    return q.engagement(session, _org(principal, organisation_id), as_of)
+
+
+@router.get("/business/conversion", response_model=a.Conversion, summary="Premium conversion")
+def conversion(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    return q.premium_conversion(session, _org(principal, organisation_id))
+
+
+@router.get("/business/satisfaction", response_model=a.Satisfaction, summary="Satisfaction and NPS")
+def satisfaction(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    return q.satisfaction(session, _org(principal, organisation_id))
+
+
+@router.get(
+    "/quality",
+    response_model=a.Quality,
+    summary="Data quality",
+    description="Batches per status and quarantined rows per source. Requires "
+    "`batches:read` (not for partners).",
+)
+def quality(session: SessionDep, principal: Annotated[Principal, require("batches:read")]) -> Any:
+    return q.quality(session)

@@ -9,6 +9,7 @@ from healthai.sources import free_exercise_db, gym_members
 SOURCES: dict[str, SourceSpec] = {s.name: s for s in (gym_members.SPEC, free_exercise_db.SPEC)}
 
 # API sources: their files come from a fetch step (assets/fetch.py) into the landing zone.
-from healthai.sources import exercisedb  # noqa: E402
+# Simulated sources: their files come from `healthai simulate` into the landing zone.
+from healthai.sources import exercisedb, simulated  # noqa: E402
 
-SOURCES[exercisedb.SPEC.name] = exercisedb.SPEC
+SOURCES |= {s.name: s for s in (exercisedb.SPEC, *simulated.SPECS)}

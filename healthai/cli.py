@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--dagster-port", type=int, default=3000)
     serve.set_defaults(func=_serve)
 
+    from healthai.simulate import add_cli as add_simulate  # numpy/pandas: loaded on use
+
+    add_simulate(sub)
+
     args = parser.parse_args(argv)
     args.func(args)
 

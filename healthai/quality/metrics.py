@@ -235,7 +235,10 @@ def consistency(frames: dict[str, pd.DataFrame]) -> list[Measure]:
     for rule in CONSISTENCY_RULES:
         if not all(t in frames and len(frames[t]) for t in rule.tables):
             continue
-        ok, applicable = rule.check(frames)
+        try:
+            ok, applicable = rule.check(frames)
+        except KeyError:  # a column the rule needs is absent: the rule does not apply
+            continue
         if not applicable:
             continue
         out.append(

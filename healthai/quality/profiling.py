@@ -31,6 +31,7 @@ MAX_COLUMNS_FULL = 100
 class Frames:
     read: ReadResult
     raw: pd.DataFrame  # as read (numbers recognised), sampled
+    normalised: pd.DataFrame  # as read, after the source's normaliser (with `_record`)
     valid: pd.DataFrame  # rows passing the contract, coerced (with `_record`)
     cleaned: pd.DataFrame  # rows passing the contract, coerced, without duplicates
     rejected: list[Any]
@@ -98,6 +99,7 @@ def load(spec: SourceSpec, path: Path, sample_size: int | None = None) -> Frames
     return Frames(
         result,
         _numbers_recognised(raw.drop(columns=[RECORD])),
+        normalised,
         valid,
         cleaned.drop(columns=[RECORD]),
         validation.rejected,

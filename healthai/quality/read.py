@@ -77,7 +77,7 @@ def latest_for(session: Session, source: str) -> dict[str, Any] | None:
     if row is None:
         return None
     snapshot, name = row
-    return {**snapshot_dict(snapshot, name), "metrics": metrics(session, snapshot.id)}
+    return {**snapshot_dict(snapshot, name), "metrics": snapshot_metrics(session, snapshot.id)}
 
 
 def history(
@@ -95,7 +95,7 @@ def history(
     return [snapshot_dict(s, source) for s in reversed(rows)]
 
 
-def metrics(
+def snapshot_metrics(
     session: Session, snapshot_id: int, dimension: str | None = None
 ) -> list[dict[str, Any]]:
     """The detailed metrics of one snapshot (optionally one dimension)."""

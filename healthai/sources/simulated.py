@@ -34,7 +34,8 @@ USER_KEY = pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$
 
 
 def _unique(columns: list[str], name: str, error: str) -> pa.Check:
-    return pa.Check(lambda df: ~df.duplicated(columns, keep="first"), name=name, error=error)
+    """The first row per `columns` passes; a later one is quarantined (reported once)."""
+    return cross_field(name, columns, lambda df: ~df.duplicated(columns, keep="first"), error)
 
 
 def _no_users(ctx: CleanContext) -> pd.DataFrame:
@@ -69,10 +70,11 @@ USERS_CONTRACT = pa.DataFrameSchema(
         "organisation": pa.Column(str, nullable=True),
     },
     checks=[
-        pa.Check(
+        cross_field(
+            "b2b_iff_organisation",
+            ["plan_tier"],
             lambda df: (df["plan_tier"] == "b2b") == df["organisation"].notna(),
-            name="b2b_iff_organisation",
-            error="a B2B user needs an organisation, and only B2B users have one",
+            "a B2B user needs an organisation, and only B2B users have one",
         )
     ],
     strict=False,
@@ -115,16 +117,22 @@ BIOMETRICS_CONTRACT = pa.DataFrameSchema(
         "steps": _num(0, 150_000, nullable=True),
     },
     checks=[
-        _unique(["user_key", "date"], "one_row_per_user_and_day", "a second row for this day"),
-        pa.Check(
-            lambda df: df[METRIC_COLUMNS].notna().any(axis=1),
-            name="has_a_measurement",
-            error="no measurement in the row",
+        _unique(
+            ["user_key", "date"],
+            "one_row_per_user_and_day",
+            "a second biometrics row for this user and day",
         ),
-        pa.Check(
-            lambda df: df["bmi"].isna() | df["weight_kg"].notna(),
-            name="bmi_needs_weight",
-            error="a BMI without a weight",
+        cross_field(
+            "has_a_measurement",
+            ["user_key", "date"],
+            lambda df: df[METRIC_COLUMNS].notna().any(axis=1),
+            "no measurement in the biometrics row",
+        ),
+        cross_field(
+            "bmi_needs_weight",
+            ["bmi"],
+            lambda df: df["weight_kg"].notna(),
+            "a BMI without the weight it comes from",
         ),
     ],
     strict=False,
@@ -161,7 +169,13 @@ SESSIONS_CONTRACT = pa.DataFrameSchema(
         "duration_s": _num(0, 86_400, kind=int),
         "platform": pa.Column(str, pa.Check.isin(["ios", "android", "web"])),
     },
-    checks=[_unique(["user_key", "started_at"], "one_session_per_start", "same user and start")],
+    checks=[
+        _unique(
+            ["user_key", "started_at"],
+            "one_session_per_start",
+            "a second app session for this user and start",
+        )
+    ],
     strict=False,
     name="sim_app_sessions",
 )
@@ -189,7 +203,11 @@ SUBSCRIPTIONS_CONTRACT = pa.DataFrameSchema(
             lambda df: df["ended_on"] >= df["started_on"],
             "a plan period that ends before it starts",
         ),
-        _unique(["user_key", "started_on", "plan_tier"], "one_period_per_start", "same period"),
+        _unique(
+            ["user_key", "started_on", "plan_tier"],
+            "one_period_per_start",
+            "a second plan period for this user, start and tier",
+        ),
     ],
     strict=False,
     name="sim_subscriptions",
@@ -222,7 +240,13 @@ SURVEYS_CONTRACT = pa.DataFrameSchema(
         ),
         "comment": pa.Column(str, nullable=True),
     },
-    checks=[_unique(["user_key", "answered_on"], "one_answer_per_day", "a second answer")],
+    checks=[
+        _unique(
+            ["user_key", "answered_on"],
+            "one_answer_per_day",
+            "a second survey answer for this user and day",
+        )
+    ],
     strict=False,
     name="sim_surveys",
 )

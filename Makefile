@@ -14,7 +14,7 @@ API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
 DAGSTER_PORT ?= 3000
 
-.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql bench notebook clean
+.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi bench notebook clean
 
 help:
 	@echo "make run      set up, migrate, materialise every asset, serve Dagster UI, API, web UI"
@@ -60,6 +60,10 @@ lint: install
 
 sql: install
 	$(BIN)/healthai db sql
+
+# The API's OpenAPI document, kept current by a test.
+openapi: install
+	$(BIN)/healthai openapi
 
 notebook: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks

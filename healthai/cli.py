@@ -96,6 +96,43 @@ def _serve(args: argparse.Namespace) -> None:
         time.sleep(1)
 
 
+def _create_admin(args: argparse.Namespace) -> None:
+    """Create (or reset the password of) an admin account of the API."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from api.security import hash_password
+    from healthai.db import session_scope
+    from healthai.models import ApiAccount
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Again: ") != password:
+            sys.exit("the passwords differ")
+    if len(password) < 12:
+        sys.exit("the password needs at least 12 characters")
+    with session_scope() as session:
+        account = session.scalar(select(ApiAccount).where(ApiAccount.username == args.username))
+        if account is not None and not args.reset:
+            sys.exit(f"account {args.username!r} exists (use --reset to set a new password)")
+        if account is None:
+            account = ApiAccount(username=args.username, role="admin", is_active=True)
+            session.add(account)
+        account.password_hash = hash_password(password)
+        account.role, account.organisation_id, account.is_active = "admin", None, True
+    print(f"admin {args.username!r} ready")
+
+
+def _openapi(args: argparse.Namespace) -> None:
+    from api import openapi
+
+    path = openapi.write(Path(args.output) if args.output else openapi.OPENAPI_PATH)
+    print(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="healthai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +151,18 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--dashboard-port", type=int, default=5006)
     serve.add_argument("--dagster-port", type=int, default=3000)
     serve.set_defaults(func=_serve)
+
+    admin = sub.add_parser("create-admin", help="create the first admin account of the API")
+    admin.add_argument("--username", default="admin")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    admin.add_argument("--reset", action="store_true", help="reset an existing account")
+    admin.set_defaults(func=_create_admin)
+
+    oas = sub.add_parser("openapi", help="write the API's OpenAPI document (docs/openapi.json)")
+    oas.add_argument("--output", help="another path")
+    oas.set_defaults(func=_openapi)
 
     from healthai.simulate import add_cli as add_simulate  # numpy/pandas: loaded on use
 

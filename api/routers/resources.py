@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import SessionDep, log_personal_access, require
@@ -16,6 +17,7 @@ from api.schemas.common import Page
 from api.security import Principal
 from api.writes import audit, row_dict, set_lineage
 from healthai.models import (
+    AuditLog,
     BiometricMeasurement,
     Exercise,
     Food,
@@ -357,6 +359,12 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         action = "erase" if personal else "delete"
         audit(session, principal.actor, action, res.table, row_id, before, None)
         if personal:
+            # the audit trail keeps who did what, not the erased person's values
+            session.execute(
+                update(AuditLog)
+                .where(AuditLog.entity == res.table, AuditLog.entity_id == row_id)
+                .values(before=None, after=None)
+            )
             log_personal_access(session, principal, request, "erase", res.table, {"id": row_id})
         session.commit()
         return Response(status_code=204)

@@ -86,35 +86,93 @@ def seed(session: Session) -> dict[str, int]:
     org_b = Organisation(slug="org-b", name="Org B", kind="insurer")
     session.add_all([org_a, org_b])
     session.flush()
-    user_a = User(external_key="fx:a", birth_year=1985, sex="female", goal="lose_weight",
-                  plan_tier="premium", organisation_id=org_a.id, **lineage(b, "ua"))  # fmt: skip
-    user_b = User(external_key="fx:b", birth_year=1999, sex="male", goal="gain_muscle",
-                  plan_tier="free", organisation_id=org_b.id, **lineage(b, "ub"))  # fmt: skip
+    user_a = User(
+        external_key="fx:a",
+        birth_year=1985,
+        sex="female",
+        goal="lose_weight",
+        plan_tier="premium",
+        organisation_id=org_a.id,
+        **lineage(b, "ua"),
+    )
+    user_b = User(
+        external_key="fx:b",
+        birth_year=1999,
+        sex="male",
+        goal="gain_muscle",
+        plan_tier="free",
+        organisation_id=org_b.id,
+        **lineage(b, "ub"),
+    )
     session.add_all([user_a, user_b])
     session.flush()
-    food = Food(code="fx:apple", source="fx", source_code="apple", name="Apple",
-                energy_kcal=52, protein_g=0.3, **lineage(b, "f1"))  # fmt: skip
+    food = Food(
+        code="fx:apple",
+        source="fx",
+        source_code="apple",
+        name="Apple",
+        energy_kcal=52,
+        protein_g=0.3,
+        **lineage(b, "f1"),
+    )
     session.add(food)
     session.flush()
     rows = []
     for u in (user_a, user_b):
         for day in (1, 2):
-            rows.append(MealLog(user_id=u.id, eaten_on=date(2026, 1, day), meal_type="lunch",
-                                food_id=food.id, energy_kcal=600 + day, protein_g=30,
-                                **lineage(b, f"m{u.id}{day}")))  # fmt: skip
-        rows.append(WorkoutSession(user_id=u.id, workout_type="running", duration_min=30,
-                                   performed_on=date(2026, 1, 1), intensity="high",
-                                   **lineage(b, f"w{u.id}")))  # fmt: skip
+            rows.append(
+                MealLog(
+                    user_id=u.id,
+                    eaten_on=date(2026, 1, day),
+                    meal_type="lunch",
+                    food_id=food.id,
+                    energy_kcal=600 + day,
+                    protein_g=30,
+                    **lineage(b, f"m{u.id}{day}"),
+                )
+            )
+        rows.append(
+            WorkoutSession(
+                user_id=u.id,
+                workout_type="running",
+                duration_min=30,
+                performed_on=date(2026, 1, 1),
+                intensity="high",
+                **lineage(b, f"w{u.id}"),
+            )
+        )
         for day, kg in ((1, 80.0), (20, 78.5)):
-            rows.append(BiometricMeasurement(user_id=u.id, metric="weight_kg",
-                        measured_at=datetime(2026, 1, day, 7, tzinfo=UTC), value=kg,
-                        **lineage(b, f"b{u.id}{day}")))  # fmt: skip
-        rows.append(AppSession(user_id=u.id, started_at=datetime(2026, 1, 1, 8, tzinfo=UTC),
-                               duration_s=300, platform="ios", **lineage(b, f"s{u.id}")))  # fmt: skip
-        rows.append(SatisfactionSurvey(user_id=u.id, answered_on=date(2026, 1, 3), score=9,
-                                       **lineage(b, f"q{u.id}")))  # fmt: skip
-        rows.append(Subscription(user_id=u.id, plan_tier="free", started_on=date(2025, 1, 1),
-                                 **lineage(b, f"sub{u.id}")))  # fmt: skip
+            rows.append(
+                BiometricMeasurement(
+                    user_id=u.id,
+                    metric="weight_kg",
+                    measured_at=datetime(2026, 1, day, 7, tzinfo=UTC),
+                    value=kg,
+                    **lineage(b, f"b{u.id}{day}"),
+                )
+            )
+        rows.append(
+            AppSession(
+                user_id=u.id,
+                started_at=datetime(2026, 1, 1, 8, tzinfo=UTC),
+                duration_s=300,
+                platform="ios",
+                **lineage(b, f"s{u.id}"),
+            )
+        )
+        rows.append(
+            SatisfactionSurvey(
+                user_id=u.id, answered_on=date(2026, 1, 3), score=9, **lineage(b, f"q{u.id}")
+            )
+        )
+        rows.append(
+            Subscription(
+                user_id=u.id,
+                plan_tier="free",
+                started_on=date(2025, 1, 1),
+                **lineage(b, f"sub{u.id}"),
+            )
+        )
     session.add_all(rows)
     accounts = {
         "admin": ApiAccount(username="admin", role="admin"),
@@ -128,12 +186,14 @@ def seed(session: Session) -> dict[str, int]:
     for acc in accounts.values():
         acc.password_hash = hashed
     session.add_all(accounts.values())
-    session.add(ApiKey(name="bi", prefix=API_KEY[:12], key_hash=hash_api_key(API_KEY),
-                       role="analyst"))  # fmt: skip
+    session.add(
+        ApiKey(name="bi", prefix=API_KEY[:12], key_hash=hash_api_key(API_KEY), role="analyst")
+    )
     session.flush()
     ids = {f"account_{k}": a.id for k, a in accounts.items()}
-    ids.update(org_a=org_a.id, org_b=org_b.id, user_a=user_a.id, user_b=user_b.id,
-               food=food.id, batch=b)  # fmt: skip
+    ids.update(
+        org_a=org_a.id, org_b=org_b.id, user_a=user_a.id, user_b=user_b.id, food=food.id, batch=b
+    )
     session.commit()
     return ids
 

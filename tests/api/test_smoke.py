@@ -19,13 +19,24 @@ def test_smoke(env: Env) -> None:
 
 def test_smoke_more(env: Env) -> None:
     c, h = env.client, env.headers
-    for path in ["/analytics/users/age-distribution", "/analytics/users/goals",
-                 "/analytics/users/progression", "/analytics/nutrition/trends",
-                 "/analytics/nutrition/reference-gaps", "/analytics/fitness/top-workouts",
-                 "/analytics/fitness/intensity", "/analytics/business/engagement",
-                 "/analytics/business/conversion", "/analytics/business/satisfaction",
-                 "/analytics/quality", "/exports/meal-logs?format=json",
-                 "/exports/users", "/batches", f"/batches/{env.batch_id}", "/quarantine"]:
+    for path in [
+        "/analytics/users/age-distribution",
+        "/analytics/users/goals",
+        "/analytics/users/progression",
+        "/analytics/nutrition/trends",
+        "/analytics/nutrition/reference-gaps",
+        "/analytics/fitness/top-workouts",
+        "/analytics/fitness/intensity",
+        "/analytics/business/engagement",
+        "/analytics/business/conversion",
+        "/analytics/business/satisfaction",
+        "/analytics/quality",
+        "/exports/meal-logs?format=json",
+        "/exports/users",
+        "/batches",
+        f"/batches/{env.batch_id}",
+        "/quarantine",
+    ]:
         r = c.get(path, headers=h["admin"])
         assert r.status_code == 200, (path, r.text)
         print(path, r.text[:300])

@@ -115,7 +115,8 @@ def build(name: str) -> nbformat.NotebookNode:
             f'source = "{name}"\n'
             f'input_path = "{default_input}"  # empty: the newest file of the source\n'
             "sample_size = 5000  # rows read at most (0: all)\n"
-            'output_dir = "../profiles_reports"  # where the profiles are written',
+            'output_dir = "../profiles_reports"  # where the profiles are written\n'
+            "profile = True  # False: skip the data-profiling reports (quick checks)",
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
@@ -223,12 +224,15 @@ def build(name: str) -> nbformat.NotebookNode:
             "page showing them next to each other, written to `output_dir`."
         ),
         new_code_cell(
-            "info = profiling.write_profiles(source, frames.raw, frames.cleaned, output_dir)\n"
-            "for side in ('raw', 'cleaned'):\n"
-            "    i = info[side]\n"
-            "    print(f\"{side}: {i['rows']} rows, {'minimal' if i['minimal'] else 'full'} mode, \"\n"
-            "          f\"{i['seconds']} s -> {i['path']}\")\n"
-            "display(Markdown(f\"Side by side: `{info['page']}`\"))"
+            "if profile:\n"
+            "    info = profiling.write_profiles(source, frames.raw, frames.cleaned, output_dir)\n"
+            "    for side in ('raw', 'cleaned'):\n"
+            "        i = info[side]\n"
+            "        print(f\"{side}: {i['rows']} rows, {'minimal' if i['minimal'] else 'full'} mode, \"\n"
+            "              f\"{i['seconds']} s -> {i['path']}\")\n"
+            "    display(Markdown(f\"Side by side: `{info['page']}`\"))\n"
+            "else:\n"
+            "    print('profiles skipped (profile = False)')"
         ),
     ]
     nb = new_notebook(cells=cells)

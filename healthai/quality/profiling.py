@@ -200,6 +200,7 @@ def run_notebook(
     output_dir: Path | str | None = None,
     sample_size: int | None = 5000,
     timeout: int = 600,
+    profile: bool = True,
 ) -> dict[str, Any]:
     """Execute the source's notebook headless with papermill; the executed copy is written as
     `<output_dir>/<source>.ipynb` next to the profiles the notebook writes."""
@@ -217,6 +218,7 @@ def run_notebook(
             "input_path": str(input_path) if input_path else "",
             "sample_size": sample_size or 0,
             "output_dir": str(output_dir),
+            "profile": profile,
         },
         # jupyter_client runs a `python3` kernelspec with this interpreter (sys.executable)
         kernel_name="python3",

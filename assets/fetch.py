@@ -2,9 +2,10 @@
 zone. From there the source's own `<name>_landed` asset (or the landing-zone sensor) ingests it
 like any file.
 
-A failed fetch (network down, API errors after every retry) fails this asset with a clear
-message and leaves a `failed` ingestion-run row naming the error; the other sources go on.
-A source without a configured URL is skipped (the asset succeeds, saying so).
+A failed fetch (network down, API errors after every retry) fails the asset's `api_read`
+check (severity ERROR) with the error, and leaves a `failed` ingestion-run row naming it; like
+a refused file, it does not fail the run, so `dagster asset materialize --select '*'` (make
+run) completes with the other sources. A source without a configured URL is skipped.
 
 Register in assets/definitions.py:
     from assets.fetch import fetch_assets, fetch_jobs, fetch_schedules
@@ -26,6 +27,12 @@ from healthai.sources import exercisedb
 
 log = logging.getLogger("healthai.pipeline")
 
+
+def _event(**fields: object) -> None:
+    """One structured (JSON) log line naming the run and the source."""
+    log.info(json.dumps(fields, default=str))
+
+
 # source name -> (its declaration, the function that lands its API response)
 FETCHERS: dict[str, tuple[SourceSpec, Callable[[], Fetched | None]]] = {
     exercisedb.NAME: (exercisedb.SPEC, lambda: exercisedb.fetch()),
@@ -45,42 +52,59 @@ def build_fetch_asset(
         tags={"source": name},
         description=f"{spec.title}: the API read (paged, retried, rate-limited) and landed as "
         f"one JSON file in the landing zone. Origin: {spec.origin}. Licence: {spec.licence}.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "api_read",
+                asset=f"{name}_fetched",
+                description="The API answered every page (after retries).",
+            )
+        ],
     )
-    def fetched(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
+    def fetched(context: dg.AssetExecutionContext, database: Database):
         try:
             result = fetcher()
         except FetchError as exc:
             with database.session() as session:
                 run = ingest.start_run(session, spec, context.run_id)
                 ingest.finish_run(run, "failed", f"fetch failed: {exc}")
-            log.error(json.dumps({"event": "fetch_failed", "dagster_run": context.run_id,
-                                  "source": name, "error": str(exc)}))  # fmt: skip
-            raise dg.Failure(
-                description=f"{name}: the API could not be read: {exc}",
+                run_id = run.id
+            _event(event="fetch_failed", dagster_run=context.run_id, source=name,
+                   ingestion_run=run_id, error=str(exc))  # fmt: skip
+            context.log.error(f"{name}: the API could not be read: {exc}")
+            yield dg.Output(None, metadata={"error": str(exc), "ingestion_run": run_id})
+            yield dg.AssetCheckResult(
+                check_name="api_read",
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"the API could not be read: {exc}",
                 metadata={"error": str(exc)},
-                allow_retries=True,
-            ) from exc
+            )
+            return
         if result is None:
-            log.info(json.dumps({"event": "fetch_skipped", "source": name}))
-            return dg.MaterializeResult(
-                metadata={"skipped": "no URL configured: the source is disabled"}
+            _event(event="fetch_skipped", dagster_run=context.run_id, source=name)
+            yield dg.Output(None, metadata={"skipped": "no URL configured: source disabled"})
+            yield dg.AssetCheckResult(
+                check_name="api_read", passed=True, description="skipped: no URL configured"
             )
-        log.info(
-            json.dumps(
-                {"event": "fetched", "dagster_run": context.run_id, "source": name,
-                 "records": result.records, "sha256": result.sha256,
-                 "file": str(result.path or result.already_landed)}
-            )
-        )  # fmt: skip
-        return dg.MaterializeResult(
+            return
+        landed = str(result.path or result.already_landed)
+        _event(event="fetched", dagster_run=context.run_id, source=name,
+               records=result.records, sha256=result.sha256, file=landed)  # fmt: skip
+        yield dg.Output(
+            None,
             metadata={
                 "records": result.records,
                 "sha256": result.sha256,
-                "file": str(result.path or result.already_landed),
+                "file": landed,
                 "new_file": result.path is not None,
                 "requests": result.requests,
                 "retries": result.retries,
-            }
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name="api_read",
+            passed=True,
+            metadata={"records": result.records, "retries": result.retries},
         )
 
     return fetched

@@ -73,10 +73,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input: the `errors` member says which field and why.",
         429: "Too many attempts: retry after the delay in `Retry-After`.",
     }
-    return {
-        c: {"model": Problem, "description": descriptions[c], "content": {PROBLEM: {}}}
-        for c in codes
-    }
+    return {c: {"model": Problem, "description": descriptions[c]} for c in codes}
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

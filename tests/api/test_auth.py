@@ -1,0 +1,148 @@
+"""Sign-in, refresh rotation, logout, API keys, rate limit, accounts, production secrets,
+and the create-admin command."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from api.main import create_app
+from healthai.settings import Settings
+from tests.api.conftest import API_KEY, PASSWORD, Env
+from tests.api.helpers import assert_problem, uid
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD):  # noqa: ANN201
+    return client.post("/auth/token", data={"username": username, "password": password})
+
+
+def test_password_flow_refresh_and_logout(env: Env) -> None:
+    c = env.client
+    r = login(c, "steward")
+    assert r.status_code == 200, r.text
+    tokens = r.json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 15 * 60
+    me = c.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json()["role"] == "steward" and "batches:decide" in me.json()["scopes"]
+
+    # the refresh token is not an access token
+    assert_problem(
+        c.get("/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}), 401
+    )
+    # rotation: a refresh token works once
+    r = c.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert_problem(c.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
+    # logout revokes every refresh token of the account
+    auth = {"Authorization": f"Bearer {new['access_token']}"}
+    assert c.post("/auth/logout", headers=auth).status_code == 204
+    assert_problem(c.post("/auth/refresh", json={"refresh_token": new["refresh_token"]}), 401)
+
+
+def test_wrong_credentials(env: Env) -> None:
+    c = env.client
+    body = assert_problem(login(c, "steward", "wrong password!"), 401)
+    assert body["detail"] == "wrong username or password"
+    assert_problem(login(c, "nobody-" + uid()), 401)  # same answer for an unknown user
+    assert_problem(c.get("/auth/me", headers={"Authorization": "Bearer not.a.jwt"}), 401)
+    assert_problem(c.get("/auth/me", headers={"X-API-Key": "hak_wrong"}), 401)
+    assert_problem(c.post("/auth/token", data={"username": "x"}), 422)
+
+
+def test_api_key_lifecycle(env: Env) -> None:
+    c, admin = env.client, env.headers["admin"]
+    me = c.get("/auth/me", headers={"X-API-Key": API_KEY}).json()
+    assert me == {**me, "kind": "api_key", "role": "analyst"}
+    r = c.post("/api-keys", json={"name": f"k-{uid()}", "role": "steward"}, headers=admin)
+    assert r.status_code == 201, r.text
+    key, key_id = r.json()["key"], r.json()["id"]
+    listed = c.get("/api-keys", headers=admin).json()
+    assert all("key" not in k for k in listed)  # only its hash is kept
+    assert c.get("/batches", headers={"X-API-Key": key}).status_code == 200
+    assert c.delete(f"/api-keys/{key_id}", headers=admin).status_code == 204
+    assert_problem(c.get("/batches", headers={"X-API-Key": key}), 401)
+    assert_problem(
+        c.post("/api-keys", json={"name": f"p-{uid()}", "role": "partner"}, headers=admin), 422
+    )
+
+
+def test_accounts_and_disabling(env: Env) -> None:
+    c, admin = env.client, env.headers["admin"]
+    name = f"p-{uid()}"
+    body = {
+        "username": name,
+        "password": "a long enough pass",
+        "role": "partner",
+        "organisation_id": env.ids["org_b"],
+    }
+    r = c.post("/accounts", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    assert "password" not in r.json() and "password_hash" not in r.json()
+    assert_problem(c.post("/accounts", json=body, headers=admin), 409)
+    assert_problem(
+        c.post(
+            "/accounts",
+            json={**body, "username": f"x{name}", "organisation_id": None},
+            headers=admin,
+        ),
+        422,
+    )
+    assert_problem(c.post("/accounts", json={**body, "password": "short"}, headers=admin), 422)
+    tokens = login(c, name, "a long enough pass").json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    users = c.get("/users", headers=auth).json()["data"]
+    assert {u["organisation_id"] for u in users} == {env.ids["org_b"]}
+    r = c.patch(f"/accounts/{r.json()['id']}", json={"is_active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert_problem(c.get("/users", headers=auth), 401)  # disabled at once
+    assert_problem(login(c, name, "a long enough pass"), 401)
+
+
+def test_login_rate_limit(env: Env) -> None:
+    settings = env.settings.model_copy(update={"login_rate_limit": 3})
+    app = create_app(settings, env.app.state.engine)
+    c = TestClient(app)
+    for _ in range(3):
+        assert login(c, "analyst", "wrong password!").status_code == 401
+    r = login(c, "analyst")
+    body = assert_problem(r, 429)
+    assert int(r.headers["retry-after"]) >= 1 and "too many" in body["detail"]
+    # another username from the same client is counted apart
+    assert login(c, "steward").status_code == 200
+
+
+def test_production_refuses_dev_secrets() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        Settings(environment="production")
+    Settings(environment="production", jwt_secret="j" * 40, pseudonym_secret="p" * 40)
+
+
+def test_create_admin_command(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from healthai import cli
+    from healthai.db import get_engine
+    from healthai.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", env.url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    name = f"root-{uid()}"
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("a very long password\n"))
+        cli.main(["create-admin", "--username", name, "--password-stdin"])
+        monkeypatch.setattr("sys.stdin", io.StringIO("another password!!\n"))
+        with pytest.raises(SystemExit):  # exists: refused without --reset
+            cli.main(["create-admin", "--username", name, "--password-stdin"])
+        monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+        with pytest.raises(SystemExit):
+            cli.main(["create-admin", "--username", f"x{name}", "--password-stdin"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    r = login(env.client, name, "a very long password")
+    assert r.status_code == 200, r.text
+    me = env.client.get("/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.json()["role"] == "admin"

@@ -40,13 +40,16 @@ FETCHERS: dict[str, tuple[SourceSpec, Callable[[], Fetched | None]]] = {
 
 
 def build_fetch_asset(
-    spec: SourceSpec, fetcher: Callable[[], Fetched | None]
+    spec: SourceSpec, fetcher: Callable[[], Fetched | None], group: str | None = None
 ) -> dg.AssetsDefinition:
+    """`group`: `fetch_<name>` by default (its own job and schedule; the landing sensor then
+    ingests the file). `source_<name>` puts it in the source's ingestion job, to be ordered
+    before `<name>_landed` with `deps=[f"{name}_fetched"]` there."""
     name = spec.name
 
     @dg.asset(
         name=f"{name}_fetched",
-        group_name=f"fetch_{name}",
+        group_name=group or f"fetch_{name}",
         kinds={"api", "file"},
         owners=[spec.owner] if "@" in spec.owner else [],
         tags={"source": name},

@@ -246,3 +246,26 @@ def test_simulated_sources_end_to_end(engine: str, platform: str) -> None:
     # the same files again publish nothing twice
     assert materialize_sources(platform, "sim_users", *facts).success
     assert approve_all(platform) == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_series_for_published_gym_members(engine: str, platform: str) -> None:
+    """Follow the published gym members: their facts publish with no users file, and the
+    simulated weights start from each member's published weight."""
+    assert materialize_sources(platform, "gym_members").success
+    approve_all(platform)
+    with session_for(platform) as session:
+        profiles = published_profiles(session).head(40)
+    assert len(profiles) == 40 and profiles["external_key"].str.startswith("gym_members:").all()
+    out = get_settings().landing_dir
+    result = simulate(SimConfig(days=20, seed=5), out, profiles)
+    assert "sim_users" not in result.rows
+    users_before = count(platform, "users")
+    assert materialize_sources(platform, "sim_biometrics", "sim_app_sessions").success
+    assert len(approve_all(platform)) == 2
+    assert count(platform, "users") == users_before
+    assert count(platform, "app_sessions") == result.rows["sim_app_sessions"]
+    bio = frames(out, "sim_biometrics")
+    first = bio.dropna(subset=["weight_kg"]).groupby("user_key")["weight_kg"].first()
+    start = profiles.set_index("external_key")["weight_kg"]
+    assert (first - start.reindex(first.index)).abs().max() < 2.0

@@ -12,13 +12,14 @@ after each ingestion; `quality_job` re-measures every source daily, so a source 
 delivering is seen late even when its own schedule finds nothing new.
 """
 
-from __future__ import annotations
-
 import json
 import logging
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
 from sqlalchemy import select
 
 from assets.resources import Database
@@ -214,7 +215,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
     return [quality_asset, profile_asset]
 
 
-def quality_job(specs: list[SourceSpec]) -> dg.UnresolvedAssetJobDefinition:
+def quality_job(specs: list[SourceSpec]) -> UnresolvedAssetJobDefinition:
     """Every `<source>_quality` asset, without re-ingesting anything."""
     return dg.define_asset_job(
         "quality_all_sources",
@@ -225,7 +226,7 @@ def quality_job(specs: list[SourceSpec]) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def quality_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def quality_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name="quality_daily",
         cron_schedule="30 6 * * *",

@@ -39,7 +39,8 @@ from healthai.settings import Settings, get_settings
 log = logging.getLogger("healthai.quality")
 
 PUBLISHED_STATUS = ("published",)
-PENDING_STATUSES = ("staged", "audited", "approved")
+# Batches whose rows wait in staging (an audit failure is exactly when the figures matter).
+PENDING_STATUSES = ("staged", "audited", "audit_failed", "approved")
 DELIVERY_STATUSES = ("succeeded", "partial", "failed")
 # Columns that describe a row's provenance, not its content.
 _TECHNICAL = {"id", "staging_id", "batch_id", "source_sha256", "source_record", "created_at"}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, text
+from api.schemas.common import Id, UtcDateTime, text
 
 Role = Literal["admin", "steward", "analyst", "partner"]
 
@@ -83,7 +82,7 @@ class AccountRead(BaseModel):
     role: str
     organisation_id: int | None
     is_active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ApiKeyCreate(BaseModel):
@@ -103,8 +102,8 @@ class ApiKeyRead(BaseModel):
     prefix: str
     role: str
     organisation_id: int | None
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Timestamps read back from the database: SQLite returns them naive, they are UTC.
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647, examples=[1])]
 SmallCount = Annotated[int, Field(ge=0, le=32_767)]
 # Text the database can store on both engines (PostgreSQL refuses NUL characters).

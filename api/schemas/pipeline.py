@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, ListParams, text
+from api.schemas.common import Id, ListParams, UtcDateTime, text
 from healthai.models.vocab import BATCH_STATUSES, QUARANTINE_STATUSES
 
 BatchStatus = Literal[BATCH_STATUSES]  # type: ignore[valid-type]
@@ -23,14 +22,14 @@ class BatchRead(BaseModel):
     status: str = Field(examples=["audited"])
     rows_staged: int
     rows_by_table: dict[str, Any]
-    created_at: datetime
-    audited_at: datetime | None
+    created_at: UtcDateTime
+    audited_at: UtcDateTime | None
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: UtcDateTime | None
     decision_comment: str | None
-    published_at: datetime | None
+    published_at: UtcDateTime | None
     rolled_back_by: str | None
-    rolled_back_at: datetime | None
+    rolled_back_at: UtcDateTime | None
 
 
 class CheckRead(BaseModel):
@@ -40,7 +39,7 @@ class CheckRead(BaseModel):
     passed: bool
     blocking: bool
     observed: dict[str, Any]
-    checked_at: datetime
+    checked_at: UtcDateTime
 
 
 class BatchDetail(BatchRead):
@@ -82,9 +81,9 @@ class QuarantinedRead(BaseModel):
     reasons: list[dict[str, Any]]
     status: str
     resolved_by: str | None
-    resolved_at: datetime | None
+    resolved_at: UtcDateTime | None
     requeued_batch_id: int | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class QuarantineParams(ListParams):

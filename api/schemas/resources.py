@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, ListParams, text
+from api.schemas.common import Id, ListParams, UtcDateTime, text
 from healthai.models.vocab import (
     ACTIVITY_LEVELS,
     EXERCISE_LEVELS,
@@ -75,7 +75,7 @@ class OrganisationRead(Orm):
     slug: str
     name: str
     kind: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class OrganisationParams(ListParams):
@@ -130,7 +130,7 @@ class UserRead(Orm, Lineage):
     workouts_per_week: int | None
     plan_tier: str
     organisation_id: int | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class UserParams(ListParams):
@@ -446,7 +446,7 @@ class MetricRead(Orm, Lineage):
     id: int
     user_id: int
     metric: str
-    measured_at: datetime
+    measured_at: UtcDateTime
     value: float
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -198,12 +199,12 @@ def seed(session: Session) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture(scope="session", params=ENGINES)
-def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    engine_name = request.param
+@contextmanager
+def make_env(engine_name: str, folder: Path) -> Iterator[Env]:
+    """A fresh migrated database of `engine_name`, seeded, and an app over it."""
     admin_engine = None
     if engine_name == "sqlite":
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('api')) / 'api.db'}"
+        url = f"sqlite:///{folder / 'api.db'}"
     else:
         if not _pg_available():
             pytest.skip("PostgreSQL does not answer (outside CI)")
@@ -233,10 +234,29 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         env.headers[role] = {"Authorization": f"Bearer {token}"}
     env.headers["api_key"] = {"X-API-Key": API_KEY}
     env.headers["anonymous"] = {}
-    yield env
-    client.close()
-    engine.dispose()
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin_engine.dispose()
+    try:
+        yield env
+    finally:
+        client.close()
+        engine.dispose()
+        if admin_engine is not None:
+            with admin_engine.connect() as conn:
+                db = make_url(url).database
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            admin_engine.dispose()
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """The shared app of the API tests (tests add rows, never remove others')."""
+    with make_env(request.param, tmp_path_factory.mktemp("api")) as e:
+        yield e
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def fuzz_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """An app of its own for schemathesis, which may change or delete anything."""
+    with make_env(request.param, tmp_path_factory.mktemp("fuzz")) as e:
+        yield e

@@ -232,8 +232,34 @@ def table_measures(session: Session, frames: dict[str, pd.DataFrame]) -> list[m.
                 )
                 if measure:
                     out.append(measure)
-    out += m.consistency(frames)
+    out += m.consistency(_with_profiles(session, frames))
     return out
+
+
+def _with_profiles(session: Session, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Cross-table rules about users (BMI vs height) also hold when the users were published
+    by another source: add the published profiles of the users the source refers to."""
+    if "users" in frames:
+        return frames
+    keys = {k for f in frames.values() if "user_key" in f.columns for k in f["user_key"].dropna()}
+    if not keys:
+        return frames
+    users = metadata_table("users")
+    rows: list[Any] = []
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        rows += session.execute(
+            select(users.c.external_key, users.c.height_cm).where(users.c.external_key.in_(chunk))
+        ).all()
+    profiles = pd.DataFrame(rows, columns=["external_key", "height_cm"])
+    return {**frames, "users": profiles} if len(profiles) else frames
+
+
+def metadata_table(name: str) -> Table:
+    from healthai.models import metadata
+
+    return metadata.tables[name]
 
 
 def _as_utc(value: datetime | None) -> datetime | None:

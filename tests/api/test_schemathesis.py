@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.api.conftest import Env
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 10
 
 
 def test_api_conforms_to_its_schema(fuzz_env: Env) -> None:

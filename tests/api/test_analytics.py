@@ -1,0 +1,61 @@
+"""Analytics figures, checked by hand on the seeded members of organisation B (no other test
+adds rows for them), as its partner sees them; and the quality summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.api.conftest import Env
+
+
+def get(env: Env, path: str, role: str = "partner_b", **params):  # noqa: ANN003, ANN201
+    r = env.client.get(f"/analytics/{path}", params=params, headers=env.headers[role])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_user_metrics(env: Env) -> None:
+    age = date.today().year - 1999
+    bands = {b["band"]: b["users"] for b in get(env, "users/age-distribution")}
+    expected = next(
+        b
+        for b in bands
+        if b != "unknown" and "-" in b and int(b.split("-")[0]) <= age <= int(b.split("-")[1])
+    )
+    assert bands[expected] == 1 and sum(bands.values()) == 1
+    assert get(env, "users/goals") == [{"goal": "gain_muscle", "users": 1}]
+    prog = get(env, "users/progression", metric="weight_kg")
+    assert prog["users_with_progression"] == 1 and prog["mean_change"] == -1.5
+    assert prog["mean_change_per_week"] == round(-1.5 / (19 / 7), 3)
+    assert prog["share_decreasing"] == 1.0
+
+
+def test_nutrition(env: Env) -> None:
+    trends = get(env, "nutrition/trends")
+    assert [(t["date"], t["users"], t["energy_kcal"]) for t in trends] == [
+        ("2026-01-01", 1, 601.0),
+        ("2026-01-02", 1, 602.0),
+    ]
+    assert get(env, "nutrition/trends", since="2026-01-02")[0]["date"] == "2026-01-02"
+    gaps = {g["nutrient"]: g for g in get(env, "nutrition/reference-gaps")}
+    # a man eating 601.5 kcal and 30 g of protein a day: both in deficit (< 80 %)
+    assert gaps["energy_kcal"]["deficit"] == 1 and gaps["energy_kcal"]["reference"] == 2500
+    assert gaps["protein_g"]["deficit"] == 1 and gaps["protein_g"]["sex"] == "male"
+
+
+def test_fitness_and_business(env: Env) -> None:
+    assert get(env, "fitness/top-workouts") == [
+        {"workout_type": "running", "sessions": 1, "users": 1, "minutes": 30.0}
+    ]
+    assert get(env, "fitness/intensity") == [{"intensity": "high", "sessions": 1}]
+    eng = get(env, "business/engagement")
+    assert (eng["dau"], eng["wau"], eng["mau"], eng["retention_d7"]) == (1, 1, 1, 0.0)
+    assert get(env, "business/engagement", as_of="2026-03-01T00:00:00Z")["mau"] == 0
+    conv = get(env, "business/conversion")
+    assert conv["by_plan"] == {"free": 1} and conv["conversion_rate"] == 0.0
+    assert get(env, "business/satisfaction") == {"answers": 1, "mean_score": 9.0, "nps": 100.0}
+
+
+def test_quality(env: Env) -> None:
+    q = get(env, "quality", role="analyst")
+    assert q["batches_by_status"]["published"] >= 1

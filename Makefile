@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 
-# Demo of `make run`: the reference catalogue publishes by itself (a trusted source); every
-# other batch waits for a person in the web interface or the API.
-DEMO_AUTO_APPROVE ?= free_exercise_db
+# Demo of `make run`: the reference catalogues and our own simulated data publish by
+# themselves (trusted sources); batches of the real-world user sources wait for a person in
+# the web interface or the API.
+DEMO_AUTO_APPROVE ?= free_exercise_db,exercisedb,sim_users,sim_biometrics,sim_app_sessions,sim_subscriptions,sim_surveys
+SIMULATE ?= --users 500 --days 90 --seed 42
 
 API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
@@ -45,6 +47,7 @@ migrate: install
 
 materialize: migrate
 	$(BIN)/healthai dagster-home
+	$(BIN)/healthai simulate $(SIMULATE) --seed-organisations
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
 		$(BIN)/dagster asset materialize -m assets.definitions --select '*'
 

@@ -67,17 +67,33 @@ def landing_sensor(specs: list[SourceSpec], jobs: dict[str, UnresolvedAssetJobDe
     return _sensor
 
 
-@dg.op(description="Publish every approved batch, each in one transaction.")
-def publish_approved_batches(context: dg.OpExecutionContext, database: Database) -> list[int]:
-    with database.session() as session:
-        published = batches.publish_approved(session)
-    context.log.info(f"published batches: {published}")
-    return published
+def publication_asset(specs: list[SourceSpec]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="publication",
+        group_name="publication",
+        kinds={"sql"},
+        deps=[f"{spec.name}_staged" for spec in specs],
+        description="Publishes approved batches (each in one transaction), approves audited "
+        "batches of trusted sources, and audits again the batches whose references now "
+        "resolve. Runs after ingestion and whenever a person approves a batch.",
+    )
+    def publication(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
+        with database.session() as session:
+            done = batches.settle(session)
+        context.log.info(f"publication: {done}")
+        return dg.MaterializeResult(
+            metadata={k: dg.MetadataValue.json(v) for k, v in done.items()}
+            | {"batches_published": len(done["published"])}
+        )
+
+    return publication
 
 
-@dg.job(description="Publish the batches that people approved.")
-def publish_job() -> None:
-    publish_approved_batches()
+publish_job = dg.define_asset_job(
+    "publish",
+    selection=dg.AssetSelection.assets("publication"),
+    description="Publish the batches that people approved.",
+)
 
 
 @dg.sensor(

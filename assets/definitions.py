@@ -7,6 +7,7 @@ import dagster as dg
 from assets.automation import (
     approved_batches,
     landing_sensor,
+    publication_asset,
     publish_job,
     source_job,
     source_schedule,
@@ -23,7 +24,7 @@ source_assets = [a for spec in specs for a in build_source_assets(spec)]
 jobs = {spec.name: source_job(spec) for spec in specs}
 
 defs = dg.Definitions(
-    assets=source_assets,
+    assets=[*source_assets, publication_asset(specs)],
     jobs=[*jobs.values(), publish_job],
     schedules=[source_schedule(spec, jobs[spec.name]) for spec in specs],
     sensors=[landing_sensor(specs, jobs), approved_batches],

@@ -7,10 +7,8 @@ check (severity ERROR) with the error, and leaves a `failed` ingestion-run row n
 a refused file, it does not fail the run, so `dagster asset materialize --select '*'` (make
 run) completes with the other sources. A source without a configured URL is skipped.
 
-Register in assets/definitions.py:
-    from assets.fetch import fetch_assets, fetch_jobs, fetch_schedules
-    defs = dg.Definitions(assets=[*source_assets, *fetch_assets],
-                          jobs=[..., *fetch_jobs], schedules=[..., *fetch_schedules], ...)
+A source declares its fetch function (`SourceSpec.fetch`); assets/ingestion.py puts this
+asset first in the source's own job, before `<name>_landed`.
 """
 
 import json
@@ -23,7 +21,6 @@ from assets.resources import Database
 from healthai.pipeline import ingest
 from healthai.pipeline.http_source import Fetched, FetchError
 from healthai.pipeline.spec import SourceSpec
-from healthai.sources import exercisedb
 
 log = logging.getLogger("healthai.pipeline")
 
@@ -33,23 +30,15 @@ def _event(**fields: object) -> None:
     log.info(json.dumps(fields, default=str))
 
 
-# source name -> (its declaration, the function that lands its API response)
-FETCHERS: dict[str, tuple[SourceSpec, Callable[[], Fetched | None]]] = {
-    exercisedb.NAME: (exercisedb.SPEC, lambda: exercisedb.fetch()),
-}
-
-
 def build_fetch_asset(
-    spec: SourceSpec, fetcher: Callable[[], Fetched | None], group: str | None = None
+    spec: SourceSpec, fetcher: Callable[[], Fetched | None], group: str
 ) -> dg.AssetsDefinition:
-    """`group`: `fetch_<name>` by default (its own job and schedule; the landing sensor then
-    ingests the file). `source_<name>` puts it in the source's ingestion job, to be ordered
-    before `<name>_landed` with `deps=[f"{name}_fetched"]` there."""
+    """The `<name>_fetched` asset, in the source's group (so in its ingestion job)."""
     name = spec.name
 
     @dg.asset(
         name=f"{name}_fetched",
-        group_name=group or f"fetch_{name}",
+        group_name=group,
         kinds={"api", "file"},
         owners=[spec.owner] if "@" in spec.owner else [],
         tags={"source": name},
@@ -111,26 +100,3 @@ def build_fetch_asset(
         )
 
     return fetched
-
-
-fetch_assets = [build_fetch_asset(spec, fn) for spec, fn in FETCHERS.values()]
-fetch_jobs = [
-    dg.define_asset_job(
-        f"fetch_{spec.name}",
-        selection=dg.AssetSelection.groups(f"fetch_{spec.name}"),
-        description=f"Read {spec.title} into the landing zone (the sensor then ingests it).",
-        tags={"source": spec.name},
-    )
-    for spec, _ in FETCHERS.values()
-]
-fetch_schedules = [
-    dg.ScheduleDefinition(
-        name=f"fetch_{spec.name}_{spec.update_frequency}",
-        cron_schedule=spec.cron,
-        job=job,
-        execution_timezone="Europe/Paris",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"Fetch {spec.title}: expected {spec.update_frequency}.",
-    )
-    for (spec, _), job in zip(FETCHERS.values(), fetch_jobs, strict=True)
-]

@@ -12,6 +12,7 @@ import logging
 import dagster as dg
 import pandas as pd
 
+from assets.fetch import build_fetch_asset
 from assets.resources import Database
 from healthai.models import IngestionRun
 from healthai.pipeline import batches, ingest
@@ -41,6 +42,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         tags=tags,
         description=f"{spec.title}: new files registered in the immutable raw store. "
         f"Origin: {spec.origin}. Licence: {spec.licence}.",
+        deps=[f"{name}_fetched"] if spec.fetch else [],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
     def landed(context: dg.AssetExecutionContext, database: Database) -> list[ingest.Landed]:
@@ -205,6 +207,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             "cleaned": dg.AssetIn(f"{name}_cleaned"),
             "validated": dg.AssetIn(f"{name}_validated"),
         },
+        deps=[f"{other}_staged" for other in spec.after],
         group_name=group,
         kinds={"sql"},
         owners=owners,
@@ -281,4 +284,5 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             metadata={"failed_batches": dg.MetadataValue.json(failed)},
         )
 
-    return [landed, validated, cleaned, staged]
+    fetched = [build_fetch_asset(spec, spec.fetch, group)] if spec.fetch else []
+    return [*fetched, landed, validated, cleaned, staged]

@@ -8,12 +8,9 @@ import hashlib
 import json
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from assets.fetch import build_fetch_asset
-from assets.resources import Database
 from healthai.models import Batch, IngestionRun, QuarantinedRow, metadata
 from healthai.pipeline import batches
 from healthai.pipeline.http_source import ApiClient, FetchError, HttpPolicy, RateLimiter
@@ -144,13 +141,6 @@ def expected(records: list[dict]) -> dict[str, int]:
     return {"rows": len(records), "copies": copies, "links": links}
 
 
-def fetch_asset_result(db_url: str) -> dg.ExecuteInProcessResult:
-    asset = build_fetch_asset(exercisedb.SPEC, lambda: exercisedb.fetch())
-    return dg.materialize(
-        [asset], resources={"database": Database(url=db_url)}, raise_on_error=False
-    )
-
-
 def approve_all(db_url: str) -> list[int]:
     with session_for(db_url) as session:
         ids = list(session.scalars(select(Batch.id).where(Batch.status == "audited")))
@@ -175,8 +165,8 @@ def test_api_source_end_to_end(
     with serve_api(state) as url:
         monkeypatch.setenv("EXERCISEDB_URL", url)
         get_settings.cache_clear()
-        assert fetch_asset_result(platform).success
-    assert materialize_sources(platform, "exercisedb").success
+        # the fetch step runs first in the source's own job, then the file is ingested
+        assert materialize_sources(platform, "exercisedb").success
     approve_all(platform)
 
     exp = expected(records)
@@ -222,12 +212,15 @@ def test_network_down_source_fails_and_others_go_on(
 ) -> None:
     monkeypatch.setenv("EXERCISEDB_URL", closed_port_url())
     get_settings.cache_clear()
-    result = fetch_asset_result(platform)
+    result = materialize_sources(platform)  # every source, exercisedb's API unreachable
     assert result.success  # like a refused file: visible, without failing the whole run
-    [check] = result.get_asset_check_evaluations()
-    assert (check.check_name, check.passed) == ("api_read", False)
+    checks = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+    check = checks[("exercisedb_fetched", "api_read")]
+    assert not check.passed
     assert "failed after 4 attempts; last error: ConnectError" in check.description
-    assert materialize_sources(platform).success  # every source, exercisedb with no file
     with session_for(platform) as session:
         runs = list(session.scalars(select(IngestionRun)))
         failed = [r for r in runs if r.status == "failed"]

@@ -377,10 +377,43 @@ def rollback(session: Session, batch_id: int, actor: str, comment: str | None = 
 
 
 def publish_approved(session: Session, actor: str = PIPELINE_ACTOR) -> list[int]:
-    """Publish every approved batch, oldest first (what the publication sensor runs)."""
+    """Publish every approved batch, oldest first."""
     ids = list(
         session.scalars(select(Batch.id).where(Batch.status == "approved").order_by(Batch.id))
     )
     for batch_id in ids:
         publish(session, batch_id, actor)
     return ids
+
+
+def settle(session: Session) -> dict[str, list[int]]:
+    """Bring every batch as far as it may go without a person: audit again the batches whose
+    audit failed (their references may now resolve), approve audited batches of trusted
+    sources, publish approved batches; repeat while publishing unblocks others."""
+    done: dict[str, list[int]] = {"reaudited": [], "auto_approved": [], "published": []}
+    while True:
+        progressed = False
+        for batch in session.scalars(
+            select(Batch).where(Batch.status == "audit_failed").order_by(Batch.id)
+        ).all():
+            soft = {
+                c.name.removeprefix("soft:"): (c.description, c.observed.get("rows_flagged", 0))
+                for c in batch.checks
+                if not c.blocking
+            }
+            audit(session, batch, soft)
+            if batch.status == "audited":
+                done["reaudited"].append(batch.id)
+                progressed = True
+        trusted = (
+            select(Batch)
+            .where(Batch.status == "audited", Batch.source.has(auto_approve=True))
+            .order_by(Batch.id)
+        )
+        for batch in session.scalars(trusted).all():
+            approve(session, batch.id, PIPELINE_ACTOR, "auto-approved: trusted source")
+            done["auto_approved"].append(batch.id)
+        published = publish_approved(session)
+        done["published"] += published
+        if not (published or progressed):
+            return done

@@ -58,7 +58,11 @@ class Cleaned:
 
     @property
     def records(self) -> int:
-        return int(self.tables[next(iter(self.tables))][RECORD].nunique()) if self.tables else 0
+        """Source records that reached the target tables (a record may feed several)."""
+        found: set[Any] = set()
+        for frame in self.tables.values():
+            found.update(frame[RECORD].tolist())
+        return len(found)
 
 
 def start_run(session: Session, spec: SourceSpec, dagster_run_id: str | None) -> IngestionRun:
@@ -132,7 +136,7 @@ def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
     ctx = CleanContext(spec.name, landed.sha256, landed.received_at)
     tables = spec.transform(checked.valid, ctx) if len(checked.valid) else {}
     duplicates: list[Any] = []
-    if tables:
+    if tables and spec.primary_table is not None:
         main = tables[spec.primary_table]
         in_file = main[RECORD][main.duplicated(spec.primary_key, keep="first")].tolist()
         existing = _existing_keys(session, spec.primary_table, main[spec.primary_key].tolist())

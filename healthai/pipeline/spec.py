@@ -33,8 +33,11 @@ class SourceSpec:
     location: str  # glob under raw/ (shipped) or the landing zone, or a URL for APIs
     contract: pa.DataFrameSchema
     transform: Callable[[pd.DataFrame, CleanContext], dict[str, pd.DataFrame]]
-    primary_table: str  # the table whose natural key identifies a source record
-    primary_key: str  # that natural key's column in the transform's output
+    # The table whose natural key identifies a source record, and that key's column in the
+    # transform's output: records already there (or earlier in the file) count as duplicates.
+    # None for fact sources whose contract catches duplicate rows itself.
+    primary_table: str | None = None
+    primary_key: str | None = None
     normalise: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df
     soft_rules: dict[str, SoftRule] = field(default_factory=dict)
     read_options: dict[str, Any] = field(default_factory=dict)
@@ -47,3 +50,8 @@ class SourceSpec:
     description: str = ""
     defects: tuple[str, ...] = ()
     auto_approve: bool = False
+    # API sources: reads the API and lands its response as one file (None: nothing to fetch,
+    # or a path/summary object); runs before `<name>_landed` in the same job.
+    fetch: Callable[[], Any] | None = None
+    # Sources whose batches this one references: staged after theirs in a run.
+    after: tuple[str, ...] = ()

@@ -284,6 +284,7 @@ def fetch(
 
 SPEC = SourceSpec(
     name=NAME,
+    fetch=fetch,
     title="ExerciseDB exercise catalogue (REST API)",
     format="json",
     # Nothing shipped under raw/: files come from fetch() into the landing zone.

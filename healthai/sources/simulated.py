@@ -2,17 +2,17 @@
 (healthai.simulate): profiles (CSV), daily biometrics (CSV), app sessions (JSON), plan
 changes and satisfaction surveys (XLSX). Ingested like any other source.
 
-Fact sources reference users by `user_key` (users.external_key): the users (sim_users, or the
-published profiles the simulation followed) must be published before their facts are
-audited, or the audit's `references_resolve` check fails the batch (it can be re-audited once
-the users are published). B2B users reference organisations by slug: the simulated ones are
-created by `healthai simulate --seed-organisations` (healthai.simulate.seed_organisations).
+Fact sources reference users by `user_key` (users.external_key) and are staged after
+sim_users (`after=`). Their references must resolve to published users: a fact batch staged
+before its users are published fails its audit's `references_resolve` check and is audited
+again by the publication job once they are. B2B users reference organisations by slug: the
+simulated ones are created by `healthai simulate --seed-organisations`
+(healthai.simulate.seed_organisations).
 
-Fact tables have no natural key of their own, and the pipeline looks for already-published
-duplicates through the primary table's natural key. Each fact source therefore declares
-`users` as its primary table and returns it empty: duplicates inside a file are caught by
-the contract (one row per user and day, per session start, per survey), the same file twice
-by its SHA-256, and overlapping facts from another file by the database's unique constraints
+Fact tables have no natural key of their own, so fact sources declare no primary table:
+duplicates inside a file are caught by the contract (one row per user and day, per session
+start, per survey), the same file twice by its SHA-256, and overlapping facts from another
+file by the database's unique constraints
 at the audit's `publishable` check.
 """
 
@@ -36,11 +36,6 @@ USER_KEY = pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$
 def _unique(columns: list[str], name: str, error: str) -> pa.Check:
     """The first row per `columns` passes; a later one is quarantined (reported once)."""
     return cross_field(name, columns, lambda df: ~df.duplicated(columns, keep="first"), error)
-
-
-def _no_users(ctx: CleanContext) -> pd.DataFrame:
-    """The empty primary table of a fact source (see the module's docstring)."""
-    return pd.DataFrame({RECORD: pd.Series(dtype=int), "external_key": pd.Series(dtype=str)})
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -157,7 +152,7 @@ def biometrics_transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd
             "value": long["value"].astype(float),
         }
     )
-    return {"biometric_measurements": measures, "users": _no_users(ctx)}
+    return {"biometric_measurements": measures}
 
 
 # ------------------------------------------------------------------ app sessions
@@ -184,7 +179,7 @@ SESSIONS_CONTRACT = pa.DataFrameSchema(
 def sessions_transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]:
     sessions = valid[[RECORD, "user_key", "started_at", "duration_s", "platform"]].copy()
     sessions["duration_s"] = sessions["duration_s"].astype(int)
-    return {"app_sessions": sessions, "users": _no_users(ctx)}
+    return {"app_sessions": sessions}
 
 
 # ------------------------------------------------------------------ subscriptions
@@ -224,7 +219,7 @@ def subscriptions_transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str,
             "ended_on": valid["ended_on"].dt.date.where(valid["ended_on"].notna(), None),
         }
     )
-    return {"subscriptions": periods, "users": _no_users(ctx)}
+    return {"subscriptions": periods}
 
 
 # ------------------------------------------------------------------ surveys
@@ -262,7 +257,7 @@ def surveys_transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.Da
             "comment": valid["comment"],
         }
     )
-    return {"satisfaction_surveys": answers, "users": _no_users(ctx)}
+    return {"satisfaction_surveys": answers}
 
 
 def _spec(name: str, title: str, fmt: str, **kwargs: object) -> SourceSpec:
@@ -302,8 +297,7 @@ SPECS = (
         contract=BIOMETRICS_CONTRACT,
         normalise=strip_text,
         transform=biometrics_transform,
-        primary_table="users",
-        primary_key="external_key",
+        after=("sim_users",),
         soft_rules={
             "bmi_extreme": (
                 "BMI below 16 or above 40: possible but rare.",
@@ -320,8 +314,7 @@ SPECS = (
         "json",
         contract=SESSIONS_CONTRACT,
         transform=sessions_transform,
-        primary_table="users",
-        primary_key="external_key",
+        after=("sim_users",),
         description="Sessions in the mobile app: start (UTC), duration, platform.",
     ),
     _spec(
@@ -331,9 +324,8 @@ SPECS = (
         contract=SUBSCRIPTIONS_CONTRACT,
         normalise=strip_text,
         transform=subscriptions_transform,
+        after=("sim_users",),
         read_options={"sheet": "subscriptions"},
-        primary_table="users",
-        primary_key="external_key",
         description="Plan periods per user: free -> Premium -> Premium+ (sometimes back to "
         "free), or B2B from the first day.",
         defects=("An XLSX sheet holds at most 1,048,575 rows: larger outputs are split.",),
@@ -345,9 +337,8 @@ SPECS = (
         contract=SURVEYS_CONTRACT,
         normalise=strip_text,
         transform=surveys_transform,
+        after=("sim_users",),
         read_options={"sheet": "surveys"},
-        primary_table="users",
-        primary_key="external_key",
         description="Satisfaction answers on a 0-10 scale with an optional comment.",
     ),
 )

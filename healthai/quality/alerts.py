@@ -38,7 +38,7 @@ def post_webhook(url: str, body: dict[str, Any], timeout: float) -> bool:
     """POST `body`; True when the receiver answered 2xx. Never raises."""
     try:
         response = httpx.post(url, json=body, timeout=timeout)
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # noqa: BLE001 - a bad URL, DNS, refusal, timeout: never fatal
         log.error(
             json.dumps(
                 {"event": "alert_webhook_failed", "source": body.get("source"), "error": str(exc)}

@@ -79,3 +79,31 @@ def test_a_stale_source_fails_freshness_and_a_dead_webhook_does_not_fail_the_run
     assert {"quality_alert", "alert_webhook_failed"} <= {e["event"] for e in events}
     mat = result.asset_materializations_for_node("gym_members_quality")[0]
     assert mat.metadata["webhook_notified"].value is False
+
+
+def test_a_failing_or_malformed_webhook_is_logged_never_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from healthai.models import QualitySnapshot
+    from healthai.quality import dispatch
+
+    snapshot = QualitySnapshot(
+        id=1,
+        measured_at=datetime.now(UTC),
+        score=50.0,
+        threshold=80.0,
+        stale=False,
+        alerts=[{"kind": "score_below_threshold", "message": "x: quality score 50.0 below 80.0"}],
+    )
+    with webhook(status=500) as (url, received):
+        _settings(monkeypatch, ALERT_WEBHOOK_URL=url)
+        assert dispatch("x", snapshot) is False  # answered 500
+        assert len(received) == 1
+    _settings(monkeypatch, ALERT_WEBHOOK_URL="not a url")
+    with caplog.at_level(logging.WARNING, logger="healthai.quality"):
+        assert dispatch("x", snapshot) is False
+    assert "alert_webhook_failed" in caplog.text
+    _settings(monkeypatch, ALERT_WEBHOOK_URL="")
+    assert dispatch("x", snapshot) is False  # no URL: logged only
+    snapshot.alerts = []
+    assert dispatch("x", snapshot) is False

@@ -305,6 +305,10 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         if row is None:
             raise _not_found(res, row_id)
         changes = body.model_dump(exclude_unset=True)
+        table = res.model.__table__
+        required = [k for k, v in changes.items() if v is None and not table.c[k].nullable]
+        if required:
+            raise HTTPException(status_code=422, detail=f"{', '.join(required)} cannot be null")
         before = row_dict(row)
         for key, value in changes.items():
             setattr(row, key, value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import Id, ListParams, UtcDateTime, text
 from healthai.models.vocab import (
@@ -434,6 +434,13 @@ class MetricCreate(BaseModel):
     metric: Metric = Field(description="; ".join(f"{m} ({u})" for m, (u, _, _) in METRICS.items()))
     measured_at: datetime
     value: float = Field(ge=0, le=150000, description="Checked against the metric's range.")
+
+    @model_validator(mode="after")
+    def _in_range(self) -> MetricCreate:
+        unit, low, high = METRICS[self.metric]
+        if not low <= self.value <= high:
+            raise ValueError(f"{self.metric} must lie between {low} and {high} {unit}")
+        return self
 
 
 class MetricUpdate(BaseModel):

@@ -255,3 +255,23 @@ def test_reads_of_personal_data_are_logged(env: Env) -> None:
             )
         ).all()
     assert any(r.detail == {"id": env.ids["user_a"]} and r.action == "read" for r in rows)
+
+
+def test_clear_messages_for_nulls_and_metric_ranges(env: Env) -> None:
+    c, h = env.client, env.headers["admin"]
+    body = assert_problem(c.patch(f"/foods/{env.ids['food']}", json={"name": None}, headers=h), 422)
+    assert body["detail"] == "name cannot be null"
+    body = assert_problem(
+        c.post(
+            "/metrics",
+            json={
+                "user_id": env.ids["user_a"],
+                "metric": "sleep_hours",
+                "measured_at": "2025-01-01T00:00:00Z",
+                "value": 30,
+            },
+            headers=h,
+        ),
+        422,
+    )
+    assert "between 0.0 and 24.0" in body["errors"][0]["msg"]

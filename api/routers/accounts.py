@@ -36,6 +36,8 @@ def _check_org(session: SessionDep, role: str, organisation_id: int | None) -> N
 
 @router.get("/accounts", response_model=list[AccountRead], summary="List API accounts")
 def list_accounts(session: SessionDep, principal: Annotated[Principal, require(ADMIN)]) -> Any:
+    """Every API account with its role and organisation (never a password hash).
+    Requires `accounts:admin`."""
     return list(session.scalars(select(ApiAccount).order_by(ApiAccount.id)))
 
 
@@ -115,6 +117,8 @@ def update_account(
 
 @router.get("/api-keys", response_model=list[ApiKeyRead], summary="List API keys")
 def list_keys(session: SessionDep, principal: Annotated[Principal, require(ADMIN)]) -> Any:
+    """Every API key by name, prefix and role (never the key).
+    Requires `accounts:admin`."""
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
@@ -164,6 +168,8 @@ def create_key(
 def revoke_key(
     key_id: IdPath, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
 ) -> Response:
+    """The key stops working at once; it stays listed with its revocation time.
+    Requires `accounts:admin`."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"API key {key_id} does not exist")

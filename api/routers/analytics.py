@@ -39,11 +39,15 @@ def _org(principal: Principal, organisation_id: int | None) -> int | None:
 def age_distribution(
     session: SessionDep, principal: Caller, organisation_id: OrgParam = None
 ) -> Any:
+    """Users per age band (age = this year minus birth year).
+    Requires `analytics:read`."""
     return q.age_distribution(session, _org(principal, organisation_id))
 
 
 @router.get("/users/goals", response_model=list[a.GoalCount], summary="Users per goal")
 def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    """Users per declared goal.
+    Requires `analytics:read`."""
     return q.goals(session, _org(principal, organisation_id))
 
 
@@ -108,6 +112,8 @@ def top_workouts(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     organisation_id: OrgParam = None,
 ) -> Any:
+    """Workout types by number of sessions, with users and total minutes.
+    Requires `analytics:read`."""
     return q.top_workouts(session, _org(principal, organisation_id), limit)
 
 
@@ -117,6 +123,8 @@ def top_workouts(
     summary="Sessions per intensity level",
 )
 def intensity(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    """Workout sessions per intensity level.
+    Requires `analytics:read`."""
     return q.intensity_levels(session, _org(principal, organisation_id))
 
 
@@ -138,11 +146,15 @@ def engagement(
 
 @router.get("/business/conversion", response_model=a.Conversion, summary="Premium conversion")
 def conversion(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    """Users per plan, premium share, and the share of free users who later paid.
+    Requires `analytics:read`."""
     return q.premium_conversion(session, _org(principal, organisation_id))
 
 
 @router.get("/business/satisfaction", response_model=a.Satisfaction, summary="Satisfaction and NPS")
 def satisfaction(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+    """Answers, mean score (0-10) and Net Promoter Score.
+    Requires `analytics:read`."""
     return q.satisfaction(session, _org(principal, organisation_id))
 
 

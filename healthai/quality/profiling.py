@@ -68,7 +68,8 @@ def _numbers_recognised(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         parsed = pd.to_numeric(present, errors="coerce")
         if parsed.notna().all():
-            out[col] = pd.to_numeric(values.replace(r"^\s*$", None, regex=True), errors="coerce")
+            blank = values.map(lambda v: isinstance(v, str) and not v.strip())
+            out[col] = pd.to_numeric(values.mask(blank, None), errors="coerce")
     return out
 
 

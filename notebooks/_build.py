@@ -81,6 +81,24 @@ zone.
 """,
 }
 
+SIMULATED_FINDINGS = """
+**What the data holds.** Simulated HealthAI Coach data (`healthai simulate`, deterministic from
+a seed), written into the landing zone; nothing is shipped. Values are consistent with the user
+profiles by construction, so the contract is expected to find nothing: what this notebook checks
+is that the files really are what the simulation promises, and that every row refers to a user
+that exists (the users of `sim_users`, or published ones).
+
+**What to look for, and the rule that answers it**
+
+| Possible defect | Rule (where) | Outcome |
+|---|---|---|
+| A value outside its physical range, an unknown category | range and vocabulary checks (contract) | quarantined |
+| The same user and day (or period) twice | uniqueness checks (contract) | quarantined |
+| Gaps: days without a weigh-in or without the tracker | nullable columns (contract) | kept as missing, by design |
+| A row whose user is not published yet | foreign key at publication; `foreign_key_exists` (quality) | the batch waits: its users' batch (`sim_users`) is staged first |
+| An implausible but possible value (BMI below 16 or above 40) | soft rule (audit) | published, flagged |
+"""
+
 GENERIC_FINDINGS = """
 **What was found.** The declaration of this source lists its known defects (printed below);
 the contract section shows every rule the file breaks, with counts, and the soft rules show
@@ -204,7 +222,9 @@ def build(name: str) -> nbformat.NotebookNode:
         ),
         new_markdown_cell(
             "## 4. What was found and which cleaning rule answers which defect\n"
-            + FINDINGS.get(name, GENERIC_FINDINGS)
+            + FINDINGS.get(
+                name, SIMULATED_FINDINGS if name.startswith("sim_") else GENERIC_FINDINGS
+            )
         ),
         new_code_cell(
             "print('Defects declared for this source (healthai/sources):')\n"

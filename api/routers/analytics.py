@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import analytics as a
 from api.security import Principal
 from healthai.models.vocab import METRICS
+from healthai.quality import read as quality_read
 from healthai.queries import analytics as q
 
 router = APIRouter(
@@ -167,3 +168,55 @@ def satisfaction(session: SessionDep, principal: Caller, organisation_id: OrgPar
 )
 def quality(session: SessionDep, principal: Annotated[Principal, require("batches:read")]) -> Any:
     return q.quality(session)
+
+
+SourceName = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,60}$", description="Source name.")]
+
+
+@router.get(
+    "/quality/sources",
+    response_model=list[a.QualitySnapshotRead],
+    summary="Quality score of every source",
+    description="The latest quality snapshot of every measured source: score, dimensions "
+    "(completeness, validity, uniqueness, consistency, freshness, volume, backlog), staleness "
+    "and alerts. Requires `batches:read`.",
+)
+def quality_sources(
+    session: SessionDep, principal: Annotated[Principal, require("batches:read")]
+) -> Any:
+    return quality_read.latest(session)
+
+
+@router.get(
+    "/quality/sources/{source}",
+    response_model=a.QualitySourceDetail,
+    summary="Quality of one source",
+    description="The latest snapshot of one source with its detailed metrics. 404 when the "
+    "source was never measured. Requires `batches:read`.",
+    responses=error_responses(404),
+)
+def quality_source(
+    source: SourceName,
+    session: SessionDep,
+    principal: Annotated[Principal, require("batches:read")],
+) -> Any:
+    snapshot = quality_read.latest_for(session, source)
+    if snapshot is None:
+        raise HTTPException(status_code=404, detail=f"source {source!r} was never measured")
+    return snapshot
+
+
+@router.get(
+    "/quality/sources/{source}/history",
+    response_model=list[a.QualitySnapshotRead],
+    summary="Quality history of one source",
+    description="Snapshots of one source, oldest first. Requires `batches:read`.",
+)
+def quality_history(
+    source: SourceName,
+    session: SessionDep,
+    principal: Annotated[Principal, require("batches:read")],
+    since: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Any:
+    return quality_read.history(session, source, since, limit)

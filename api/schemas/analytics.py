@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from api.schemas.common import UtcDateTime
 
 
 class AgeBand(BaseModel):
@@ -90,3 +93,47 @@ class Satisfaction(BaseModel):
 class Quality(BaseModel):
     batches_by_status: dict[str, int]
     quarantine: list[dict[str, str | int]]
+
+
+class QualityMetricRead(BaseModel):
+    dimension: str = Field(examples=["validity"])
+    table_name: str | None
+    column_name: str | None
+    rule: str
+    description: str | None
+    value: float | None = Field(description="Share in [0, 1] (1 is best).")
+    numerator: float | None
+    denominator: float | None
+    passed: bool | None
+    detail: dict[str, Any]
+
+
+class QualitySnapshotRead(BaseModel):
+    source: str = Field(examples=["gym_members"])
+    id: int
+    measured_at: UtcDateTime
+    score: float | None = Field(description="Weighted score of the dimensions, 0 to 1.")
+    threshold: float
+    completeness: float | None
+    validity: float | None
+    uniqueness: float | None
+    consistency: float | None
+    freshness: float | None
+    volume: float | None
+    backlog: float | None
+    newest_data_at: UtcDateTime | None
+    age_hours: float | None
+    max_age_hours: float | None
+    stale: bool
+    rows_in: int | None
+    rows_expected: float | None
+    volume_anomaly: bool
+    quarantine_open: int
+    alerts: list[dict[str, Any]]
+    run_id: int | None
+    dagster_run_id: str | None
+    below_threshold: bool
+
+
+class QualitySourceDetail(QualitySnapshotRead):
+    metrics: list[QualityMetricRead]

@@ -59,3 +59,45 @@ def test_fitness_and_business(env: Env) -> None:
 def test_quality(env: Env) -> None:
     q = get(env, "quality", role="analyst")
     assert q["batches_by_status"]["published"] >= 1
+
+
+def test_quality_scores_per_source(env: Env) -> None:
+    from sqlalchemy import select
+
+    from healthai.models import QualityMetric, QualitySnapshot, Source
+
+    with env.session() as s:
+        source = s.scalar(select(Source).where(Source.name == "fixture"))
+        snap = QualitySnapshot(
+            source_id=source.id,
+            score=0.9,
+            threshold=0.8,
+            validity=0.95,
+            stale=False,
+            volume_anomaly=False,
+            quarantine_open=2,
+            alerts=[],
+        )
+        s.add(snap)
+        s.flush()
+        s.add(
+            QualityMetric(
+                snapshot_id=snap.id,
+                source_id=source.id,
+                dimension="validity",
+                rule="contract",
+                value=0.95,
+                numerator=19,
+                denominator=20,
+                passed=True,
+                detail={},
+            )
+        )
+        s.commit()
+    latest = {q["source"]: q for q in get(env, "quality/sources", role="analyst")}
+    assert latest["fixture"]["score"] == 0.9 and latest["fixture"]["below_threshold"] is False
+    detail = get(env, "quality/sources/fixture", role="steward")
+    assert [(m["rule"], m["value"]) for m in detail["metrics"]] == [("contract", 0.95)]
+    assert len(get(env, "quality/sources/fixture/history", role="analyst")) >= 1
+    r = env.client.get("/analytics/quality/sources/fixture", headers=env.headers["partner"])
+    assert r.status_code == 403

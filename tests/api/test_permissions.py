@@ -97,6 +97,30 @@ def routes() -> list[tuple[str, str, str, Any, int, str]]:
             "quarantine:correct",
         ),
         ("GET", "/analytics/quality", "/analytics/quality", None, 200, "batches:read"),
+        (
+            "GET",
+            "/analytics/quality/sources",
+            "/analytics/quality/sources",
+            None,
+            200,
+            "batches:read",
+        ),
+        (
+            "GET",
+            "/analytics/quality/sources/nowhere",
+            "/analytics/quality/sources/{source}",
+            None,
+            404,
+            "batches:read",
+        ),
+        (
+            "GET",
+            "/analytics/quality/sources/nowhere/history",
+            "/analytics/quality/sources/{source}/history",
+            None,
+            200,
+            "batches:read",
+        ),
     ]
     for action in ("approve", "reject", "publish", "rollback"):
         body = {"comment": "why"} if action == "reject" else None

@@ -299,28 +299,13 @@ def evaluate(
         )
     )
     latest = deliveries[-1] if deliveries else None
-    if latest is not None:
-        if latest.status == "failed":
-            measures.append(
-                m.Measure(
-                    "validity",
-                    "latest_file_accepted",
-                    0.0,
-                    0,
-                    1,
-                    table="raw",
-                    description="the latest file was refused by its contract",
-                    passed=False,
-                    detail={"run_id": latest.id, "error": latest.error},
-                )
-            )
-        else:
-            quarantined = session.scalar(
-                select(func.count())
-                .select_from(QuarantinedRow)
-                .where(QuarantinedRow.run_id == latest.id)
-            )
-            measures.append(m.validity(latest.rows_in, quarantined or 0, latest.id))
+    # Validity per run: every delivery since the previous snapshot (at least the latest).
+    measured_up_to = session.scalar(
+        select(func.max(QualitySnapshot.run_id)).where(QualitySnapshot.source_id == source.id)
+    )
+    new_runs = [r for r in deliveries if measured_up_to is None or r.id > measured_up_to]
+    for run in new_runs or deliveries[-1:]:
+        measures.append(_run_validity(session, run))
     previous = [r.rows_in for r in deliveries[:-1] if r.status != "failed"]
     vol, expected, anomaly = m.volume(latest.rows_in if latest else None, previous)
     measures.append(vol)
@@ -414,6 +399,26 @@ def evaluate(
     session.add(snapshot)
     session.flush()
     return Evaluation(snapshot, measures)
+
+
+def _run_validity(session: Session, run: IngestionRun) -> m.Measure:
+    """1 - quarantined / rows_in for one delivery; a refused file scores 0."""
+    if run.status == "failed":
+        return m.Measure(
+            "validity",
+            "file_accepted",
+            0.0,
+            0,
+            1,
+            table="raw",
+            description="the file was refused by its contract",
+            passed=False,
+            detail={"run_id": run.id, "error": run.error},
+        )
+    quarantined = session.scalar(
+        select(func.count()).select_from(QuarantinedRow).where(QuarantinedRow.run_id == run.id)
+    )
+    return m.validity(run.rows_in, quarantined or 0, run.id)
 
 
 def _passed(measure: m.Measure) -> bool | None:

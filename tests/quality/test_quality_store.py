@@ -118,3 +118,12 @@ def test_a_stale_then_emptied_source_shows_it(engine: str, platform: str, tmp_pa
         assert [h["stale"] for h in history] == [False, True, False]
         volume = quality.metric_history(session, "gym_members", "volume")
         assert [v["numerator"] for v in volume] == [gym_expectations()["rows"]] * 2 + [0]
+        # validity per run: the first delivery (measured again while nothing new came), then
+        # the empty one, which has no row to judge
+        validity = quality.metric_history(session, "gym_members", "validity")
+        assert [(v["denominator"], v["detail"]["run_id"] is not None) for v in validity] == [
+            (gym_expectations()["rows"], True),
+            (gym_expectations()["rows"], True),
+            (0, True),
+        ]
+        assert validity[-1]["value"] is None

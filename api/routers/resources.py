@@ -49,6 +49,7 @@ class Resource:
     lineage: bool = True
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     description: str = ""
+    load: tuple[Any, ...] = ()  # loader options for related rows shown in Read
 
     @property
     def table(self) -> str:
@@ -227,6 +228,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             params.limit,
             params.offset,
             organisation_id=principal.tenant,
+            options=res.load,
         )
         if res.personal:
             log_personal_access(
@@ -254,7 +256,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         session: SessionDep,
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
-        row = get_one(session, res.model, row_id, principal.tenant)
+        row = get_one(session, res.model, row_id, principal.tenant, res.load)
         if row is None:
             raise _not_found(res, row_id)
         if res.personal:
@@ -285,7 +287,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         session.flush()
         audit(session, principal.actor, "create", res.table, row.id, None, row_dict(row))
         session.commit()
-        return row
+        return get_one(session, res.model, row.id, None, res.load) if res.load else row
 
     @router.patch(
         "/{row_id}",
@@ -301,7 +303,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         session: SessionDep,
         principal: Annotated[Principal, require(res.write_scope)],
     ) -> Any:
-        row = get_one(session, res.model, row_id, principal.tenant)
+        row = get_one(session, res.model, row_id, principal.tenant, res.load)
         if row is None:
             raise _not_found(res, row_id)
         changes = body.model_dump(exclude_unset=True)
@@ -347,7 +349,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         session: SessionDep,
         principal: Annotated[Principal, require(res.delete_scope)],
     ) -> Response:
-        row = get_one(session, res.model, row_id, principal.tenant)
+        row = get_one(session, res.model, row_id, principal.tenant, res.load)
         if row is None:
             raise _not_found(res, row_id)
         personal = res.model is User

@@ -221,6 +221,11 @@ class RecipeUpdate(BaseModel):
     instructions: text(20000) | None = None
 
 
+class IngredientRead(Orm):
+    food_id: int
+    quantity_g: float
+
+
 class RecipeRead(Orm, Lineage):
     id: int
     code: str
@@ -229,6 +234,7 @@ class RecipeRead(Orm, Lineage):
     name: str
     servings: int
     instructions: str | None
+    ingredients: list[IngredientRead] = Field(default_factory=list)
 
 
 class RecipeParams(ListParams):
@@ -262,6 +268,11 @@ class ExerciseUpdate(ExerciseFields):
     name: text(200, 1) | None = None
 
 
+class ExerciseMuscleRead(Orm):
+    muscle_id: int
+    role: str = Field(examples=["primary"])
+
+
 class ExerciseRead(Orm, Lineage):
     id: int
     code: str
@@ -276,6 +287,7 @@ class ExerciseRead(Orm, Lineage):
     mechanic: str | None
     instructions: str | None
     same_as_id: int | None
+    muscles: list[ExerciseMuscleRead] = Field(default_factory=list)
 
 
 class ExerciseParams(ListParams):

@@ -7,7 +7,7 @@ empty fields can be passed as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -59,6 +59,7 @@ def build_select(
     filters: dict[str, Any] | None = None,
     sort: str | None = None,
     organisation_id: int | None = None,
+    options: Sequence[Any] = (),
 ) -> Select:
     """SELECT model rows matching `filters`, ordered by `sort` ('col' or '-col', then by id)."""
     stmt = select(model).where(
@@ -73,7 +74,7 @@ def build_select(
         order.append(column.desc() if sort.startswith("-") else column.asc())
     pk = model.__mapper__.primary_key[0]
     order.append(pk.asc())
-    return stmt.order_by(*order)
+    return stmt.order_by(*order).options(*options)
 
 
 def page(
@@ -84,18 +85,27 @@ def page(
     limit: int = 50,
     offset: int = 0,
     organisation_id: int | None = None,
+    options: Sequence[Any] = (),
 ) -> tuple[list[Any], int]:
-    """One page of rows and the total count matching the same filters."""
-    stmt = build_select(model, filters, sort, organisation_id)
+    """One page of rows and the total count matching the same filters (`options`: loader
+    options such as selectinload for related rows)."""
+    stmt = build_select(model, filters, sort, organisation_id, options)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = list(session.scalars(stmt.limit(limit).offset(offset)))
     return rows, int(total or 0)
 
 
-def get_one(session: Session, model: type, row_id: int, organisation_id: int | None = None):  # noqa: ANN201
+def get_one(  # noqa: ANN201
+    session: Session,
+    model: type,
+    row_id: int,
+    organisation_id: int | None = None,
+    options: Sequence[Any] = (),
+):
     """The row with this id, or None when it does not exist or lies outside the tenant."""
     pk = model.__mapper__.primary_key[0]
     stmt = select(model).where(pk == row_id, *tenant_clause(model, organisation_id))
+    stmt = stmt.options(*options)
     return session.scalar(stmt)
 
 

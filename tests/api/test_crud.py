@@ -275,3 +275,38 @@ def test_clear_messages_for_nulls_and_metric_ranges(env: Env) -> None:
         422,
     )
     assert "between 0.0 and 24.0" in body["errors"][0]["msg"]
+
+
+def test_recipes_show_ingredients_and_exercises_muscles(env: Env) -> None:
+    from healthai.models import ExerciseMuscle, Muscle, Recipe, RecipeIngredient
+    from tests.api.conftest import lineage
+
+    k = uid()
+    with env.session() as s:
+        recipe = Recipe(
+            code=f"fx:{k}",
+            source="fx",
+            source_code=k,
+            name=f"R{k}",
+            servings=1,
+            **lineage(env.batch_id, k),
+        )
+        s.add(recipe)
+        s.flush()
+        s.add(RecipeIngredient(recipe_id=recipe.id, food_id=env.ids["food"], quantity_g=150))
+        muscle = Muscle(name=f"m{k}")
+        s.add(muscle)
+        s.commit()
+        recipe_id, muscle_id = recipe.id, muscle.id
+    c, h = env.client, env.headers["analyst"]
+    r = c.get(f"/recipes/{recipe_id}", headers=h).json()
+    assert r["ingredients"] == [{"food_id": env.ids["food"], "quantity_g": 150.0}]
+    listed = c.get("/recipes", params={"name_contains": k}, headers=h).json()["data"]
+    assert listed[0]["ingredients"] == r["ingredients"]
+    ex = c.post("/exercises", json={"source_key": k, "name": "E"}, headers=env.headers["steward"])
+    assert ex.status_code == 201 and ex.json()["muscles"] == []
+    with env.session() as s:
+        s.add(ExerciseMuscle(exercise_id=ex.json()["id"], muscle_id=muscle_id, role="primary"))
+        s.commit()
+    got = c.get(f"/exercises/{ex.json()['id']}", headers=h).json()
+    assert got["muscles"] == [{"muscle_id": muscle_id, "role": "primary"}]

@@ -1,0 +1,26 @@
+"""Accessible building blocks: HTML tables, chart = heading + summary + hidden canvas + table,
+labelled widgets with a visible focus ring, and the announcer writing to the page's live region."""
+
+from dashboard.components.base import (
+    FOCUS_CSS,
+    PALETTE,
+    Announcer,
+    accessible_chart,
+    html_table,
+    kpi_list,
+    notice,
+    section,
+    styled,
+)
+
+__all__ = [
+    "FOCUS_CSS",
+    "PALETTE",
+    "Announcer",
+    "accessible_chart",
+    "html_table",
+    "kpi_list",
+    "notice",
+    "section",
+    "styled",
+]

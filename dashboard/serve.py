@@ -1,0 +1,70 @@
+"""`python -m dashboard.serve --address HOST --port PORT`: every page, one Panel server."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+
+from dashboard.auth import extra_patterns
+from dashboard.i18n import t
+from dashboard.shell import PAGES, build_page, page_title
+
+MODULES = {
+    "vue-ensemble": "overview",
+    "utilisateurs": "users",
+    "nutrition": "nutrition",
+    "activite": "fitness",
+    "commercial": "business",
+    "qualite": "quality",
+    "validation": "review",
+    "corrections": "corrections",
+    "export": "export",
+    "accessibilite": "accessibilite",
+}
+
+
+def _page(slug: str) -> Callable[[], Any]:
+    def page() -> Any:
+        module = importlib.import_module(f"dashboard.pages.{MODULES[slug]}")
+        return build_page(slug, module.build)
+
+    page.__name__ = f"page_{slug.replace('-', '_')}"
+    return page
+
+
+def applications() -> dict[str, Callable[[], Any]]:
+    return {slug: _page(slug) for slug in PAGES}
+
+
+def titles() -> dict[str, str]:
+    return {slug: page_title(key, "fr") for slug, key in PAGES.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=t("app"))
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5006)
+    parser.add_argument("--allow-websocket-origin", action="append", default=None)
+    args = parser.parse_args(argv)
+    origins = args.allow_websocket_origin or [
+        f"{args.address}:{args.port}",
+        f"localhost:{args.port}",
+    ]
+    pn.serve(
+        applications(),
+        title=titles(),
+        address=args.address,
+        port=args.port,
+        show=False,
+        websocket_origin=origins,
+        extra_patterns=extra_patterns(),
+        static_dirs={},
+    )
+
+
+if __name__ == "__main__":
+    main()

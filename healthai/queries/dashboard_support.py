@@ -1,0 +1,236 @@
+"""Read queries the dashboard needs beyond `analytics` and `listing` (owned by the dashboard;
+to be merged into the shared queries): live quality per source, batches waiting for a
+decision with checks and samples, open quarantined rows, correction history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from healthai.models import (
+    PUBLISHED,
+    STAGING,
+    AuditLog,
+    Batch,
+    BatchCheck,
+    IngestionRun,
+    QuarantinedRow,
+    Source,
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def freshness(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per source: its latest run, when it finished, how old that is (hours), status, volume."""
+    now = now or datetime.now(UTC)
+    latest = (
+        select(IngestionRun.source_id, func.max(IngestionRun.id).label("run_id"))
+        .group_by(IngestionRun.source_id)
+        .subquery()
+    )
+    stmt = (
+        select(Source.name, IngestionRun)
+        .join(latest, latest.c.source_id == Source.id, isouter=True)
+        .join(IngestionRun, IngestionRun.id == latest.c.run_id, isouter=True)
+        .order_by(Source.name)
+    )
+    out = []
+    for name, run in session.execute(stmt):
+        at = _aware(run.finished_at or run.started_at) if run else None
+        out.append(
+            {
+                "source": name,
+                "run_id": run.id if run else None,
+                "finished_at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
+                "age_hours": round((now - at).total_seconds() / 3600, 1) if at else None,
+                "status": run.status if run else None,
+                "rows_in": run.rows_in if run else 0,
+                "rows_published": run.rows_published if run else 0,
+                "rows_quarantined": run.rows_quarantined if run else 0,
+                "rows_pending": run.rows_pending if run else 0,
+            }
+        )
+    return out
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs, newest first, with their volume and error."""
+    stmt = (
+        select(IngestionRun, Source.name)
+        .join(Source, Source.id == IngestionRun.source_id)
+        .order_by(IngestionRun.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "run_id": run.id,
+            "source": name,
+            "started_at": _aware(run.started_at).strftime("%Y-%m-%d %H:%M UTC"),
+            "status": run.status,
+            "rows_in": run.rows_in,
+            "rows_published": run.rows_published,
+            "rows_quarantined": run.rows_quarantined,
+            "rows_duplicate": run.rows_duplicate,
+            "rows_pending": run.rows_pending,
+            "error": (run.error or "")[:300] or None,
+        }
+        for run, name in session.execute(stmt)
+    ]
+
+
+def quarantine_backlog(session: Session) -> list[dict[str, Any]]:
+    """Open quarantined rows per source and rule."""
+    stmt = (
+        select(Source.name, QuarantinedRow.reasons)
+        .join(Source, Source.id == QuarantinedRow.source_id)
+        .where(QuarantinedRow.status == "open")
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for name, reasons in session.execute(stmt):
+        rules = sorted({str(r.get("rule")) for r in reasons or []}) or ["?"]
+        for rule in rules:
+            counts[(name, rule)] = counts.get((name, rule), 0) + 1
+    return [{"source": s, "rule": r, "rows": n} for (s, r), n in sorted(counts.items())]
+
+
+def failed_checks(session: Session, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """Failed checks of the most recent batches, and how many checks those batches ran."""
+    recent = select(Batch.id).order_by(Batch.id.desc()).limit(20).subquery()
+    total = session.scalar(
+        select(func.count()).select_from(BatchCheck).where(BatchCheck.batch_id.in_(select(recent)))
+    )
+    stmt = (
+        select(BatchCheck, Source.name)
+        .join(Batch, Batch.id == BatchCheck.batch_id)
+        .join(Source, Source.id == Batch.source_id)
+        .where(BatchCheck.batch_id.in_(select(recent)), BatchCheck.passed.is_(False))
+        .order_by(BatchCheck.batch_id.desc(), BatchCheck.name)
+        .limit(limit)
+    )
+    rows = [
+        {
+            "batch_id": c.batch_id,
+            "source": name,
+            "check": c.name,
+            "description": c.description,
+            "blocking": c.blocking,
+            "observed": c.observed,
+        }
+        for c, name in session.execute(stmt)
+    ]
+    return rows, int(total or 0)
+
+
+def batches_waiting(session: Session) -> list[dict[str, Any]]:
+    """Batches waiting for a human decision (audited, or audit failed), oldest first."""
+    stmt = (
+        select(Batch, Source.name)
+        .join(Source, Source.id == Batch.source_id)
+        .where(Batch.status.in_(("audited", "audit_failed")))
+        .order_by(Batch.id)
+    )
+    return [
+        {
+            "batch_id": b.id,
+            "source": name,
+            "status": b.status,
+            "rows_staged": b.rows_staged,
+            "audited_at": _aware(b.audited_at).strftime("%Y-%m-%d %H:%M UTC")
+            if b.audited_at
+            else None,
+        }
+        for b, name in session.execute(stmt)
+    ]
+
+
+def batch_detail(session: Session, batch_id: int, sample: int = 5) -> dict[str, Any]:
+    """The batch's checks and up to `sample` rows per table (same reading as the API's)."""
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        return {"checks": [], "samples": {}}
+    checks = [
+        {
+            "check": c.name,
+            "description": c.description,
+            "passed": c.passed,
+            "blocking": c.blocking,
+            "observed": c.observed,
+        }
+        for c in sorted(batch.checks, key=lambda c: c.name)
+    ]
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for name in batch.rows_by_table or {}:
+        table = PUBLISHED.get(name) if batch.status == "published" else STAGING.get(name)
+        if table is None or "batch_id" not in table.c:
+            continue
+        rows = session.execute(
+            select(table).where(table.c.batch_id == batch_id).limit(sample)
+        ).mappings()
+        samples[name] = [dict(r) for r in rows]
+    return {"checks": checks, "samples": samples}
+
+
+def open_quarantine(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    stmt = (
+        select(QuarantinedRow, Source.name)
+        .join(Source, Source.id == QuarantinedRow.source_id)
+        .where(QuarantinedRow.status == "open")
+        .order_by(QuarantinedRow.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "row_id": r.id,
+            "source": name,
+            "record": r.source_record,
+            "reasons": r.reasons or [],
+            "raw": r.raw or {},
+        }
+        for r, name in session.execute(stmt)
+    ]
+
+
+def same_defect(session: Session, row_id: int) -> list[int]:
+    """Open rows of the same source whose broken rules and columns equal this row's."""
+    row = session.get(QuarantinedRow, row_id)
+    if row is None:
+        return []
+
+    def key(reasons: list[dict[str, Any]]) -> tuple:
+        return tuple(sorted((str(r.get("rule")), str(r.get("column"))) for r in reasons or []))
+
+    target = key(row.reasons)
+    stmt = select(QuarantinedRow.id, QuarantinedRow.reasons).where(
+        QuarantinedRow.status == "open", QuarantinedRow.source_id == row.source_id
+    )
+    return [i for i, reasons in session.execute(stmt) if key(reasons) == target]
+
+
+def correction_history(session: Session, limit: int = 30) -> list[dict[str, Any]]:
+    stmt = (
+        select(AuditLog)
+        .where(AuditLog.entity == "quarantined_rows")
+        .order_by(AuditLog.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": _aware(a.at).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "actor": a.actor,
+            "action": a.action,
+            "row_id": a.entity_id,
+            "field": a.field,
+            "before": a.before,
+            "after": a.after,
+            "comment": a.comment,
+        }
+        for a in session.scalars(stmt)
+    ]

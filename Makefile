@@ -49,9 +49,14 @@ materialize: migrate
 	$(BIN)/healthai dagster-home
 	$(BIN)/healthai simulate $(SIMULATE) --seed-organisations
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
-		$(BIN)/dagster asset materialize -m assets.definitions --select '*'
+		$(BIN)/dagster asset materialize -m assets.definitions --select 'not tag:profile=notebook'
 
-run: materialize
+# The notebooks and profiling reports take about a minute per source: they are queued for
+# the Dagster daemon, which `make run` starts, and appear in profiles_reports/.
+profiles: materialize
+	$(BIN)/dagster job launch -w workspace.yaml -j profile_reports
+
+run: profiles
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
 
 test: install install-test-deps

@@ -13,6 +13,7 @@ from assets.automation import (
     source_schedule,
 )
 from assets.ingestion import build_source_assets
+from assets.quality import build_quality_assets, quality_job, quality_schedule
 from assets.resources import Database
 from healthai.logging import configure_logging
 from healthai.sources import SOURCES
@@ -21,12 +22,23 @@ configure_logging()
 
 specs = list(SOURCES.values())
 source_assets = [a for spec in specs for a in build_source_assets(spec)]
+quality_assets = [a for spec in specs for a in build_quality_assets(spec)]
 jobs = {spec.name: source_job(spec) for spec in specs}
+all_quality = quality_job(specs)
+# The notebooks and profiling reports of every source (also part of each source's own job).
+profile_reports = dg.define_asset_job(
+    "profile_reports",
+    selection=dg.AssetSelection.tag("profile", "notebook"),
+    description="Run every source's exploratory notebook and profiling reports.",
+)
 
 defs = dg.Definitions(
-    assets=[*source_assets, publication_asset(specs)],
-    jobs=[*jobs.values(), publish_job],
-    schedules=[source_schedule(spec, jobs[spec.name]) for spec in specs],
+    assets=[*source_assets, *quality_assets, publication_asset(specs)],
+    jobs=[*jobs.values(), publish_job, all_quality, profile_reports],
+    schedules=[
+        *(source_schedule(spec, jobs[spec.name]) for spec in specs),
+        quality_schedule(all_quality),
+    ],
     sensors=[landing_sensor(specs, jobs), approved_batches],
     resources={"database": Database()},
     executor=dg.in_process_executor,

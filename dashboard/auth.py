@@ -90,7 +90,7 @@ class LoginHandler(tornado.web.RequestHandler):
     def post(self) -> None:
         token = authenticate(self.get_argument("username", ""), self.get_argument("password", ""))
         if token is None:
-            self._page(error=True, status=401)
+            self._page(error=True)
             return
         self.set_cookie(COOKIE, token, httponly=True, samesite="Lax", path="/")
         self.redirect(safe_next(self.get_argument("next", "")))

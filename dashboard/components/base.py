@@ -63,7 +63,8 @@ def table_html(frame: pd.DataFrame, caption: str, labels: dict[str, str] | None 
                 cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<div class="table-wrap"><table><caption>{escape(caption)}</caption>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{escape(caption)}">'
+        f"<table><caption>{escape(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 

@@ -1,0 +1,131 @@
+"""Browser helpers: sign in, wait for a Panel page, run axe, check the page's structure,
+and move focus with the keyboard only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import AXE, PASSWORD, SCREENSHOTS
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_SOURCE = AXE.read_text(encoding="utf-8")
+
+DEEP_ACTIVE = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el) return null;
+  const root = el.getRootNode();
+  let label = "";
+  if (el.id && root.querySelector) {
+    const l = root.querySelector(`label[for="${el.id}"]`);
+    if (l) label = l.textContent;
+  }
+  if (!label && root.querySelector) {
+    const l = root.querySelector("label");
+    if (l) label = l.textContent;
+  }
+  return {tag: el.tagName.toLowerCase(), text: (el.textContent || "").trim(),
+          label: label.trim(), value: el.value === undefined ? null : el.value,
+          type: el.getAttribute("type")};
+}"""
+
+
+def wait_ready(page: Any, settle_ms: int = 600) -> None:
+    """Wait until the Bokeh document has rendered its roots into the page."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => window.Bokeh && Bokeh.documents && Bokeh.documents.length > 0 "
+        "&& document.querySelector('main [data-root-id], main .bk-panel-models-layout-Column')",
+        timeout=30000,
+    )
+    page.wait_for_timeout(settle_ms)
+
+
+def sign_in(page: Any, base: str, user: str) -> None:
+    page.goto(f"{base}/connexion")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_load_state("load")
+
+
+def axe(page: Any) -> list[dict[str, Any]]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE_SOURCE)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        AXE_TAGS,
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+    ]
+
+
+def assert_axe_clean(page: Any, when: str) -> None:
+    violations = axe(page)
+    assert violations == [], f"axe violations {when}: {violations}"
+
+
+def structure(page: Any) -> dict[str, Any]:
+    return page.evaluate(
+        """() => ({
+      lang: document.documentElement.lang,
+      title: document.title,
+      h1: document.querySelectorAll('h1').length,
+      header: document.querySelectorAll('body > header').length,
+      nav: [...document.querySelectorAll('nav')].map(n => n.getAttribute('aria-label')),
+      main: document.querySelectorAll('main#contenu').length,
+      footer: document.querySelectorAll('body > footer').length,
+      status: !!document.querySelector('#annonces[role=status][aria-live=polite]'),
+      skip: document.querySelector('a.skip-link') &&
+            document.querySelector('a.skip-link').getAttribute('href'),
+    })"""
+    )
+
+
+def canvases_hidden(page: Any) -> tuple[int, int]:
+    """(canvases, canvases hidden from assistive technologies), through shadow roots."""
+    return tuple(
+        page.evaluate(
+            """() => {
+      let all = 0, hidden = 0;
+      const walk = (root) => {
+        root.querySelectorAll('canvas').forEach(c => {
+          all++;
+          if (c.closest('[aria-hidden=true]') || c.getAttribute('aria-hidden') === 'true') hidden++;
+        });
+        root.querySelectorAll('*').forEach(e => { if (e.shadowRoot) walk(e.shadowRoot); });
+      };
+      walk(document);
+      return [all, hidden];
+    }"""
+        )
+    )
+
+
+def deep_active(page: Any) -> dict[str, Any] | None:
+    return page.evaluate(DEEP_ACTIVE)
+
+
+def tab_to(page: Any, match: Any, limit: int = 120, reverse: bool = False) -> dict[str, Any]:
+    """Press Tab until the focused element satisfies `match(info)`; return its info."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if reverse else "Tab")
+        info = deep_active(page)
+        if info and match(info):
+            return info
+    raise AssertionError("could not reach the wanted control with the Tab key")
+
+
+def live_text(page: Any) -> str:
+    return page.evaluate("() => document.getElementById('annonces').textContent")
+
+
+def screenshot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,249 @@
+"""The dashboard in a real headless Chromium: every page loads without a console error, has
+its language, title and landmarks, and axe-core (WCAG 2.1 A/AA) finds zero violations, also
+after the main interactions; a keyboard-only flow approves a batch and corrects a row."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from dashboard.shell import PAGES
+from healthai.models import Batch, QuarantinedRow, Source
+from healthai.queries import analytics
+from tests.browser.helpers import (
+    assert_axe_clean,
+    canvases_hidden,
+    live_text,
+    screenshot,
+    sign_in,
+    structure,
+    tab_to,
+    wait_ready,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _session(env: dict[str, str]) -> Session:
+    return Session(create_engine(env["DATABASE_URL"]))
+
+
+def test_sign_in_page(page, server: str) -> None:  # noqa: ANN001
+    page.goto(f"{server}/connexion")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert page.title() == "Connexion – HealthAI Coach"
+    assert_axe_clean(page, "on the sign-in page")
+    page.fill("#username", "steward")
+    page.fill("#password", "wrong")
+    page.press("#password", "Enter")
+    page.wait_for_load_state("load")
+    assert "incorrect" in page.inner_text("#annonces")
+    assert_axe_clean(page, "after a failed sign-in")
+    screenshot(page, "connexion")
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("role", ["steward", "partner"])
+def test_every_page(page, server: str, role: str) -> None:  # noqa: ANN001
+    sign_in(page, server, role)
+    titles = set()
+    for slug, _key in PAGES.items():
+        page.goto(f"{server}/{slug}")
+        wait_ready(page)
+        s = structure(page)
+        assert s["lang"] == "fr", slug
+        assert s["h1"] == 1, slug
+        assert (s["header"], s["main"], s["footer"]) == (1, 1, 1), slug
+        assert s["nav"] == ["Navigation principale"], slug
+        assert s["status"] and s["skip"] == "#contenu", slug
+        assert s["title"].endswith("– HealthAI Coach"), slug
+        titles.add(s["title"])
+        canvases, hidden = canvases_hidden(page)
+        assert canvases == hidden, f"{slug}: a chart canvas is exposed to assistive technologies"
+        assert_axe_clean(page, f"on /{slug} as {role}")
+        screenshot(page, f"{slug}-{role}")
+        assert page.console_errors == [], f"{slug}: {page.console_errors}"
+    assert len(titles) == len(PAGES)
+
+
+def test_english_switch(page, server: str) -> None:  # noqa: ANN001
+    sign_in(page, server, "analyst")
+    page.goto(f"{server}/vue-ensemble")
+    wait_ready(page)
+    page.click("a[hreflang=en]")
+    wait_ready(page)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.title() == "Overview – HealthAI Coach"
+    assert_axe_clean(page, "on the English overview")
+    screenshot(page, "vue-ensemble-en")
+    assert page.console_errors == []
+
+
+def _kpi(page, label: str) -> str:  # noqa: ANN001
+    return page.evaluate(
+        """(label) => {
+      const find = (root) => {
+        for (const li of root.querySelectorAll('.kpis li')) {
+          if (li.querySelector('.label').textContent === label)
+            return li.querySelector('.value').textContent;
+        }
+        for (const e of root.querySelectorAll('*')) {
+          if (e.shadowRoot) { const v = find(e.shadowRoot); if (v) return v; }
+        }
+        return null;
+      };
+      return find(document);
+    }""",
+        label,
+    )
+
+
+def test_overview_numbers_are_the_analytics_numbers(
+    page,  # noqa: ANN001
+    server: str,
+    dashboard_db: dict[str, str],
+) -> None:
+    org = int(dashboard_db["ORG_ID"])
+    with _session(dashboard_db) as session:
+        everyone = analytics.premium_conversion(session)["users"]
+        members = analytics.premium_conversion(session, org)["users"]
+        sessions = sum(r["sessions"] for r in analytics.intensity_levels(session, org))
+    assert members == 100 and everyone > members
+    sign_in(page, server, "steward")
+    page.goto(f"{server}/vue-ensemble")
+    wait_ready(page)
+    assert _kpi(page, "Utilisateurs") == str(everyone)
+    # filter applied with the keyboard: organisation select, then the apply button
+    tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Organisation")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Appliquer les filtres")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('annonces').textContent.includes('Filtres appliqués')"
+    )
+    assert _kpi(page, "Utilisateurs") == str(members)
+    assert _kpi(page, "Séances d'entraînement") == str(sessions)
+    assert_axe_clean(page, "after a filter was applied")
+    screenshot(page, "vue-ensemble-filtre")
+    # a partner sees only its organisation, whatever it asks for
+    page.context.clear_cookies()
+    sign_in(page, server, "partner")
+    page.goto(f"{server}/vue-ensemble")
+    wait_ready(page)
+    assert _kpi(page, "Utilisateurs") == str(members)
+    assert page.console_errors == []
+
+
+def test_quality_page_refreshes_itself(page, server: str) -> None:  # noqa: ANN001
+    sign_in(page, server, "analyst")
+    page.goto(f"{server}/qualite")
+    wait_ready(page)
+    first = page.evaluate("() => document.querySelector('main').innerText")
+    stamp = page.locator("text=/mises à jour à/").first.inner_text()
+    page.wait_for_function(
+        """(before) => {
+      const find = (root) => {
+        for (const e of root.querySelectorAll('p')) if (e.textContent.includes('mises à jour à'))
+          return e.textContent;
+        for (const e of root.querySelectorAll('*'))
+          if (e.shadowRoot) { const v = find(e.shadowRoot); if (v) return v; }
+        return null;
+      };
+      const now = find(document);
+      return now && now !== before;
+    }""",
+        arg=stamp,
+        timeout=10000,
+    )
+    assert first
+    assert_axe_clean(page, "after the quality page refreshed")
+    assert page.console_errors == []
+
+
+def test_analyst_cannot_approve(page, server: str) -> None:  # noqa: ANN001
+    sign_in(page, server, "analyst")
+    page.goto(f"{server}/validation")
+    wait_ready(page)
+    assert page.locator("text=/ne donne pas accès/").count() >= 1
+    assert_axe_clean(page, "on the review page as an analyst")
+
+
+def test_keyboard_only_sign_in_approve_and_correct(
+    page,  # noqa: ANN001
+    server: str,
+    dashboard_db: dict[str, str],
+) -> None:
+    with _session(dashboard_db) as session:
+        batch_id = session.scalar(
+            select(Batch.id)
+            .join(Source)
+            .where(Source.name == "free_exercise_db", Batch.status == "audited")
+        )
+        row_id = session.scalar(
+            select(QuarantinedRow.id)
+            .where(QuarantinedRow.status == "open")
+            .order_by(QuarantinedRow.id)
+        )
+    assert batch_id and row_id
+    kb = page.keyboard
+    # sign in: Tab to the fields, type, Enter
+    page.goto(f"{server}/connexion")
+    tab_to(
+        page, lambda i: i["tag"] == "input" and i["type"] is None and "Identifiant" in i["label"]
+    )
+    kb.type("steward")
+    kb.press("Tab")
+    kb.type("motdepasse-de-test-1")
+    kb.press("Enter")
+    page.wait_for_url("**/vue-ensemble")
+    wait_ready(page)
+    # to the review page through the navigation, with the keyboard
+    tab_to(page, lambda i: i["tag"] == "a" and i["text"] == "Validation des lots")
+    kb.press("Enter")
+    page.wait_for_url("**/validation")
+    wait_ready(page)
+    info = tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Lot à examiner")
+    assert info["value"] is not None
+    tab_to(page, lambda i: i["tag"] == "textarea")
+    kb.type("Contrôles relus, échantillon conforme.")
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Approuver le lot")
+    kb.press("Space")
+    page.wait_for_function(
+        "(id) => document.getElementById('annonces').textContent.includes(`Lot ${id} approuvé`)",
+        arg=batch_id,
+        timeout=15000,
+    )
+    assert f"Lot {batch_id} approuvé par steward" in live_text(page)
+    with _session(dashboard_db) as session:
+        batch = session.get(Batch, batch_id)
+        assert (batch.status, batch.decided_by) == ("approved", "steward")
+        assert batch.decision_comment == "Contrôles relus, échantillon conforme."
+    assert_axe_clean(page, "after a batch was approved")
+    screenshot(page, "validation-apres-approbation")
+    # corrections: the first open row is selected; fix its average heart rate
+    tab_to(page, lambda i: i["tag"] == "a" and i["text"] == "Corrections", reverse=True)
+    kb.press("Enter")
+    page.wait_for_url("**/corrections")
+    wait_ready(page)
+    tab_to(page, lambda i: i["tag"] == "input" and "Avg_BPM" in i["label"])
+    for _ in range(6):
+        kb.press("Backspace")
+    kb.type("120")
+    kb.press("Enter")
+    tab_to(page, lambda i: i["tag"] == "input" and i["label"] == "Commentaire")
+    kb.type("Fréquence moyenne ressaisie depuis la fiche")
+    kb.press("Enter")
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Corriger et revalider")
+    kb.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('annonces').textContent.includes('revalidée')",
+        timeout=20000,
+    )
+    with _session(dashboard_db) as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert row.status != "open" and row.resolved_by == "steward"
+        assert row.requeued_batch_id is not None
+    assert_axe_clean(page, "after a row was corrected")
+    screenshot(page, "corrections-apres-correction")
+    assert page.console_errors == []

@@ -133,6 +133,13 @@ def _openapi(args: argparse.Namespace) -> None:
     print(path)
 
 
+def _docs(_args: argparse.Namespace) -> None:
+    from healthai import docs_gen
+
+    for path in docs_gen.write_docs():
+        print(path.relative_to(PROJECT_ROOT))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="healthai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     oas = sub.add_parser("openapi", help="write the API's OpenAPI document (docs/openapi.json)")
     oas.add_argument("--output", help="another path")
     oas.set_defaults(func=_openapi)
+
+    docs = sub.add_parser("docs", help="regenerate the generated documents (docs/data-model.md)")
+    docs.set_defaults(func=_docs)
 
     from healthai.simulate import add_cli as add_simulate  # numpy/pandas: loaded on use
 

@@ -1,0 +1,424 @@
+"""Generate docs/data-model.md from the SQLAlchemy metadata (the same metadata Alembic's
+migrations are checked against): MCD, MLD, MPD and the data dictionary.
+
+`healthai docs` (or `make docs-gen`) rewrites it; tests/test_docs.py fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, Table, UniqueConstraint
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex
+
+from healthai.migrate import SQL_DIR, alembic_config, sql_script_paths
+from healthai.models import STAGING, Base, metadata
+from healthai.settings import PROJECT_ROOT
+
+DOCS_DIR = PROJECT_ROOT / "docs"
+DATA_MODEL_PATH = DOCS_DIR / "data-model.md"
+PG = postgresql.dialect()
+
+# The module that declares a table decides its group; staging tables are derived ones.
+GROUPS = {
+    "healthai.models.domain": "Domain (published data)",
+    "healthai.models.pipeline": "Pipeline (ingestion, batches, quarantine, audit)",
+    "healthai.models.quality": "Data quality",
+    "healthai.models.accounts": "API accounts and access log",
+}
+STAGING_GROUP = "Staging (unpublished batches)"
+LINEAGE_COLUMNS = ("batch_id", "source_sha256", "source_record")
+
+
+# ----------------------------------------------------------------------------- introspection
+
+
+def _classes() -> dict[str, type]:
+    return {m.local_table.name: m.class_ for m in Base.registry.mappers}
+
+
+def _group(table: Table, classes: dict[str, type]) -> str:
+    if table.name in {t.name for t in STAGING.values()}:
+        return STAGING_GROUP
+    cls = classes.get(table.name)
+    return GROUPS.get(cls.__module__ if cls else "", "Other")
+
+
+def grouped_tables() -> dict[str, list[Table]]:
+    classes = _classes()
+    groups: dict[str, list[Table]] = {g: [] for g in [*GROUPS.values(), STAGING_GROUP]}
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        groups.setdefault(_group(table, classes), []).append(table)
+    return {g: ts for g, ts in groups.items() if ts}
+
+
+def _description(table: Table) -> str:
+    if table.comment:
+        return " ".join(table.comment.split())
+    cls = _classes().get(table.name)
+    doc = inspect.getdoc(cls) if cls is not None and cls.__doc__ else ""
+    return " ".join(doc.split("\n\n")[0].split()) if doc else ""
+
+
+def _pg_type(column: Column) -> str:
+    return column.type.compile(dialect=PG)
+
+
+def _sql(clause: object) -> str:
+    text = str(clause.compile(dialect=PG, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+    return " ".join(text.split())
+
+
+def _constraint_name(constraint: object) -> str:
+    name = getattr(constraint, "name", None)
+    return str(name) if name else "(unnamed)"
+
+
+def _fk_constraints(table: Table) -> list[ForeignKeyConstraint]:
+    return sorted(
+        (c for c in table.constraints if isinstance(c, ForeignKeyConstraint)),
+        key=lambda c: [col.name for col in c.columns],
+    )
+
+
+def _checks(table: Table) -> list[CheckConstraint]:
+    found = [c for c in table.constraints if isinstance(c, CheckConstraint)]
+    return sorted(found, key=_constraint_name)
+
+
+def _uniques(table: Table) -> list[list[str]]:
+    keys = [
+        [c.name for c in u.columns]
+        for u in table.constraints
+        if isinstance(u, UniqueConstraint) and not isinstance(u, ForeignKeyConstraint)
+    ]
+    keys += [[c.name] for c in table.columns if c.unique]
+    keys += [[c.name for c in i.columns] for i in table.indexes if i.unique]
+    unique: list[list[str]] = []
+    for key in keys:
+        if key and key not in unique:
+            unique.append(key)
+    return sorted(unique)
+
+
+def _one_to_one(fk: ForeignKeyConstraint, table: Table) -> bool:
+    cols = [c.name for c in fk.columns]
+    pk_cols = [c.name for c in table.primary_key.columns]
+    return cols in _uniques(table) or cols == pk_cols
+
+
+def _is_association(table: Table, domain: set[str]) -> bool:
+    """An association (many-to-many): its key is made of references to two other entities."""
+    pk_cols = {c.name for c in table.primary_key.columns}
+    refs = {
+        fk.referred_table.name
+        for fk in _fk_constraints(table)
+        if fk.referred_table.name in domain and {c.name for c in fk.columns} <= pk_cols
+    }
+    return len(refs) >= 2
+
+
+def _cardinality(fk: ForeignKeyConstraint, table: Table) -> str:
+    """Mermaid crow's feet, parent on the left: `||` exactly one, `|o` zero or one."""
+    parent = "||" if all(not c.nullable for c in fk.columns) else "|o"
+    child = "o|" if _one_to_one(fk, table) else "o{"
+    return f"{parent}--{child}"
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def _mcd(domain: list[Table]) -> list[str]:
+    names = {t.name for t in domain}
+    lines = [
+        "## 1. MCD: conceptual model",
+        "",
+        "Entities and associations of the published domain, with their cardinalities (crow's "
+        "feet: `||` exactly one, `|o` zero or one, `o{` zero or many). An association carrying "
+        "its own attributes is drawn as a many-to-many link named after its table. The "
+        "lineage reference every published row has to its batch is left out here (see the MLD).",
+        "",
+        "```mermaid",
+        "erDiagram",
+    ]
+    for table in domain:
+        fks = [fk for fk in _fk_constraints(table) if fk.referred_table.name in names]
+        if _is_association(table, names):
+            a, b = sorted({fk.referred_table.name for fk in fks})[:2]
+            extra = [
+                c.name
+                for c in table.columns
+                if not c.foreign_keys and c.name not in LINEAGE_COLUMNS
+            ]
+            label = table.name + (f" ({', '.join(extra)})" if extra else "")
+            lines.append(f'    {a} }}o--o{{ {b} : "{label}"')
+            continue
+        for fk in fks:
+            rel = _cardinality(fk, table)
+            label = ", ".join(c.name for c in fk.columns)
+            lines.append(f'    {fk.referred_table.name} {rel} {table.name} : "{label}"')
+    lines += ["```", ""]
+    return lines
+
+
+def _mermaid_type(column: Column) -> str:
+    return type(column.type).__name__.lower()
+
+
+def _mld_diagram(tables: Iterable[Table], title: str, skip_targets: set[str]) -> list[str]:
+    tables = list(tables)
+    names = {t.name for t in tables}
+    lines = [f"### {title}", "", "```mermaid", "erDiagram"]
+    for table in tables:
+        lines.append(f"    {table.name} {{")
+        pk_cols = {c.name for c in table.primary_key.columns}
+        for column in table.columns:
+            keys = []
+            if column.name in pk_cols:
+                keys.append("PK")
+            if column.foreign_keys:
+                keys.append("FK")
+            if any(u == [column.name] for u in _uniques(table)):
+                keys.append("UK")
+            suffix = f" {','.join(keys)}" if keys else ""
+            lines.append(f"        {_mermaid_type(column)} {column.name}{suffix}")
+        lines.append("    }")
+    for table in tables:
+        for fk in _fk_constraints(table):
+            target = fk.referred_table.name
+            if target in names and target not in skip_targets:
+                label = ", ".join(c.name for c in fk.columns)
+                lines.append(f'    {target} {_cardinality(fk, table)} {table.name} : "{label}"')
+    lines += ["```", ""]
+    return lines
+
+
+def _fk_text(fk: ForeignKeyConstraint) -> str:
+    cols = ", ".join(c.name for c in fk.columns)
+    refs = ", ".join(e.column.name for e in fk.elements)
+    text = f"({cols}) → `{fk.referred_table.name}`({refs})"
+    if fk.ondelete:
+        text += f" ON DELETE {fk.ondelete}"
+    return text
+
+
+def _mld(groups: dict[str, list[Table]]) -> list[str]:
+    lines = [
+        "## 2. MLD: logical model",
+        "",
+        "Every table with its primary key (PK), foreign keys (FK) and unique natural keys (UK). "
+        "In the domain diagram the lineage key `batch_id` (→ `batches`, the batch that "
+        "published the row) is shown as a column but not drawn as a link.",
+        "",
+    ]
+    domain = groups.get(GROUPS["healthai.models.domain"], [])
+    lines += _mld_diagram(domain, "Domain", skip_targets={"batches"})
+    others = [
+        t
+        for g, ts in groups.items()
+        if g not in (GROUPS["healthai.models.domain"], STAGING_GROUP)
+        for t in ts
+    ]
+    lines += _mld_diagram(others, "Pipeline, quality and accounts", skip_targets=set())
+    lines += [
+        "### Keys of every table",
+        "",
+        "| table | primary key | foreign keys | unique keys |",
+        "|---|---|---|---|",
+    ]
+    for tables in groups.values():
+        for table in tables:
+            pk_cols = ", ".join(c.name for c in table.primary_key.columns)
+            fks = "<br>".join(_fk_text(fk) for fk in _fk_constraints(table)) or "—"
+            uks = "<br>".join(f"({', '.join(u)})" for u in _uniques(table)) or "—"
+            lines.append(f"| `{table.name}` | ({pk_cols}) | {fks} | {uks} |")
+    lines.append("")
+    return lines
+
+
+def _index_text(index: object) -> str:
+    ddl = " ".join(str(CreateIndex(index).compile(dialect=PG)).split())  # type: ignore[arg-type]
+    return ddl
+
+
+def _mpd(groups: dict[str, list[Table]]) -> list[str]:
+    lines = [
+        "## 3. MPD: physical model (PostgreSQL)",
+        "",
+        "The PostgreSQL rendering of every constraint and index, compiled from the metadata with "
+        "the `postgresql` dialect. Column types are in the data dictionary below. The exact "
+        "DDL that creates them is the migrations' own SQL (see *Creation and migration "
+        "scripts*).",
+        "",
+    ]
+    for group, tables in groups.items():
+        if group == STAGING_GROUP:
+            continue
+        lines += [f"### {group}", ""]
+        for table in tables:
+            lines += [f"#### `{table.name}`", ""]
+            pk = table.primary_key
+            pk_cols = ", ".join(c.name for c in pk.columns)
+            lines.append(f"- PRIMARY KEY `{_constraint_name(pk)}` ({pk_cols})")
+            for fk in _fk_constraints(table):
+                lines.append(f"- FOREIGN KEY `{_constraint_name(fk)}` {_fk_text(fk)}")
+            for u in sorted(
+                (c for c in table.constraints if isinstance(c, UniqueConstraint)),
+                key=_constraint_name,
+            ):
+                cols = ", ".join(c.name for c in u.columns)
+                lines.append(f"- UNIQUE `{_constraint_name(u)}` ({cols})")
+            for ck in _checks(table):
+                lines.append(f"- CHECK `{_constraint_name(ck)}`: `{_sql(ck.sqltext)}`")
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                lines.append(f"- INDEX: `{_index_text(index)}`")
+            lines.append("")
+    staging = groups.get(STAGING_GROUP, [])
+    if staging:
+        lines += [
+            f"### {STAGING_GROUP}",
+            "",
+            "Each `staging_T` holds the cleaned rows of batches not yet published, with the "
+            "columns of `T` but without its constraints: each foreign key `x_id` becomes "
+            "`x_key`, the natural key of the referenced row, resolved at publication. Their "
+            "keys and indexes:",
+            "",
+        ]
+        for table in staging:
+            parts = [f"PK ({', '.join(c.name for c in table.primary_key.columns)})"]
+            parts += [f"FK {_fk_text(fk)}" for fk in _fk_constraints(table)]
+            parts += [f"`{_index_text(i)}`" for i in sorted(table.indexes, key=lambda i: i.name)]
+            lines.append(f"- `{table.name}`: " + "; ".join(parts))
+        lines.append("")
+    return lines
+
+
+def _column_constraints(table: Table, column: Column) -> str:
+    notes = []
+    if column.primary_key:
+        notes.append("PK")
+    for fk in sorted(column.foreign_keys, key=lambda f: f.target_fullname):
+        notes.append(f"FK → `{fk.column.table.name}.{fk.column.name}`")
+    if any(u == [column.name] for u in _uniques(table)):
+        notes.append("unique")
+    elif any(column.name in u for u in _uniques(table)):
+        notes.append("part of a unique key")
+    if column.index or any(column.name in [c.name for c in i.columns] for i in table.indexes):
+        notes.append("indexed")
+    for ck in _checks(table):
+        text = _sql(ck.sqltext)
+        if _mentions(text, column.name):
+            notes.append(f"CHECK `{text}`")
+    if column.server_default is not None:
+        notes.append(f"DEFAULT `{_sql(column.server_default.arg)}`")  # type: ignore[attr-defined]
+    return "<br>".join(notes) or "—"
+
+
+def _mentions(sql: str, name: str) -> bool:
+    """Whether the SQL names the column (outside string literals)."""
+    code = re.sub(r"'[^']*'", "''", sql)
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", code) is not None
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _dictionary(groups: dict[str, list[Table]]) -> list[str]:
+    lines = [
+        "## 4. Data dictionary",
+        "",
+        "Every table and column: PostgreSQL type, whether NULL is allowed, the constraints on "
+        "the column, and its description (the column comment stored in the database).",
+        "",
+    ]
+    for group, tables in groups.items():
+        lines += [f"### {group}", ""]
+        for table in tables:
+            lines += [f"#### `{table.name}`", ""]
+            description = _description(table)
+            if description:
+                lines += [_cell(description), ""]
+            lines += [
+                "| column | type | null | constraints | description |",
+                "|---|---|---|---|---|",
+            ]
+            for column in table.columns:
+                null = "yes" if column.nullable else "no"
+                lines.append(
+                    f"| `{column.name}` | {_pg_type(column)} | {null} | "
+                    f"{_cell(_column_constraints(table, column))} | "
+                    f"{_cell(column.comment or '')} |"
+                )
+            lines.append("")
+    return lines
+
+
+def _scripts() -> list[str]:
+    script_dir = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    heads = ", ".join(sorted(script_dir.get_heads()))
+    lines = [
+        "## 5. Creation and migration scripts",
+        "",
+        f"Alembic is the only way the schema is made, on SQLite and PostgreSQL (head: `{heads}`). "
+        "`healthai db upgrade` applies the migrations; `make sql` writes their SQL as plain "
+        "scripts for a DBA (kept current by a test):",
+        "",
+    ]
+    for name, path in sql_script_paths().items():
+        rel = path.relative_to(PROJECT_ROOT)
+        lines.append(f"- `{name}`: [{rel.as_posix()}](../{rel.as_posix()})")
+    lines += ["", "Migrations, oldest first:", ""]
+    for rev in reversed(list(script_dir.walk_revisions())):
+        path = Path(rev.path).resolve().relative_to(PROJECT_ROOT)
+        title = (rev.doc or "").strip().splitlines()[0] if rev.doc else ""
+        lines.append(f"- `{rev.revision}` [{path.as_posix()}](../{path.as_posix()}): {title}")
+    lines.append("")
+    return lines
+
+
+def render_data_model() -> str:
+    groups = grouped_tables()
+    n_tables = sum(len(t) for t in groups.values())
+    n_columns = sum(len(t.columns) for ts in groups.values() for t in ts)
+    lines = [
+        "# Data model",
+        "",
+        "<!-- Generated from the SQLAlchemy metadata by `healthai docs` (make docs-gen); "
+        "do not edit by hand: tests/test_docs.py fails when this file is stale. -->",
+        "",
+        f"{n_tables} tables, {n_columns} columns, declared in `healthai/models/` "
+        f"and created only by the Alembic migrations (`{SQL_DIR.relative_to(PROJECT_ROOT)}/` "
+        "holds their SQL). Naming convention: `pk_<table>`, `fk_<table>_<column>_<referred>`, "
+        "`uq_<table>_<columns>`, `ck_<table>_<rule>`, `ix_<table>_<columns>`.",
+        "",
+        "| group | tables |",
+        "|---|---|",
+    ]
+    for group, tables in groups.items():
+        lines.append(f"| {group} | {', '.join(f'`{t.name}`' for t in tables)} |")
+    lines.append("")
+    lines += _mcd(groups.get(GROUPS["healthai.models.domain"], []))
+    lines += _mld(groups)
+    lines += _mpd(groups)
+    lines += _dictionary(groups)
+    lines += _scripts()
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+GENERATED: dict[Path, object] = {DATA_MODEL_PATH: render_data_model}
+
+
+def write_docs() -> list[Path]:
+    """Write every generated document; returns their paths."""
+    written = []
+    for path, render in GENERATED.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render())  # type: ignore[operator]
+        written.append(path)
+    return written

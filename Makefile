@@ -16,7 +16,7 @@ API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
 DAGSTER_PORT ?= 3000
 
-.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi bench notebook clean
+.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi docs-gen bench notebook clean
 
 help:
 	@echo "make run      set up, migrate, materialise every asset, serve Dagster UI, API, web UI"
@@ -72,6 +72,10 @@ sql: install
 # The API's OpenAPI document, kept current by a test.
 openapi: install
 	$(BIN)/healthai openapi
+
+# The documents generated from the code (docs/data-model.md), kept current by a test.
+docs-gen: install
+	$(BIN)/healthai docs
 
 notebook: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks

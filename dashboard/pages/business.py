@@ -1,7 +1,87 @@
-"""business"""
+"""Business: engagement (DAU/WAU/MAU, retention), premium conversion, satisfaction."""
 
-from dashboard.components import notice
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+
+from dashboard.components import accessible_chart, html_table, section
+from dashboard.i18n import fmt_num, fmt_pct
+from dashboard.pages.common import db, org_filtered
+from dashboard.shell import Context
+from healthai.queries import analytics
 
 
-def build(ctx):  # noqa: ANN001, ANN201
-    return notice(ctx.t("loading"))
+def build(ctx: Context) -> pn.viewable.Viewable:
+    t, lang = ctx.t, ctx.lang
+
+    def render(org: int | None) -> list:
+        with db() as session:
+            eng = analytics.engagement(session, org)
+            conv = analytics.premium_conversion(session, org)
+            sat = analytics.satisfaction(session, org)
+        engagement = pd.DataFrame(
+            [
+                ("DAU", fmt_num(eng["dau"], lang)),
+                ("WAU", fmt_num(eng["wau"], lang)),
+                ("MAU", fmt_num(eng["mau"], lang)),
+                ("DAU/MAU", fmt_pct(eng["stickiness"], lang)),
+                ("J+7", fmt_pct(eng["retention_d7"], lang)),
+                ("J+30", fmt_pct(eng["retention_d30"], lang)),
+            ],
+            columns=["metric", "value"],
+        )
+        plans = pd.DataFrame(
+            [{"plan": str(k), "users": v} for k, v in conv["by_plan"].items()],
+            columns=["plan", "users"],
+        )
+        satisfaction = pd.DataFrame(
+            [
+                (t("rows"), fmt_num(sat["answers"], lang)),
+                ("/10", fmt_num(sat["mean_score"], lang, 2)),
+                ("NPS", fmt_num(sat["nps"], lang, 1)),
+            ],
+            columns=["metric", "value"],
+        )
+        return [
+            section(
+                t("engagement_title"),
+                t(
+                    "engagement_summary",
+                    dau=eng["dau"],
+                    wau=eng["wau"],
+                    mau=eng["mau"],
+                    r30=fmt_pct(eng["retention_d30"], lang),
+                ),
+            ),
+            html_table(
+                engagement, t("engagement_title"), {"metric": t("metric"), "value": t("value")}
+            ),
+            accessible_chart(
+                t("plans_title"),
+                t(
+                    "plans_summary",
+                    users=fmt_num(conv["users"], lang),
+                    share=fmt_pct(conv["premium_share"], lang),
+                ),
+                plans,
+                "plan",
+                "users",
+                {"plan": t("plan"), "users": t("count_users")},
+                t("plans_title"),
+            ),
+            section(
+                t("satisfaction_title"),
+                t(
+                    "satisfaction_summary",
+                    answers=sat["answers"],
+                    mean=fmt_num(sat["mean_score"], lang, 2),
+                    nps=fmt_num(sat["nps"], lang, 1),
+                ),
+            ),
+            html_table(
+                satisfaction, t("satisfaction_title"), {"metric": t("metric"), "value": t("value")}
+            ),
+        ]
+
+    return org_filtered(ctx, render)

@@ -65,3 +65,27 @@ def button(label: str, kind: str = "primary") -> pn.widgets.Button:
 
 def text(value: Any) -> str:
     return "—" if value is None else str(value)
+
+
+def org_filtered(ctx: Context, render: Any) -> pn.Column:
+    """An organisation filter with an apply button above `render(org) -> [panes]`."""
+    org = org_select(ctx)
+    apply = button(ctx.t("apply"))
+    out = pn.Column(sizing_mode="stretch_width")
+
+    def refresh(announce: bool = False) -> None:
+        parts = render(scoped_org(ctx, org.value))
+        out.objects = parts
+        if announce:
+            ctx.say(ctx.t("filters_applied", n=len(parts)))
+
+    apply.on_click(lambda _e: refresh(True))
+    refresh()
+    from dashboard.components import section
+
+    return pn.Column(
+        section(ctx.t("filters")),
+        pn.FlexBox(org, apply, align_items="end"),
+        out,
+        sizing_mode="stretch_width",
+    )

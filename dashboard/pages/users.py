@@ -1,7 +1,70 @@
-"""users"""
+"""Users: age distribution, declared goals, progression of weight (healthai.queries.analytics)."""
 
-from dashboard.components import notice
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+
+from dashboard.components import accessible_chart, kpi_list, section
+from dashboard.i18n import fmt_num, fmt_pct
+from dashboard.pages.common import db, org_filtered
+from dashboard.shell import Context
+from healthai.queries import analytics
 
 
-def build(ctx):  # noqa: ANN001, ANN201
-    return notice(ctx.t("loading"))
+def build(ctx: Context) -> pn.viewable.Viewable:
+    t = ctx.t
+
+    def render(org: int | None) -> list:
+        with db() as session:
+            ages = pd.DataFrame(analytics.age_distribution(session, org))
+            goals = pd.DataFrame(analytics.goals(session, org), columns=["goal", "users"])
+            prog = analytics.progression(session, "weight_kg", org)
+        goals["goal"] = goals["goal"].fillna("—")
+        top_age = ages.sort_values("users", ascending=False).iloc[0]
+        top_goal = goals.iloc[0] if not goals.empty else {"goal": "—", "users": 0}
+        return [
+            accessible_chart(
+                t("age_title"),
+                t("age_summary", total=int(ages.users.sum()), band=top_age.band, n=top_age.users),
+                ages,
+                "band",
+                "users",
+                {"band": t("band"), "users": t("count_users")},
+                t("age_title"),
+            ),
+            accessible_chart(
+                t("goals_title"),
+                t(
+                    "goals_summary",
+                    goal=top_goal["goal"],
+                    n=top_goal["users"],
+                    total=int(goals.users.sum()),
+                ),
+                goals,
+                "goal",
+                "users",
+                {"goal": t("goal"), "users": t("count_users")},
+                t("goals_title"),
+            ),
+            section(
+                t("progress_title"),
+                t(
+                    "progress_summary",
+                    n=prog["users_with_progression"],
+                    change=fmt_num(prog["mean_change"], ctx.lang, 2),
+                    share=fmt_pct(prog["share_decreasing"], ctx.lang),
+                ),
+            ),
+            kpi_list(
+                [
+                    (t("count_users"), fmt_num(prog["users_measured"], ctx.lang)),
+                    ("Δ kg", fmt_num(prog["mean_change"], ctx.lang, 2)),
+                    ("Δ kg / sem.", fmt_num(prog["mean_change_per_week"], ctx.lang, 3)),
+                    ("↓", fmt_pct(prog["share_decreasing"], ctx.lang)),
+                ],
+                t("progress_title"),
+            ),
+        ]
+
+    return org_filtered(ctx, render)

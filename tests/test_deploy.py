@@ -46,6 +46,13 @@ def test_env_example_documents_every_setting() -> None:
     assert documented.keys() >= EXTRA_VARIABLES, EXTRA_VARIABLES - documented.keys()
 
 
+def test_deployment_guide_names_every_variable() -> None:
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    names = {name.upper() for name in Settings.model_fields} | EXTRA_VARIABLES
+    missing = sorted(name for name in names if f"`{name}`" not in guide)
+    assert not missing, f"docs/deployment.md lacks {missing}"
+
+
 def test_env_example_holds_no_real_secret() -> None:
     active = {
         name: value

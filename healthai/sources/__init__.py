@@ -13,3 +13,25 @@ SOURCES: dict[str, SourceSpec] = {s.name: s for s in (gym_members.SPEC, free_exe
 from healthai.sources import exercisedb, simulated  # noqa: E402
 
 SOURCES |= {s.name: s for s in (exercisedb.SPEC, *simulated.SPECS)}
+
+# File sources shipped under raw/ (see raw/README.md).
+from healthai.sources import (  # noqa: E402
+    ciqual,
+    daily_food_nutrition,
+    daily_food_nutrition_v1_log,
+    diet_recommendations,
+    fitbit_daily_activity,
+    fitness_tracker,
+)
+
+SOURCES |= {
+    s.SPEC.name: s.SPEC
+    for s in (
+        fitness_tracker,
+        daily_food_nutrition,
+        daily_food_nutrition_v1_log,
+        diet_recommendations,
+        ciqual,
+        fitbit_daily_activity,
+    )
+}

@@ -4,6 +4,7 @@ installs from the lock exactly as the Makefile does."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -116,6 +117,51 @@ def test_dockerfile_installs_from_the_lock_like_the_makefile() -> None:
     assert "--no-deps -e ." in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".env", ".venv", "var/", ".git"} <= set(ignored)
+
+
+# The Compose Specification's JSON schema (compose-spec/compose-spec, schema/compose-spec.json
+# at commit 170098ba07d9f53c383a41bfd4c5166b0a4529a6, Apache-2.0): the offline stand-in for
+# `docker compose config` where the docker CLI has no compose plugin.
+COMPOSE_SCHEMA = ROOT / "tests" / "data" / "compose-spec.json"
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's interpolation of `${VAR}`, `${VAR:-default}` and `${VAR:?error}`."""
+
+    def value(match: re.Match[str]) -> str:
+        name, op, arg = match.groups()
+        found = env.get(name, "")
+        if op == "?" and not found:
+            raise AssertionError(f"{name} is required: {arg}")
+        return found or (arg if op == "-" else "")
+
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    escaped = "\n".join(lines).replace("$$", "\0")
+    return VARIABLE.sub(value, escaped).replace("\0", "$")
+
+
+def test_compose_file_matches_the_compose_specification() -> None:
+    import jsonschema
+
+    env = {
+        name: value
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if (match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line.strip()))
+        for name, value in [match.groups()]
+    }
+    spec = yaml.safe_load(interpolate(COMPOSE.read_text(), env))
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(spec)
+    ]
+    assert not errors, errors
+    assert spec["services"]["api"]["environment"]["DATABASE_URL"] == (
+        "postgresql+psycopg://healthai:change-me@postgres:5432/healthai"
+    )
+    with pytest.raises(AssertionError, match="POSTGRES_PASSWORD is required"):
+        interpolate(COMPOSE.read_text(), {k: v for k, v in env.items() if k != "POSTGRES_PASSWORD"})
 
 
 def _docker_compose_available() -> bool:

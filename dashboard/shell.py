@@ -36,6 +36,18 @@ PAGES: dict[str, str] = {
     "accessibilite": "accessibilite",
 }
 PUBLIC = {"accessibilite"}
+# The API scope a page needs (same roles, same meaning as the API's).
+REQUIRED: dict[str, str] = {
+    "vue-ensemble": "analytics:read",
+    "utilisateurs": "analytics:read",
+    "nutrition": "analytics:read",
+    "activite": "analytics:read",
+    "commercial": "analytics:read",
+    "qualite": "batches:read",
+    "validation": "batches:read",
+    "corrections": "quarantine:read",
+    "export": "exports:read",
+}
 
 
 @dataclass
@@ -117,6 +129,8 @@ def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
             f"{escape(t('sign_in', lang))}</a></p>"
         )
         content = pn.Column(content, link, sizing_mode="stretch_width")
+    elif user is not None and slug in REQUIRED and not user.can(REQUIRED[slug]):
+        content = notice(t("forbidden", lang, role=user.role))
     else:
         try:
             content = build(ctx)

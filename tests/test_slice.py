@@ -20,6 +20,8 @@ from tests.pipeline_helpers import count, landing, materialize_sources, session_
 
 GYM = PROJECT_ROOT / "raw" / "gym_members" / "gym_members_exercise_tracking.csv"
 EXERCISES = PROJECT_ROOT / "raw" / "free_exercise_db" / "exercises.json"
+# The slice's two sources (other shipped sources have tests of their own in tests/sources/).
+SLICE = ("gym_members", "free_exercise_db")
 
 
 def gym_expectations() -> dict[str, int]:
@@ -54,7 +56,7 @@ def approve_all(db_url: str, actor: str = "steward@test") -> list[int]:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_slice_publishes_what_the_files_hold(engine: str, platform: str) -> None:
-    result = materialize_sources(platform)
+    result = materialize_sources(platform, *SLICE)
     assert result.success
 
     gym, ex = gym_expectations(), exercise_expectations()
@@ -88,11 +90,11 @@ def test_slice_publishes_what_the_files_hold(engine: str, platform: str) -> None
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_rerun_adds_nothing(engine: str, platform: str) -> None:
-    assert materialize_sources(platform).success
+    assert materialize_sources(platform, *SLICE).success
     approve_all(platform)
     users, exercises = count(platform, "users"), count(platform, "exercises")
 
-    assert materialize_sources(platform).success
+    assert materialize_sources(platform, *SLICE).success
     assert approve_all(platform) == []  # no new batch to approve
     assert (count(platform, "users"), count(platform, "exercises")) == (users, exercises)
     with session_for(platform) as session:
@@ -134,7 +136,7 @@ def test_broken_file_is_refused_and_other_sources_go_on(
     engine: str, platform: str, tmp_path: Path
 ) -> None:
     (landing(tmp_path, "gym_members") / "export.csv").write_text("name;age\nBob;40\n")
-    result = materialize_sources(platform)
+    result = materialize_sources(platform, *SLICE)
     checks = {
         (e.asset_key.to_user_string(), e.check_name): e.passed
         for e in result.get_asset_check_evaluations()

@@ -140,8 +140,7 @@ SPEC = SourceSpec(
         "Numbers are text with decimal commas; `-` means not measured (null).",
         "`< x` below the limit of quantification and `traces`: published as 0.",
         "alim_code 9621 (Son de blé) appears twice under two sub-groups: duplicate.",
-        "45 rows without food group (aggregates, group 00), 888 without EU energy value "
-        "(flagged).",
+        "45 rows without food group (aggregates, group 00), 888 without EU energy value (flagged).",
         "French column names with accents, N° and µ: mapped to the foods columns.",
     ),
 )

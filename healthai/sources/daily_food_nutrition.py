@@ -177,8 +177,7 @@ SPEC = SourceSpec(
     update_frequency="monthly",
     cron="0 3 2 * *",
     owner="nutrition-team@healthai-coach.fr",
-    licence="Not stated in any copy; secondary docs claim CC0 (unverified, check the Kaggle "
-    "card).",
+    licence="Not stated in any copy; secondary docs claim CC0 (unverified, check the Kaggle card).",
     citation="Adil Shamim, Daily Food & Nutrition Dataset, Kaggle "
     "(adilshamim8/daily-food-and-nutrition-dataset), catalogue version (2025).",
     origin="Kaggle adilshamim8/daily-food-and-nutrition-dataset (copy from "

@@ -153,8 +153,9 @@ SOFT_RULES = {
     ),
     "sedentary_but_exercising": (
         "Sedentary yet exercising 5 hours or more a week.",
-        lambda df: (df["Physical_Activity_Level"] == "Sedentary")
-        & (df["Weekly_Exercise_Hours"] >= 5),
+        lambda df: (
+            (df["Physical_Activity_Level"] == "Sedentary") & (df["Weekly_Exercise_Hours"] >= 5)
+        ),
     ),
     "bmi_below_16": (
         "BMI below 16 (severe thinness): possible but rare.",

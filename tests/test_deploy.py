@@ -185,3 +185,16 @@ def test_docker_compose_config() -> None:
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert set(services) == SERVICES
+
+
+def test_dagster_postgres_storage_is_installable() -> None:
+    """deploy/dagster/dagster.postgres.yaml needs dagster-postgres of dagster's own release
+    (library 0.X.P goes with dagster 1.Y.P) and a psycopg2 that loads on Python 3.11."""
+    import dagster
+    import dagster_postgres
+    import psycopg2  # noqa: F401
+
+    assert dagster_postgres.__version__.rsplit(".", 1)[1] == dagster.__version__.rsplit(".", 1)[1]
+    config = yaml.safe_load((ROOT / "deploy" / "dagster" / "dagster.postgres.yaml").read_text())
+    assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
+    assert dagster_postgres.DagsterPostgresStorage is not None

@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5006)
     parser.add_argument("--allow-websocket-origin", action="append", default=None)
     args = parser.parse_args(argv)
+    # import every page (and hvPlot) once, before the first visitor waits for it
+    import hvplot.pandas  # noqa: F401
+
+    for module in MODULES.values():
+        importlib.import_module(f"dashboard.pages.{module}")
     origins = args.allow_websocket_origin or [
         f"{args.address}:{args.port}",
         f"localhost:{args.port}",

@@ -30,6 +30,9 @@ CONTENT_CSS = (Path(__file__).parents[1] / "templates" / "content.css").read_tex
 def styled(widget: Any) -> Any:
     """Give a Panel/Bokeh widget the visible focus ring (its styles live in a shadow root)."""
     widget.stylesheets = [*widget.stylesheets, FOCUS_CSS]
+    if widget.width and widget.sizing_mode in (None, "fixed"):
+        # reflow at 320 px: never wider than the screen, up to the width asked for
+        widget.param.update(max_width=widget.width, width=None, sizing_mode="stretch_width")
     return widget
 
 

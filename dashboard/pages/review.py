@@ -20,9 +20,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
     can_decide = bool(ctx.user and ctx.user.can("batches:decide"))
     chooser = styled(pn.widgets.Select(name=t("choose_batch"), options={}, width=420))
-    comment = styled(
-        pn.widgets.TextAreaInput(name=t("comment"), height=90, sizing_mode="stretch_width")
-    )
+    comment = styled(pn.widgets.TextAreaInput(name=t("comment"), height=90, width=600))
     approve, reject = button(t("approve")), button(t("reject"), "danger")
     listing = pn.Column(sizing_mode="stretch_width")
     detail = pn.Column(sizing_mode="stretch_width")
@@ -78,7 +76,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             section(f"{t('batch')} {chooser.value}", level=2),
             html_table(
                 checks,
-                f"{t('checks_title')} — {t('batch')} {chooser.value}",
+                t("checks_batch", id=chooser.value),
                 {
                     "check": t("check"),
                     "description": "Description",

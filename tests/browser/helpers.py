@@ -3,6 +3,7 @@ and move focus with the keyboard only."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.browser.conftest import AXE, PASSWORD, SCREENSHOTS
@@ -30,7 +31,7 @@ DEEP_ACTIVE = """() => {
 }"""
 
 
-def wait_ready(page: Any, settle_ms: int = 600) -> None:
+def wait_ready(page: Any, settle_ms: int = 400) -> None:
     """Wait until the Bokeh document has rendered its roots into the page."""
     page.wait_for_load_state("load")
     page.wait_for_function(
@@ -89,11 +90,7 @@ def structure(page: Any) -> dict[str, Any]:
     )
 
 
-def canvases_hidden(page: Any) -> tuple[int, int]:
-    """(canvases, canvases hidden from assistive technologies), through shadow roots."""
-    return tuple(
-        page.evaluate(
-            """() => {
+CANVAS_COUNT = """() => {
       let all = 0, hidden = 0;
       const walk = (root) => {
         root.querySelectorAll('canvas').forEach(c => {
@@ -105,8 +102,16 @@ def canvases_hidden(page: Any) -> tuple[int, int]:
       walk(document);
       return [all, hidden];
     }"""
+
+
+def canvases_hidden(page: Any) -> tuple[int, int]:
+    """(canvases, canvases hidden from assistive technologies), through shadow roots; the
+    page's script hides a chart's canvas within a quarter of a second of its drawing."""
+    with contextlib.suppress(Exception):  # the caller asserts on the counts
+        page.wait_for_function(
+            f"() => {{ const [a, h] = ({CANVAS_COUNT})(); return a === h; }}", timeout=3000
         )
-    )
+    return tuple(page.evaluate(CANVAS_COUNT))
 
 
 def deep_active(page: Any) -> dict[str, Any] | None:

@@ -4,6 +4,8 @@ after the main interactions; a keyboard-only flow approves a batch and corrects 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -14,6 +16,7 @@ from healthai.queries import analytics
 from tests.browser.helpers import (
     assert_axe_clean,
     canvases_hidden,
+    deep_active,
     live_text,
     screenshot,
     sign_in,
@@ -44,11 +47,17 @@ def test_sign_in_page(page, server: str) -> None:  # noqa: ANN001
     assert page.console_errors == []
 
 
+FORBIDDEN = {"partner": {"qualite", "validation", "corrections", "export"}}
+# A partner's pages are the same pages: its run checks its own figures and a refused page.
+ROLE_PAGES = {"partner": ["vue-ensemble", "utilisateurs", "commercial", "validation"]}
+
+
 @pytest.mark.parametrize("role", ["steward", "partner"])
 def test_every_page(page, server: str, role: str) -> None:  # noqa: ANN001
     sign_in(page, server, role)
     titles = set()
-    for slug, _key in PAGES.items():
+    slugs = ROLE_PAGES.get(role, list(PAGES))
+    for slug in slugs:
         page.goto(f"{server}/{slug}")
         wait_ready(page)
         s = structure(page)
@@ -61,10 +70,12 @@ def test_every_page(page, server: str, role: str) -> None:  # noqa: ANN001
         titles.add(s["title"])
         canvases, hidden = canvases_hidden(page)
         assert canvases == hidden, f"{slug}: a chart canvas is exposed to assistive technologies"
+        if slug in FORBIDDEN.get(role, ()):
+            assert page.locator("text=/ne donne pas accès/").count() == 1, slug
         assert_axe_clean(page, f"on /{slug} as {role}")
         screenshot(page, f"{slug}-{role}")
         assert page.console_errors == [], f"{slug}: {page.console_errors}"
-    assert len(titles) == len(PAGES)
+    assert len(titles) == len(slugs)
 
 
 def test_english_switch(page, server: str) -> None:  # noqa: ANN001
@@ -246,4 +257,40 @@ def test_keyboard_only_sign_in_approve_and_correct(
         assert row.requeued_batch_id is not None
     assert_axe_clean(page, "after a row was corrected")
     screenshot(page, "corrections-apres-correction")
+    assert page.console_errors == []
+
+
+def test_reflow_at_320_px(page, server: str) -> None:  # noqa: ANN001
+    sign_in(page, server, "steward")
+    page.set_viewport_size({"width": 320, "height": 800})
+    for slug in ("vue-ensemble", "validation", "corrections"):
+        page.goto(f"{server}/{slug}")
+        wait_ready(page)
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"/{slug} scrolls sideways at 320 px: {width}"
+        screenshot(page, f"{slug}-320px")
+    assert_axe_clean(page, "at 320 px")
+
+
+def test_export_download(page, server: str) -> None:  # noqa: ANN001
+    sign_in(page, server, "analyst")
+    page.goto(f"{server}/export")
+    wait_ready(page)
+    tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Table")
+    for _ in range(10):  # users: the keyboard walks the list until it is selected
+        if deep_active(page)["value"] == "users":
+            break
+        page.keyboard.press("ArrowDown")
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Appliquer les filtres")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('annonces').textContent.includes('lignes correspondent')"
+    )
+    assert_axe_clean(page, "after the export preview")
+    with page.expect_download() as download:
+        page.get_by_text("Télécharger").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
+    header, first = content.splitlines()[:2]
+    assert header.startswith("id,") and "external_key" not in header
+    assert len(first.split(",")[0]) > 10  # a pseudonym, not a row number
     assert page.console_errors == []

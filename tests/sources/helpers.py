@@ -38,12 +38,8 @@ def run_source(platform: str, name: str, approve: bool = True) -> Outcome:
                 batches.approve(session, batch_id, "steward@test")
                 batches.publish(session, batch_id, "steward@test")
     with session_for(platform) as session:
-        runs = list(
-            session.scalars(select(IngestionRun).join(Source).where(Source.name == name))
-        )
-        rows = session.scalars(
-            select(QuarantinedRow).join(Source).where(Source.name == name)
-        ).all()
+        runs = list(session.scalars(select(IngestionRun).join(Source).where(Source.name == name)))
+        rows = session.scalars(select(QuarantinedRow).join(Source).where(Source.name == name)).all()
         reasons: Counter = Counter()
         for q in rows:
             reasons.update({r["rule"] for r in q.reasons})

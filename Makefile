@@ -57,6 +57,7 @@ profiles: materialize
 	$(BIN)/dagster job launch -w workspace.yaml -j profile_reports
 
 run: profiles
+	$(BIN)/healthai demo-accounts
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
 
 test: install install-test-deps

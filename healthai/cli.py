@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from healthai import migrate
 from healthai.settings import PROJECT_ROOT, get_settings
 
@@ -73,10 +75,31 @@ def _serve(args: argparse.Namespace) -> None:
     procs = {
         name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env) for name, cmd in commands.items()
     }
-    print("\nHealthAI Coach is starting:")
-    print(f"  Dagster UI     http://{args.host}:{args.dagster_port}")
-    print(f"  API            http://{args.host}:{args.api_port}/docs")
-    print(f"  Web interface  http://{args.host}:{args.dashboard_port}/")
+    addresses = {
+        "Dagster UI": f"http://{args.host}:{args.dagster_port}",
+        "API": f"http://{args.host}:{args.api_port}/docs",
+        "Web interface": f"http://{args.host}:{args.dashboard_port}/",
+    }
+    print("\nHealthAI Coach is starting (the first start takes a minute)...", flush=True)
+    waiting = dict(addresses)
+    deadline = time.monotonic() + 300
+    while waiting and time.monotonic() < deadline:
+        for name, url in list(waiting.items()):
+            try:
+                httpx.get(url, timeout=2, follow_redirects=True)
+                del waiting[name]
+            except httpx.HTTPError:
+                pass
+        if any(p.poll() is not None for p in procs.values()):
+            break
+        time.sleep(1)
+    print("\nHealthAI Coach:")
+    for name, url in addresses.items():
+        state = "still starting" if name in waiting else "ready"
+        print(f"  {name:<14} {url}   ({state})")
+    accounts = get_settings().var_dir / DEMO_ACCOUNTS_FILE
+    if accounts.exists():
+        print(f"  Demo accounts  {accounts}")
     print("Ctrl-C stops everything.\n", flush=True)
 
     def stop(*_: object) -> None:
@@ -126,6 +149,52 @@ def _create_admin(args: argparse.Namespace) -> None:
     print(f"admin {args.username!r} ready")
 
 
+DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
+DEMO_ROLES = ("admin", "steward", "analyst", "partner")
+
+
+def _demo_accounts(_args: argparse.Namespace) -> None:
+    """One account per role for the demo of `make run`, each with a random password written
+    to var/demo-accounts.txt (git-ignored): no password is ever a default."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from api.security import hash_password
+    from healthai.db import session_scope
+    from healthai.models import ApiAccount, Organisation
+
+    path = get_settings().var_dir / DEMO_ACCOUNTS_FILE
+    lines: list[str] = []
+    with session_scope() as session:
+        partner_org = session.scalar(select(Organisation).order_by(Organisation.slug).limit(1))
+        for role in DEMO_ROLES:
+            username = f"demo-{role}"
+            if session.scalar(select(ApiAccount.id).where(ApiAccount.username == username)):
+                continue
+            if role == "partner" and partner_org is None:
+                continue
+            password = secrets.token_urlsafe(12)
+            session.add(
+                ApiAccount(
+                    username=username,
+                    role=role,
+                    is_active=True,
+                    password_hash=hash_password(password),
+                    organisation_id=partner_org.id if role == "partner" else None,
+                )
+            )
+            org = f"  (organisation {partner_org.slug})" if role == "partner" else ""
+            lines.append(f"{role:<8} {username:<14} {password}{org}")
+    if lines:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as fh:
+            fh.write("\n".join(lines) + "\n")
+        path.chmod(0o600)
+    print(f"demo accounts (role, username, password) in {path}:")
+    print(path.read_text() if path.exists() else "none")
+
+
 def _openapi(args: argparse.Namespace) -> None:
     from api import openapi
 
@@ -166,6 +235,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--reset", action="store_true", help="reset an existing account")
     admin.set_defaults(func=_create_admin)
+
+    demo = sub.add_parser(
+        "demo-accounts", help="one demo account per role, random passwords in var/ (make run)"
+    )
+    demo.set_defaults(func=_demo_accounts)
 
     oas = sub.add_parser("openapi", help="write the API's OpenAPI document (docs/openapi.json)")
     oas.add_argument("--output", help="another path")

@@ -110,6 +110,34 @@ def _kpi(page, label: str) -> str:  # noqa: ANN001
     )
 
 
+def _api_numbers(env: dict[str, str], org: int) -> dict[str, int]:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.security import create_token
+    from healthai.db import make_engine
+    from healthai.models.accounts import ApiAccount
+    from healthai.settings import Settings
+
+    settings = Settings(database_url=env["DATABASE_URL"], environment="test")
+    engine = make_engine(env["DATABASE_URL"])
+    with Session(engine) as session:
+        account = session.scalar(select(ApiAccount).where(ApiAccount.username == "analyst"))
+    token, _, _ = create_token(settings, account.id, account.role)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, engine)) as client:
+        conv = client.get(
+            "/analytics/business/conversion", params={"organisation_id": org}, headers=headers
+        )
+        inten = client.get(
+            "/analytics/fitness/intensity", params={"organisation_id": org}, headers=headers
+        )
+    engine.dispose()
+    assert conv.status_code == 200, conv.text
+    assert inten.status_code == 200, inten.text
+    return {"users": conv.json()["users"], "sessions": sum(r["sessions"] for r in inten.json())}
+
+
 def test_overview_numbers_are_the_analytics_numbers(
     page,  # noqa: ANN001
     server: str,
@@ -121,6 +149,9 @@ def test_overview_numbers_are_the_analytics_numbers(
         members = analytics.premium_conversion(session, org)["users"]
         sessions = sum(r["sessions"] for r in analytics.intensity_levels(session, org))
     assert members == 100 and everyone > members
+    # ... and the API's analytics endpoints answer the same for the same filter
+    api = _api_numbers(dashboard_db, org)
+    assert api == {"users": members, "sessions": sessions}
     sign_in(page, server, "steward")
     page.goto(f"{server}/vue-ensemble")
     wait_ready(page)

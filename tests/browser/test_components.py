@@ -1,0 +1,32 @@
+"""Without a browser: every French string has its English twin, and an accessible chart is
+a heading with its summary, the plot and a table with caption and header scopes."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.components import accessible_chart
+from dashboard.i18n import STRINGS
+
+
+def test_every_string_in_both_languages() -> None:
+    assert set(STRINGS["fr"]) == set(STRINGS["en"])
+    assert all(v.strip() for lang in STRINGS.values() for v in lang.values())
+
+
+def test_chart_has_heading_summary_and_table() -> None:
+    frame = pd.DataFrame({"band": ["18-24", "25-34"], "users": [3, 5]})
+    chart = accessible_chart(
+        "Titre", "Résumé : 8 utilisateurs.", frame, "band", "users", {"band": "Tranche"}, "Légende"
+    )
+    heading, _plot, table = chart.objects
+    assert "<h2>Titre</h2>" in heading.object and "Résumé : 8 utilisateurs." in heading.object
+    html = table.object
+    assert "<caption>Légende</caption>" in html and '<th scope="col">Tranche</th>' in html
+    assert '<th scope="row">25-34</th><td class="num">5</td>' in html
+
+
+def test_empty_chart_keeps_its_text() -> None:
+    frame = pd.DataFrame({"band": [], "users": []})
+    chart = accessible_chart("Titre", "Aucune donnée.", frame, "band", "users", {}, "Légende")
+    assert len(chart.objects) == 2 and "Aucune donnée." in chart.objects[1].object

@@ -24,7 +24,7 @@ from healthai.models import (
     metadata,
 )
 from healthai.models.staging import key_column_name
-from healthai.pipeline.contract import row_payload
+from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
     BatchStateError,
@@ -291,7 +291,8 @@ def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) ->
         spec = SOURCES[batch.source.name]
         frame = read_file(Path(rf.stored_path), spec.format, **spec.read_options).frame
         frame = frame[frame[RECORD].astype(str).isin(fresh)]
-        raws = {str(frame.at[i, RECORD]): row_payload(frame, i) for i in frame.index}
+        payloads = row_payloads(frame, list(frame.index))
+        raws = {str(frame.at[i, RECORD]): payloads[i] for i in frame.index}
     for q in requeued.values():
         q.status, q.requeued_batch_id = "open", None
         q.reasons = [*q.reasons, reason]

@@ -66,9 +66,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def row_payload(frame: pd.DataFrame, index: Any) -> dict[str, Any]:
-    row = frame.loc[index]
-    return {str(k): jsonable(v) for k, v in row.items() if k != RECORD}
+def row_payloads(frame: pd.DataFrame, index: list[Any]) -> dict[Any, dict[str, Any]]:
+    """The untouched source rows at `index`, as JSON-ready dicts keyed by index."""
+    rows = frame.loc[index].drop(columns=[RECORD]).to_dict("index")
+    return {i: {str(k): jsonable(v) for k, v in row.items()} for i, row in rows.items()}
 
 
 _CROSS_FIELD: dict[str, tuple[str, list[str]]] = {}
@@ -137,8 +138,9 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             remaining = frame.drop(index=[i for i in reasons if i in frame.index])
     else:  # pragma: no cover - five rounds of new failures means a contract bug
         raise ContractError("contract did not converge after five rounds")
+    payloads = row_payloads(raw, list(reasons))
     rejected = [
-        Rejected(record=jsonable(raw.at[i, RECORD]), raw=row_payload(raw, i), reasons=r)
+        Rejected(record=jsonable(raw.at[i, RECORD]), raw=payloads[i], reasons=r)
         for i, r in reasons.items()
     ]
     return Validation(valid=valid, rejected=rejected)

@@ -146,6 +146,13 @@ def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
         duplicates = in_file + already
         if duplicates:
             tables = {t: f[~f[RECORD].isin(duplicates)] for t, f in tables.items()}
+    # Entities a record brings along (e.g. the user of a meal log) that are already known
+    # are not staged again: the record's facts then refer to the known row.
+    for table, frame in list(tables.items()):
+        key = NATURAL_KEYS.get(table)
+        if table != spec.primary_table and key in frame.columns and len(frame):
+            known = _existing_keys(session, table, frame[key].tolist())
+            tables[table] = frame[~frame[key].isin(known)]
     return Cleaned(landed, tables, checked.rows_in, len(checked.rejected), duplicates)
 
 

@@ -1,5 +1,13 @@
-"""Generate docs/data-model.md from the SQLAlchemy metadata (the same metadata Alembic's
-migrations are checked against): MCD, MLD, MPD and the data dictionary.
+"""Generate the documents the code already knows, so they cannot drift from it:
+
+- docs/data-model.md, from the SQLAlchemy metadata (the same metadata Alembic's migrations
+  are checked against): MCD, MLD, MPD and the data dictionary;
+- docs/sources.md, from the source declarations (healthai/sources/): the inventory, with
+  volumes counted by the project's own reader; the hand-written justification after the
+  HAND_WRITTEN marker is kept as it is;
+- docs/data-flow.md, from the Dagster asset graph (assets/definitions.py);
+- the generated block of docs/privacy.md (personal tables from the metadata, roles and scopes
+  from api/security.py), between its BEGIN/END GENERATED markers; the rest is hand-written.
 
 `healthai docs` (or `make docs-gen`) rewrites it; tests/test_docs.py fails when it is stale.
 """
@@ -10,6 +18,7 @@ import inspect
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, Table, UniqueConstraint
@@ -19,6 +28,9 @@ from sqlalchemy.schema import CreateIndex
 from healthai.migrate import SQL_DIR, alembic_config, sql_script_paths
 from healthai.models import STAGING, Base, metadata
 from healthai.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # the pipeline (pandas, pandera) is imported only to render sources.md
+    from healthai.pipeline.spec import SourceSpec
 
 DOCS_DIR = PROJECT_ROOT / "docs"
 DATA_MODEL_PATH = DOCS_DIR / "data-model.md"
@@ -422,3 +434,310 @@ def write_docs() -> list[Path]:
         path.write_text(render())  # type: ignore[operator]
         written.append(path)
     return written
+
+
+# ============================================================================ shared helpers
+
+HAND_WRITTEN = "<!-- hand-written below this line: `healthai docs` keeps it as it is -->"
+BEGIN = "<!-- BEGIN GENERATED: {name} (by `healthai docs`; do not edit between the markers) -->"
+END = "<!-- END GENERATED: {name} -->"
+
+
+def _hand_written_tail(path: Path, default: str) -> str:
+    """What follows HAND_WRITTEN in the file as it is now (default when absent)."""
+    if path.is_file():
+        text = path.read_text()
+        if HAND_WRITTEN in text:
+            return text.split(HAND_WRITTEN, 1)[1].lstrip("\n")
+    return default
+
+
+def _replace_block(path: Path, name: str, body: str) -> str:
+    """The file with the block between its BEGIN/END markers named `name` replaced by body."""
+    begin, end = BEGIN.format(name=name), END.format(name=name)
+    text = path.read_text()
+    if begin not in text or end not in text:
+        raise ValueError(f"{path.name}: markers of the generated block {name!r} are missing")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n\n{body.strip()}\n\n{end}{tail}"
+
+
+# ============================================================================ source inventory
+
+SOURCES_PATH = DOCS_DIR / "sources.md"
+
+
+def _check_text(check: object) -> str:
+    name = getattr(check, "name", None) or "check"
+    error = getattr(check, "error", None)
+    if error and error.startswith(f"{name}("):
+        return f"`{error}`"  # a built-in check and its parameters
+    if error and error != name:
+        return f"`{name}`: {error}"
+    return f"`{name}`"
+
+
+_VOLUMES: dict[str, str] = {}
+
+
+def _volume(spec: SourceSpec) -> str:
+    if spec.name not in _VOLUMES:
+        _VOLUMES[spec.name] = _measure_volume(spec)
+    return _VOLUMES[spec.name]
+
+
+def _measure_volume(spec: SourceSpec) -> str:
+    from healthai.pipeline.readers import read_file
+    from healthai.settings import get_settings
+
+    if spec.fetch is not None or spec.format == "api":
+        return "fetched at run time (API; never shipped)"
+    raw_dir = get_settings().raw_dir
+    files = sorted(raw_dir.glob(spec.location))
+    if not files:
+        if spec.name.startswith("sim_"):
+            return "generated (`healthai simulate` writes its files to the landing zone)"
+        return "no file shipped under `raw/`"
+    parts = []
+    for path in files:
+        result = read_file(path, spec.format, **spec.read_options)
+        text = f"`raw/{path.relative_to(raw_dir).as_posix()}`: {len(result.frame):,} rows"
+        if result.malformed:
+            text += f" + {len(result.malformed):,} malformed lines (quarantined)"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _source_section(spec: SourceSpec) -> list[str]:
+    from healthai.pipeline.readers import RECORD
+
+    s = spec  # a SourceSpec
+    lines = [f'<a id="{s.name}"></a>', "", f"## `{s.name}`: {_cell(s.title)}", ""]
+    if s.description:
+        lines += [_cell(s.description), ""]
+    rows = [
+        ("origin", s.origin or "—"),
+        ("licence", s.licence),
+        ("citation", s.citation or "—"),
+        (
+            "format",
+            f"`{s.format}`"
+            + (
+                f" (options: {', '.join(f'{k}={v!r}' for k, v in sorted(s.read_options.items()))})"
+                if s.read_options
+                else ""
+            ),
+        ),
+        ("location", f"`{s.location}` under `raw/` or `var/landing/{s.name}/`"),
+        ("update frequency", f"{s.update_frequency} (cron `{s.cron}`)"),
+        ("owner", s.owner),
+        ("volume", _volume(s)),
+        (
+            "publishes to",
+            f"`{s.primary_table}` (natural key `{s.primary_key}`)"
+            if s.primary_table
+            else "fact tables (duplicates caught by the contract)",
+        ),
+        ("approval", "automatic (trusted source)" if s.auto_approve else "human"),
+    ]
+    if s.after:
+        rows.append(("staged after", ", ".join(f"`{a}`" for a in s.after)))
+    lines += ["| | |", "|---|---|"]
+    lines += [f"| {k} | {_cell(str(v))} |" for k, v in rows]
+    lines += ["", "**Quality rules** (pandera contract; a failing row is quarantined)", ""]
+    contract = s.contract
+    lines += ["| column | type | null | rules |", "|---|---|---|---|"]
+    for name, column in contract.columns.items():
+        if name == RECORD:
+            continue
+        rules = [_check_text(c) for c in column.checks]
+        if column.unique:
+            rules.append("unique")
+        if not getattr(column, "required", True):
+            rules.append("optional column")
+        if column.coerce:
+            rules.append("coerced")
+        null = "yes" if column.nullable else "no"
+        lines.append(
+            f"| `{_cell(name)}` | {column.dtype} | {null} | {_cell('; '.join(rules)) or '—'} |"
+        )
+    lines.append("")
+    if contract.checks:
+        lines += ["Cross-field rules (per row):", ""]
+        lines += [f"- {_cell(_check_text(c))}" for c in contract.checks]
+        lines.append("")
+    if s.soft_rules:
+        lines += ["Soft rules (flagged for review, not quarantined):", ""]
+        lines += [f"- `{k}`: {_cell(v[0])}" for k, v in s.soft_rules.items()]
+        lines.append("")
+    lines += ["**Defects found**", ""]
+    lines += [f"- {_cell(d)}" for d in s.defects] or ["- none recorded"]
+    lines.append("")
+    return lines
+
+
+def render_sources() -> str:
+    from healthai.sources import SOURCES
+
+    specs = sorted(SOURCES.values(), key=lambda s: s.name)
+    lines = [
+        "# Source inventory",
+        "",
+        "<!-- Generated from the source declarations (healthai/sources/) by `healthai docs` "
+        "(make docs-gen) down to the hand-written marker; tests/test_docs.py fails when it is "
+        "stale. -->",
+        "",
+        f"{len(specs)} sources are declared in `healthai/sources/` (registry `SOURCES`); "
+        "each declaration builds its assets, checks and schedule. Volumes are counted by the "
+        "project's own reader (`healthai.pipeline.readers`) on the shipped files. Provenance "
+        "and checksums of the shipped files: [raw/README.md](../raw/README.md). The "
+        "justification of these datasets follows the inventory: "
+        "[Why these datasets](#why-these-datasets).",
+        "",
+        "| source | title | format | frequency | owner | volume |",
+        "|---|---|---|---|---|---|",
+    ]
+    sections: list[str] = []
+    for spec in specs:
+        volume = _volume(spec)
+        lines.append(
+            f"| [`{spec.name}`](#{spec.name}) | {_cell(spec.title)} | "
+            f"{spec.format} | {spec.update_frequency} | {spec.owner} | {_cell(volume)} |"
+        )
+        sections += _source_section(spec)
+    lines.append("")
+    lines += sections
+    tail = _hand_written_tail(SOURCES_PATH, "## Why these datasets\n\nTo write.\n")
+    return "\n".join(lines).rstrip("\n") + "\n\n" + HAND_WRITTEN + "\n\n" + tail
+
+
+# ============================================================================ data flow
+
+DATA_FLOW_PATH = DOCS_DIR / "data-flow.md"
+
+
+def _node_id(key: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_]", "_", key)
+
+
+def render_data_flow() -> str:
+    from assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    nodes = {k.to_user_string(): graph.get(k) for k in graph.get_all_asset_keys()}
+    groups: dict[str, list[str]] = {}
+    for key in sorted(nodes):
+        groups.setdefault(nodes[key].group_name or "default", []).append(key)
+    n_checks = sum(len(list(n.check_keys)) for n in nodes.values())
+    lines = [
+        "# Data flow (generated from the Dagster asset graph)",
+        "",
+        "<!-- Generated from `assets.definitions.defs.resolve_asset_graph()` by `healthai docs` "
+        "(make docs-gen); do not edit by hand: tests/test_docs.py fails when it is stale. -->",
+        "",
+        f"{len(nodes)} assets in {len(groups)} groups, {n_checks} asset checks. Each box is a "
+        "group (one per source, plus the publication); an arrow is a dependency; a node lists "
+        "its asset checks after its name. The hand-drawn overview, from raw files to the API, "
+        "exports and dashboards, is in [architecture.md](architecture.md#data-flow).",
+        "",
+        "```mermaid",
+        "flowchart LR",
+    ]
+    for group, keys in groups.items():
+        lines.append(f'    subgraph {_node_id("g_" + group)}["{group}"]')
+        for key in keys:
+            checks = sorted(c.name for c in nodes[key].check_keys)
+            label = key + (f"<br/>✓ {', '.join(checks)}" if checks else "")
+            lines.append(f'        {_node_id(key)}["{label}"]')
+        lines.append("    end")
+    for key in sorted(nodes):
+        for parent in sorted(p.to_user_string() for p in nodes[key].parent_keys):
+            lines.append(f"    {_node_id(parent)} --> {_node_id(key)}")
+    lines += ["```", "", "## Asset checks", "", "| group | asset | checks |", "|---|---|---|"]
+    for group, keys in groups.items():
+        for key in keys:
+            checks = sorted(c.name for c in nodes[key].check_keys)
+            if checks:
+                lines.append(f"| {group} | `{key}` | {', '.join(f'`{c}`' for c in checks)} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+GENERATED[SOURCES_PATH] = render_sources
+GENERATED[DATA_FLOW_PATH] = render_data_flow
+
+
+# ============================================================================ privacy note
+
+PRIVACY_PATH = DOCS_DIR / "privacy.md"
+PERSONAL_EXTRA = ("personal_data_access", "api_accounts")
+
+
+def _personal_tables() -> list[Table]:
+    """`users` and every table that references it, then the staging tables keyed by user."""
+    users = metadata.tables["users"]
+    direct = [users] + [
+        t
+        for t in sorted(metadata.tables.values(), key=lambda t: t.name)
+        if t is not users and any(fk.referred_table is users for fk in t.foreign_key_constraints)
+    ]
+    staging = [
+        t
+        for t in sorted(metadata.tables.values(), key=lambda t: t.name)
+        if t.name.startswith("staging_") and "user_key" in t.columns
+    ]
+    return direct + staging
+
+
+def render_privacy_block() -> str:
+    from api.security import ROLE_SCOPES, SCOPES
+
+    users = metadata.tables["users"]
+    lines = [
+        "### Tables holding data about a person",
+        "",
+        "Derived from the SQLAlchemy metadata: `users`, every table with a foreign key to "
+        "`users`, and the staging tables keyed by `user_key` (rows of batches not yet "
+        "published).",
+        "",
+        "| table | columns | link to the person | on erasure |",
+        "|---|---|---|---|",
+    ]
+    for table in _personal_tables():
+        columns = ", ".join(f"`{c.name}`" for c in table.columns if c.name not in ("id",))
+        fks = [fk for fk in table.foreign_key_constraints if fk.referred_table is users]
+        if table is users:
+            link, erase = "the person (pseudonymous `external_key`)", "row deleted"
+        elif fks:
+            fk = fks[0]
+            link = f"`{fk.columns[0].name}` → `users.id`"
+            erase = (
+                "deleted by cascade"
+                if (fk.ondelete or "").upper() == "CASCADE"
+                else (f"ON DELETE {fk.ondelete or 'NO ACTION'}")
+            )
+        else:
+            link, erase = "`user_key` (natural key)", "not removed (to do)"
+        lines.append(f"| `{table.name}` | {_cell(columns)} | {link} | {erase} |")
+    lines += [
+        "",
+        "### Roles and what they may read",
+        "",
+        "From `api/security.py` (`ROLE_SCOPES`); every endpoint declares the scopes it needs and "
+        "everything else is refused (default deny).",
+        "",
+        "| scope | meaning | " + " | ".join(ROLE_SCOPES) + " |",
+        "|---|---|" + "---|" * len(ROLE_SCOPES),
+    ]
+    for scope, meaning in SCOPES.items():
+        marks = " | ".join("yes" if scope in s else "—" for s in ROLE_SCOPES.values())
+        lines.append(f"| `{scope}` | {_cell(meaning)} | {marks} |")
+    return "\n".join(lines)
+
+
+def render_privacy() -> str:
+    return _replace_block(PRIVACY_PATH, "personal-data", render_privacy_block())
+
+
+GENERATED[PRIVACY_PATH] = render_privacy

@@ -55,3 +55,53 @@ def test_relative_links_resolve(markdown: Path) -> None:
         if not (markdown.parent / target.split("#", 1)[0]).exists()
     ]
     assert not broken, f"{markdown.relative_to(ROOT)} links to missing files: {broken}"
+
+
+def test_source_inventory_covers_every_source() -> None:
+    from healthai.sources import SOURCES
+
+    text = docs_gen.SOURCES_PATH.read_text()
+    for name, spec in SOURCES.items():
+        assert f"## `{name}`: " in text, name
+        for defect in spec.defects:
+            assert docs_gen._cell(defect) in text, (name, defect)
+        for rule in spec.soft_rules:
+            assert f"- `{rule}`: " in text, (name, rule)
+    head, tail = text.split(docs_gen.HAND_WRITTEN, 1)
+    assert "## Why these datasets" in tail and "## Why these datasets" not in head
+
+
+def test_hand_written_parts_survive_regeneration(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"old generated text\n{docs_gen.HAND_WRITTEN}\n\nkept by hand\n")
+    assert docs_gen._hand_written_tail(doc, "default") == "kept by hand\n"
+    assert docs_gen._hand_written_tail(tmp_path / "absent.md", "default") == "default"
+    begin, end = docs_gen.BEGIN.format(name="x"), docs_gen.END.format(name="x")
+    doc.write_text(f"before\n{begin}\nstale\n{end}\nafter\n")
+    assert (
+        docs_gen._replace_block(doc, "x", "fresh") == f"before\n{begin}\n\nfresh\n\n{end}\nafter\n"
+    )
+    with pytest.raises(ValueError):
+        docs_gen._replace_block(doc, "y", "fresh")
+
+
+def test_data_flow_covers_every_asset_and_check() -> None:
+    from assets.definitions import defs
+
+    text = docs_gen.DATA_FLOW_PATH.read_text()
+    assert text.count("```mermaid") == 1
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = docs_gen._node_id(key.to_user_string())
+        assert f'        {node}["' in text, key
+        for parent in graph.get(key).parent_keys:
+            assert f"    {docs_gen._node_id(parent.to_user_string())} --> {node}\n" in text
+
+
+def test_privacy_note_lists_every_table_referencing_users() -> None:
+    text = docs_gen.PRIVACY_PATH.read_text()
+    users = docs_gen.metadata.tables["users"]
+    for table in docs_gen.metadata.tables.values():
+        if any(fk.referred_table is users for fk in table.foreign_key_constraints):
+            assert f"| `{table.name}` |" in text, table.name
+    assert "| `users` |" in text and "`personal_data_access`" in text

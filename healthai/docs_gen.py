@@ -468,6 +468,15 @@ def _replace_block(path: Path, name: str, body: str) -> str:
 SOURCES_PATH = DOCS_DIR / "sources.md"
 
 
+def _prose(text: str) -> str:
+    """A table cell of declared text: `<NAME>` outside code spans would be read as an HTML
+    tag and vanish, so its `<` is escaped."""
+    parts = re.split(r"(`[^`]*`)", _cell(text))
+    return "".join(
+        part if part.startswith("`") else re.sub(r"<(?=[A-Za-z/!])", "&lt;", part) for part in parts
+    )
+
+
 def _check_text(check: object) -> str:
     name = getattr(check, "name", None) or "check"
     error = getattr(check, "error", None)
@@ -513,9 +522,9 @@ def _source_section(spec: SourceSpec) -> list[str]:
     from healthai.pipeline.readers import RECORD
 
     s = spec  # a SourceSpec
-    lines = [f'<a id="{s.name}"></a>', "", f"## `{s.name}`: {_cell(s.title)}", ""]
+    lines = [f'<a id="{s.name}"></a>', "", f"## `{s.name}`: {_prose(s.title)}", ""]
     if s.description:
-        lines += [_cell(s.description), ""]
+        lines += [_prose(s.description), ""]
     rows = [
         ("origin", s.origin or "—"),
         ("licence", s.licence),
@@ -544,7 +553,7 @@ def _source_section(spec: SourceSpec) -> list[str]:
     if s.after:
         rows.append(("staged after", ", ".join(f"`{a}`" for a in s.after)))
     lines += ["| | |", "|---|---|"]
-    lines += [f"| {k} | {_cell(str(v))} |" for k, v in rows]
+    lines += [f"| {k} | {_prose(str(v))} |" for k, v in rows]
     lines += ["", "**Quality rules** (pandera contract; a failing row is quarantined)", ""]
     contract = s.contract
     lines += ["| column | type | null | rules |", "|---|---|---|---|"]
@@ -560,19 +569,19 @@ def _source_section(spec: SourceSpec) -> list[str]:
             rules.append("coerced")
         null = "yes" if column.nullable else "no"
         lines.append(
-            f"| `{_cell(name)}` | {column.dtype} | {null} | {_cell('; '.join(rules)) or '—'} |"
+            f"| `{_prose(name)}` | {column.dtype} | {null} | {_prose('; '.join(rules)) or '—'} |"
         )
     lines.append("")
     if contract.checks:
         lines += ["Cross-field rules (per row):", ""]
-        lines += [f"- {_cell(_check_text(c))}" for c in contract.checks]
+        lines += [f"- {_prose(_check_text(c))}" for c in contract.checks]
         lines.append("")
     if s.soft_rules:
         lines += ["Soft rules (flagged for review, not quarantined):", ""]
-        lines += [f"- `{k}`: {_cell(v[0])}" for k, v in s.soft_rules.items()]
+        lines += [f"- `{k}`: {_prose(v[0])}" for k, v in s.soft_rules.items()]
         lines.append("")
     lines += ["**Defects found**", ""]
-    lines += [f"- {_cell(d)}" for d in s.defects] or ["- none recorded"]
+    lines += [f"- {_prose(d)}" for d in s.defects] or ["- none recorded"]
     lines.append("")
     return lines
 

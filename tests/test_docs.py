@@ -64,7 +64,7 @@ def test_source_inventory_covers_every_source() -> None:
     for name, spec in SOURCES.items():
         assert f"## `{name}`: " in text, name
         for defect in spec.defects:
-            assert docs_gen._cell(defect) in text, (name, defect)
+            assert docs_gen._prose(defect) in text, (name, defect)
         for rule in spec.soft_rules:
             assert f"- `{rule}`: " in text, (name, rule)
     head, tail = text.split(docs_gen.HAND_WRITTEN, 1)

@@ -13,23 +13,10 @@ from dashboard.auth import extra_patterns
 from dashboard.i18n import t
 from dashboard.shell import PAGES, build_page, page_title
 
-MODULES = {
-    "vue-ensemble": "overview",
-    "utilisateurs": "users",
-    "nutrition": "nutrition",
-    "activite": "fitness",
-    "commercial": "business",
-    "qualite": "quality",
-    "validation": "review",
-    "corrections": "corrections",
-    "export": "export",
-    "accessibilite": "accessibilite",
-}
-
 
 def _page(slug: str) -> Callable[[], Any]:
     def page() -> Any:
-        module = importlib.import_module(f"dashboard.pages.{MODULES[slug]}")
+        module = importlib.import_module(f"dashboard.pages.{PAGES[slug]}")
         return build_page(slug, module.build)
 
     page.__name__ = f"page_{slug.replace('-', '_')}"
@@ -53,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     # import every page (and hvPlot) once, before the first visitor waits for it
     import hvplot.pandas  # noqa: F401
 
-    for module in MODULES.values():
+    for module in PAGES.values():
         importlib.import_module(f"dashboard.pages.{module}")
     origins = args.allow_websocket_origin or [
         f"{args.address}:{args.port}",

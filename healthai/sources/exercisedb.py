@@ -36,7 +36,7 @@ from healthai.pipeline.http_source import (
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.settings import Settings, get_settings
-from healthai.sources.vocabulary import body_part_name, equipment_name, muscle_name
+from healthai.sources.vocabulary import body_part_name, equipment_name, muscle_links
 
 log = logging.getLogger("healthai.pipeline")
 
@@ -235,23 +235,7 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
             "same_as_key": match_names(valid["name"], published_catalogue()),
         }
     )
-    links = []
-    for role, column in (("primary", "targetMuscles"), ("secondary", "secondaryMuscles")):
-        exploded = valid[[RECORD, column]].assign(exercise_key=code).explode(column)
-        exploded = exploded[exploded[column].notna()]
-        links.append(
-            pd.DataFrame(
-                {
-                    RECORD: exploded[RECORD],
-                    "exercise_key": exploded["exercise_key"],
-                    "muscle_key": exploded[column].map(muscle_name),
-                    "role": role,
-                }
-            )
-        )
-    muscles = pd.concat(links, ignore_index=True)
-    # a target also listed as secondary (or `traps` and `trapezius` both) is kept once, primary
-    muscles = muscles.drop_duplicates(["exercise_key", "muscle_key"], keep="first")
+    muscles = muscle_links(valid, code, "targetMuscles", "secondaryMuscles")
     return {"exercises": exercises, "exercise_muscles": muscles}
 
 

@@ -8,7 +8,7 @@ import pandera.pandas as pa
 
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
-from healthai.sources.vocabulary import equipment_name, muscle_name
+from healthai.sources.vocabulary import equipment_name, muscle_links
 
 LEVELS = ["beginner", "intermediate", "expert"]
 FORCES = ["static", "pull", "push"]
@@ -117,23 +117,7 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
             ),
         }
     )
-    links = []
-    for role, column in (("primary", "primaryMuscles"), ("secondary", "secondaryMuscles")):
-        exploded = valid[[RECORD, column]].assign(exercise_key=code).explode(column)
-        exploded = exploded[exploded[column].notna()]
-        links.append(
-            pd.DataFrame(
-                {
-                    RECORD: exploded[RECORD],
-                    "exercise_key": exploded["exercise_key"],
-                    "muscle_key": exploded[column].map(muscle_name),
-                    "role": role,
-                }
-            )
-        )
-    muscles = pd.concat(links, ignore_index=True).drop_duplicates(
-        ["exercise_key", "muscle_key", "role"]
-    )
+    muscles = muscle_links(valid, code, "primaryMuscles", "secondaryMuscles")
     return {"exercises": exercises, "exercise_muscles": muscles}
 
 

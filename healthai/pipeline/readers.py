@@ -37,13 +37,18 @@ class ReadResult:
         return len(self.frame) + len(self.malformed)
 
 
+# Sources are French and English exports: when a file is not UTF-8, the candidates are the
+# Western encodings (on short files, unrestricted detection picks Central European ones).
+WESTERN_ENCODINGS = ["cp1252", "iso8859_15", "latin_1", "utf_16", "mac_roman"]
+
+
 def detect_encoding(data: bytes) -> str:
     try:
         data.decode("utf-8")
         return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError:
-        best = from_bytes(data[:200_000]).best()
-        return best.encoding if best else "latin-1"
+        best = from_bytes(data[:200_000], cp_isolation=WESTERN_ENCODINGS).best()
+        return best.encoding if best else "cp1252"
 
 
 def read_csv(path: Path, expected_columns: list[str] | None = None) -> ReadResult:

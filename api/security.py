@@ -4,7 +4,6 @@ roles mapped to scopes, and the pseudonymisation of user identifiers."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -157,14 +156,3 @@ def new_api_key() -> str:
 def hash_api_key(key: str) -> str:
     """SHA-256 is enough here: keys are 256 random bits, not guessable passwords."""
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# ----------------------------------------------------------------------------- RGPD
-def pseudonym(settings: Settings, user_id: int | None) -> str | None:
-    """A stable pseudonym of a user id: HMAC-SHA256 with the pseudonym secret, 16 hex chars."""
-    if user_id is None:
-        return None
-    digest = hmac.new(
-        settings.pseudonym_secret.encode(), f"user:{user_id}".encode(), hashlib.sha256
-    )
-    return digest.hexdigest()[:16]

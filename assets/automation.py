@@ -107,3 +107,26 @@ def approved_batches(context: dg.SensorEvaluationContext, database: Database):
         ids = list(session.scalars(select(Batch.id).where(Batch.status == "approved")))
     if ids:
         yield dg.RunRequest(run_key="publish:" + ",".join(map(str, sorted(ids))))
+
+
+@dg.asset(
+    name="consolidated_export",
+    group_name="publication",
+    kinds={"csv", "json", "parquet"},
+    deps=["publication"],
+    description="The published data for data scientists: one file per table in CSV, JSON and "
+    "Parquet with data_dictionary.json, user identifiers pseudonymised, in var/consolidated/.",
+)
+def consolidated_export(database: Database) -> dg.MaterializeResult:
+    from healthai.pipeline import consolidated
+
+    out = get_settings().var_dir / "consolidated"
+    with database.session() as session:
+        written = consolidated.export(session, out, get_settings())
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(out)),
+            "rows": dg.MetadataValue.json(written),
+            "dagster/row_count": sum(written.values()),
+        }
+    )

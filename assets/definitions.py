@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.automation import (
     approved_batches,
+    consolidated_export,
     landing_sensor,
     publication_asset,
     publish_job,
@@ -33,7 +34,7 @@ profile_reports = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*source_assets, *quality_assets, publication_asset(specs)],
+    assets=[*source_assets, *quality_assets, publication_asset(specs), consolidated_export],
     jobs=[*jobs.values(), publish_job, all_quality, profile_reports],
     schedules=[
         *(source_schedule(spec, jobs[spec.name]) for spec in specs),

@@ -18,8 +18,9 @@ from api.deps import SessionDep, log_personal_access, require
 from api.errors import error_responses
 from api.routers.resources import RESOURCES
 from api.schemas import exports as x
-from api.security import Principal, pseudonym
+from api.security import Principal
 from healthai.models import AppSession, DailyActivity, SatisfactionSurvey, Subscription, User
+from healthai.privacy import pseudonym
 from healthai.queries.listing import iter_rows
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=error_responses(401, 403, 422))

@@ -39,7 +39,7 @@ def _value(value: Any) -> Any:
 
 
 def records(model: type, organisation_id: int | None, limit: int) -> list[dict[str, Any]]:
-    from api.security import pseudonym
+    from healthai.privacy import pseudonym
 
     settings = get_settings()
     columns = [c.name for c in model.__table__.columns]

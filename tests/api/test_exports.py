@@ -8,8 +8,8 @@ import io
 
 from sqlalchemy import select
 
-from api.security import pseudonym
 from healthai.models import MealLog, PersonalDataAccess, User
+from healthai.privacy import pseudonym
 from tests.api.conftest import Env
 from tests.api.helpers import assert_problem
 

@@ -79,6 +79,165 @@ zone.
 | `Step:N ` prefix inside each instruction | normaliser | stripped |
 | Target muscle listed as secondary too (2 records) | soft rule `target_also_secondary` (audit) + transform | kept once, as primary |
 """,
+    "fitness_tracker": """
+**What the file holds.** 1,800 rows × 15 columns in the gym members layout (same column names,
+same units: hours, metres, litres), synthetic profiles and sessions with deliberately injected
+dirt (Kaggle `nadeemajeedch/fitness-tracker-dataset`). No identifier, no date. The contract,
+soft rules and transform are gym_members' own, reused; one soft rule is added.
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| BMI that does not match weight / height² (1,643 rows) | `bmi_matches_weight_and_height` (contract, ±0.5) | quarantined: which of the three values is wrong cannot be known |
+| Empty cells in every column (441 rows with at least one; e.g. `Gender` 71, `Workout_Type` 61) | `not_nullable` per column (contract) | quarantined with the column |
+| `Avg_BPM` above `Max_BPM` (67 rows) | `avg_bpm_not_above_max_bpm` (contract) | quarantined |
+| Literal `\\t182`, `\\nStrength` escapes (40 cells) | `strip_text` (normaliser) | stripped before validation, not a reason to quarantine |
+| Values piled at the generator's clipping bounds (BMI 12.32 in 203 rows, weight 40 kg, 2 h…) | soft rule `value_at_clipping_bound` (audit) | published, flagged (21 of the rows that pass) |
+| BMI below 16 / above 40, `Max_BPM` above 220 − age | gym_members' soft rules (audit) | published, flagged (22 and 34 rows that pass) |
+| No identifier | `row_fingerprint` → `fitness_tracker:<fingerprint>` (transform) | never shares a key with gym_members |
+
+In all, 1,735 of 1,800 rows are quarantined (a row can break several rules) and 65 pass:
+65 users, 65 workout sessions, 325 biometric measurements stamped with the day the file was
+received. This is teaching data for the quarantine path, not a source of users.
+
+*Figures* are those of the whole file, measured by running `profiling.load` (reader, normaliser,
+contract, transform) with `sample_size = 0`; sections 1–3 and the table counts above recompute
+them. The 441 rows and the 203 BMI values were counted on `frames.normalised`, the 40 escapes on
+the file's raw text.
+""",
+    "daily_food_nutrition": """
+**What the file holds.** 651 lines, 12 columns: a catalogue of foods and drinks (name with its
+portion, category, energy, macronutrients, fibre, sugars, sodium, cholesterol, meal type, water)
+whose values are **per stated portion** (`Almonds (1 oz)`, `Milk (2%, 1 cup)`), not per 100 g,
+and with no portion weight.
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| 6 lines with an unquoted comma in the name (13 fields for 12) | reader: `malformed_line` | set aside with their raw text (shown in section 1), quarantined, never repaired by guessing: 645 rows read |
+| Values per portion, `foods` holds per 100 g | `portion_grams` (normaliser) + transform | 64 rows whose name states a mass in ounces (solid foods) are converted to per 100 g (1 oz = 28.3495 g, salt = sodium × 2.5); the other 581 are published without nutrient values, flagged `no_gram_portion` |
+| A converted value above what 100 g of food can hold | `per_100g_within_food_bounds` (contract) | quarantined (0 rows) |
+| Sugars above carbohydrates | `sugars_not_above_carbohydrates` (contract) | quarantined (0 rows) |
+| 54 exact duplicate rows, 4 more names repeated with another `Meal_Type` | key `daily_food_nutrition:<Food_Item>` (transform) | 58 repeated names count as duplicates: 587 distinct foods |
+| Energy more than 30 % off 4P + 4C + 9F above 20 kcal (19 rows; 44 without the 20 kcal floor) | soft rule `energy_not_matching_macros` (audit) | published, flagged (alcoholic drinks) |
+| Fibre above carbohydrates (2 rows, herb garnishes) | soft rule `fibre_above_carbohydrates` (audit) | published, flagged |
+| `Meal_Type`, `Water_Intake (ml)` describe a serving, not the food | transform | not published |
+
+The contract quarantines no row; the uniqueness figure of section 3 shows the 54 duplicates.
+
+*Figures* are those of the whole file, measured by running `profiling.load` with
+`sample_size = 0`; sections 1–3 recompute them (the repeated names and the gram portions were
+counted on `frames.normalised`, the 44 with the soft rule's formula without its 20 kcal floor).
+""",
+    "daily_food_nutrition_v1_log": """
+**What the file holds.** 10,000 rows × 14 columns, an earlier layout of the Daily Food &
+Nutrition dataset: a daily intake log, user × date (2024) × meal × food (35 foods), with energy,
+macronutrients, fibre, sugars, sodium, cholesterol and water. 1,000 users with no profile.
+The nutrient values are uniform random numbers unrelated to the food.
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| Energy more than 30 % off 4·protein + 4·carbohydrate + 9·fat (7,242 rows) | `energy_matches_macros` (contract) | quarantined |
+| Sugars above carbohydrates (2,091 rows) | `sugars_not_above_carbohydrates` (contract) | quarantined |
+| Water logged with energy or macronutrients (276 rows) | `non_caloric_drink` (contract) | quarantined |
+| Fibre above carbohydrates (128 rows) | `fibre_not_above_carbohydrates` (contract) | quarantined |
+| The same entry logged twice | `entry_not_repeated` (contract) | quarantined (0 rows) |
+| Eggs and Salmon filed under Meat | soft rule `food_in_unexpected_category` (audit) | published, flagged (113 of the rows that pass) |
+| Several entries for one user, day and meal (22 triples in the file) | soft rule `same_user_day_meal` (audit) | published, flagged (2 rows that pass): several foods per meal is possible |
+| No natural key (a fact source: no primary table) | transform | users `daily_food_log:<User_ID>` from their first valid entry, entries to `meal_logs` |
+
+In all 8,053 rows are quarantined (a row can break several rules) and 1,947 pass: 1,947 meal
+logs of 853 users (147 users have no valid entry). What passes has a realistic *shape*, still
+not nutritional truth: never use these values for advice.
+
+*Figures* are those of the whole file, measured by running `profiling.load` with
+`sample_size = 0`; run this notebook with `sample_size = 0` to recompute them (the default
+5,000-row sample shows about half of each count). The 22 triples were counted on
+`frames.normalised`.
+""",
+    "diet_recommendations": """
+**What the file holds.** 1,000 rows × 20 columns: synthetic patients (id, age, sex, weight,
+height, BMI), a disease label and severity, clinical measures (cholesterol, blood pressure,
+glucose), activity level, weekly exercise hours, dietary restrictions, allergies, preferred
+cuisine and a recommended diet (Kaggle `ziya07/diet-recommendations-dataset`). No date.
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| `None` is a category (no disease / restriction / allergy), not a null | vocabularies list `None` (contract); transform | kept; a `None` restriction or allergy publishes no row, an empty cell is quarantined (0 rows) |
+| BMI that does not match weight / height² (height in cm) | `bmi_matches_weight_and_height_cm` (contract, ±0.5) | quarantined (0 rows) |
+| Values outside physical ranges, unknown categories | `in_range`, `isin` per column (contract) | quarantined (0 rows) |
+| Obesity with BMI < 30 (140), BMI ≥ 30 without it (311) | soft rules `obesity_label_without_bmi_30`, `bmi_30_without_obesity_label` | published, flagged |
+| Diabetes with glucose < 126 (98), no disease with glucose ≥ 126 (120) | soft rules `diabetes_label_with_normal_glucose`, `no_disease_with_diabetic_glucose` | published, flagged (a treated patient is possible) |
+| Hypertension with blood pressure < 130 (88) | soft rule `hypertension_label_with_normal_pressure` | published, flagged |
+| A severity without a disease (204), sedentary yet ≥ 5 h exercise a week (174) | soft rules `severity_without_disease`, `sedentary_but_exercising` | published, flagged |
+| BMI below 16 (38) | soft rule `bmi_below_16` | published, flagged |
+| Ages instead of birth years; disease, measures and recommendation are teaching labels | transform | `birth_year` (reference year 2025); labels not published as health data |
+
+No row is quarantined: 1,000 users, 666 dietary restrictions, 677 allergies and 2,000 biometric
+measurements (weight and BMI, stamped with the day the file was received).
+
+*Figures* are those of the whole file, measured by running `profiling.load` with
+`sample_size = 0`; sections 2–4 recompute them.
+""",
+    "ciqual": """
+**What the file holds.** The CIQUAL 2020 table (ANSES), an `.xls` workbook read from its sheet
+`compo` (the reader's option: no encoding or delimiter to detect): 3,186 foods × 76 columns, the
+food group codes and names, the food code and French name, and 67 nutrients per 100 g of edible
+part. Nine nutrients are published to `foods` (energy, protein, carbohydrate, fat, fibre, sugars,
+salt, sodium, cholesterol).
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| Numbers as text with decimal commas (`45,4`) | `parse_cell` (normaliser) | 45.4 |
+| `-` (not measured) and empty cells | `parse_cell` (normaliser) | null, kept |
+| `traces` and `< x` (below the limit of quantification), e.g. 81 and 5 protein cells | `parse_cell` (normaliser) | 0, as a label declares; the bound stays in the raw file |
+| Any other text in a nutrient cell, a value above what 100 g can hold | column types and `in_range` (contract) | quarantined (0 rows) |
+| `alim_code` 9621 (Son de blé) twice, under two sub-groups | key `ciqual:<alim_code>` (transform) | the second counts as a duplicate at staging (both rows are in the table below) |
+| No EU-regulation energy value (888 rows, 871 of them `-`) | soft rule `no_energy_value` (audit) | published without energy, flagged |
+| No food group (45 rows, group 00 aggregates) | soft rule `no_food_group` (audit) | published, flagged |
+| Protein + carbohydrate + fat above 101 g per 100 g | soft rule `macros_above_100g` (audit) | flagged (0 rows) |
+| French column names with accents, `N°`, `µ` | transform | mapped to the `foods` columns |
+
+No row is quarantined: 3,186 rows reach `foods` (3,185 distinct codes), each with its category
+`group / sub-group`.
+
+*Figures* are those of the whole file, measured by running `profiling.load` with
+`sample_size = 0`; sections 1–4 recompute them (the `-`, `traces` and `< x` cells were counted
+on `frames.raw`).
+""",
+    "fitbit_daily_activity": """
+**What the file holds.** 940 rows × 15 columns: real Fitbit tracker days of 33 users from
+2016-04-12 to 2016-05-12 (Furberg et al. 2016): steps, total / tracker / logged distances,
+distances and minutes by intensity (very, fairly, lightly active, sedentary), calories.
+A fact source: no primary table, one row per user and day.
+
+**What was found, and the rule that answers each defect**
+
+| Defect | Rule (where) | Outcome |
+|---|---|---|
+| US dates `M/D/YYYY` | normaliser (exact format `%m/%d/%Y`) | parsed; a day-first or ISO date becomes null and is quarantined (0 rows) |
+| The same user and day twice | `one_row_per_user_and_day` (contract) | quarantined (0 rows) |
+| Activity minutes adding up to more than a day | `minutes_within_day` (contract) | quarantined (0 rows); less than 1,440 (462 days: sleep, non-wear) is allowed |
+| Values outside physical ranges | `in_range` per column (contract) | quarantined (0 rows) |
+| Non-wear days: 0 steps (77), 1,440 sedentary minutes (79), 0 calories (4) | soft rules `no_steps`, `whole_day_sedentary`, `no_calories` (audit) | published, flagged |
+| TrackerDistance differs from TotalDistance (15 rows, logged activities) | soft rule `tracker_distance_differs` (audit) | published, flagged |
+| Float artefacts (1.879999995) | transform | distance rounded to 3 decimals |
+| User ids match no other dataset | transform | users `fitbit:<Id>` (key only), from their first valid day |
+
+No row is quarantined: 33 users and 940 `daily_activity` rows.
+
+*Figures* are those of the whole file, measured by running `profiling.load` with
+`sample_size = 0`; sections 2–4 recompute them (the 462 days were counted by summing the four
+minute columns of `frames.valid`).
+""",
 }
 
 SIMULATED_FINDINGS = """
@@ -163,9 +322,17 @@ def build(name: str) -> nbformat.NotebookNode:
         new_code_cell(
             "frames = profiling.load(spec, path, sample_size or None)\n"
             "read = frames.read\n"
-            "print(f'encoding={read.encoding} delimiter={read.delimiter!r} decimal={read.decimal!r}')\n"
+            "if read.encoding is None:  # a workbook or JSON: no encoding or delimiter to detect\n"
+            "    print(f'format={spec.format} reader options={spec.read_options or \"none\"}')\n"
+            "else:\n"
+            "    print(f'encoding={read.encoding} delimiter={read.delimiter!r} decimal={read.decimal!r}')\n"
             "print(f'rows in the file: {read.rows_in:,}; malformed lines: {len(read.malformed)}; '\n"
             "      f'rows studied: {len(frames.raw):,} × {frames.raw.shape[1]} columns')\n"
+            "if read.malformed:  # set aside with their raw text, quarantined by the pipeline\n"
+            "    display(pd.DataFrame([{'record': m['_record'], 'rule': m['reason']['rule'],\n"
+            "                           'reason': m['reason'].get('value'),\n"
+            "                           'raw': str(next(iter(m['raw'].values()), ''))}\n"
+            "                          for m in read.malformed]))\n"
             "frames.raw.head()"
         ),
         new_code_cell(
@@ -188,7 +355,9 @@ def build(name: str) -> nbformat.NotebookNode:
             "    columns=['rule', 'column'],\n"
             ")\n"
             "print(f'{len(frames.rejected)} rows would be quarantined '\n"
-            "      f'({len(frames.rejected) / max(len(frames.raw), 1):.1%} of the rows studied)')\n"
+            "      f'({len(frames.rejected) / max(len(frames.raw), 1):.1%} of the rows studied)'\n"
+            "      + (f', plus the {len(read.malformed)} malformed lines set aside by the reader'\n"
+            "         if read.malformed else ''))\n"
             "reasons.value_counts().rename('rows').to_frame() if len(reasons) else 'no rule broken'"
         ),
         new_code_cell(
@@ -235,8 +404,13 @@ def build(name: str) -> nbformat.NotebookNode:
             "    print(f'  {table}: {len(frame):,} rows')"
         ),
         new_code_cell(
-            "first = next(iter(frames.tables.values()), pd.DataFrame())\n"
-            "first.head()"
+            "# The primary table (one row per natural key); a fact source (no primary table)\n"
+            "# shows the first rows of each table it publishes.\n"
+            "shown = [spec.primary_table] if spec.primary_table in frames.tables else list(frames.tables)\n"
+            "for table in shown:\n"
+            "    display(Markdown(f'**{table}**'), frames.tables[table].head())\n"
+            "if not shown:\n"
+            "    print('no row passed the contract: nothing to stage')"
         ),
         new_markdown_cell(
             "## 5. Profiles: the raw file and the cleaned rows, side by side\n\n"

@@ -11,7 +11,7 @@ import panel as pn
 
 from dashboard.components import accessible_chart, html_table, section
 from dashboard.i18n import fmt_num
-from dashboard.pages.common import db
+from dashboard.pages.common import button, db
 from dashboard.shell import Context
 from healthai.queries import analytics, dashboard_support
 
@@ -155,5 +155,19 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         state["last"] = key
 
     render()
-    pn.state.add_periodic_callback(render, period=seconds * 1000)
-    return pn.Column(stamp, body, sizing_mode="stretch_width")
+    updates = pn.state.add_periodic_callback(render, period=seconds * 1000)
+    # WCAG 2.2.2 / RGAA 13.1: content that updates itself can be paused.
+    toggle = button(ctx.t("pause_refresh"), "default")
+
+    def pause_or_resume(_event: object) -> None:
+        if updates.running:
+            updates.stop()
+            toggle.name = ctx.t("resume_refresh")
+            ctx.say(ctx.t("refresh_paused"))
+        else:
+            updates.start()
+            toggle.name = ctx.t("pause_refresh")
+            ctx.say(ctx.t("refresh_resumed"))
+
+    toggle.on_click(pause_or_resume)
+    return pn.Column(stamp, toggle, body, sizing_mode="stretch_width")

@@ -200,6 +200,16 @@ def test_quality_page_refreshes_itself(page, server: str) -> None:  # noqa: ANN0
     )
     assert first
     assert_axe_clean(page, "after the quality page refreshed")
+
+    # The updates can be paused from the keyboard (WCAG 2.2.2), and the pause holds.
+    pause = page.get_by_role("button", name="Suspendre la mise à jour automatique")
+    pause.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Reprendre la mise à jour automatique").wait_for()
+    paused = page.locator("text=/mises à jour à/").first.inner_text()
+    page.wait_for_timeout(5000)  # two and a half refresh periods
+    assert page.locator("text=/mises à jour à/").first.inner_text() == paused
+    assert_axe_clean(page, "with the quality page's updates paused")
     assert page.console_errors == []
 
 

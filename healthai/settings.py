@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
     exercisedb_url: str = Field(
         default="",
         description="Base URL of the ExerciseDB REST API (e.g. https://oss.exercisedb.dev; the "

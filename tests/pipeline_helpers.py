@@ -13,7 +13,6 @@ from assets.definitions import source_assets
 from assets.resources import Database
 from healthai.db import get_engine, session_scope
 from healthai.models import metadata
-from healthai.settings import get_settings
 from healthai.sources import SOURCES
 
 

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 # Demo of `make run`: the reference catalogues and our own simulated data publish by
 # themselves (trusted sources); batches of the real-world user sources wait for a person in
 # the web interface or the API.
-DEMO_AUTO_APPROVE ?= free_exercise_db,exercisedb,sim_users,sim_biometrics,sim_app_sessions,sim_subscriptions,sim_surveys
+DEMO_AUTO_APPROVE ?= free_exercise_db,exercisedb,ciqual,daily_food_nutrition,sim_users,sim_biometrics,sim_app_sessions,sim_subscriptions,sim_surveys
 SIMULATE ?= --users 500 --days 90 --seed 42
 
 API_PORT ?= 8000

@@ -6,20 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import select
 
 from api.deps import SessionDep, log_personal_access, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import BatchDetail, BatchParams, BatchRead, Decision, Rejection
 from api.security import Principal
-from healthai.models import PUBLISHED, STAGING, Batch
+from healthai.models import Batch
 from healthai.pipeline import batches as flow
 from healthai.queries.listing import page
 
 router = APIRouter(prefix="/batches", tags=["batches"], responses=error_responses(401, 403, 422))
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Batch id.")]
-TABLES = {t.name: t for t in PUBLISHED}
 
 
 def _read(batch: Batch) -> dict[str, Any]:
@@ -69,14 +67,7 @@ def get_batch(
     batch = flow.get_batch(session, batch_id)
     samples: dict[str, list[dict[str, Any]]] = {}
     if sample:
-        for name in batch.rows_by_table or {}:
-            table = TABLES.get(name) if batch.status in ("published",) else STAGING.get(name)
-            if table is None or "batch_id" not in table.c:
-                continue
-            rows = session.execute(
-                select(table).where(table.c.batch_id == batch_id).limit(sample)
-            ).mappings()
-            samples[name] = jsonable_encoder([dict(r) for r in rows])
+        samples = jsonable_encoder(flow.batch_samples(session, batch, sample))
         if samples:
             log_personal_access(
                 session,

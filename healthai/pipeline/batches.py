@@ -44,6 +44,21 @@ def get_batch(session: Session, batch_id: int) -> Batch:
     return batch
 
 
+def batch_samples(session: Session, batch: Batch, sample: int) -> dict[str, list[dict[str, Any]]]:
+    """Up to `sample` rows per table of a batch: from the published tables once it is
+    published, from staging before (rolled back or rejected batches have none)."""
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for name in batch.rows_by_table or {}:
+        table = metadata.tables.get(name) if batch.status == "published" else STAGING.get(name)
+        if table is None or "batch_id" not in table.c:
+            continue
+        rows = session.execute(
+            select(table).where(table.c.batch_id == batch.id).limit(sample)
+        ).mappings()
+        samples[name] = [dict(r) for r in rows]
+    return samples
+
+
 def _require(batch: Batch, *statuses: str, action: str) -> None:
     if batch.status not in statuses:
         raise BatchStateError(

@@ -51,7 +51,7 @@ def detect_encoding(data: bytes) -> str:
         return best.encoding if best else "cp1252"
 
 
-def read_csv(path: Path, expected_columns: list[str] | None = None) -> ReadResult:
+def read_csv(path: Path) -> ReadResult:
     data = path.read_bytes()
     if not data.strip():
         raise ContractError(f"{path.name}: the file is empty")
@@ -68,11 +68,6 @@ def read_csv(path: Path, expected_columns: list[str] | None = None) -> ReadResul
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise ContractError(f"{path.name}: no header line") from exc
-    if expected_columns and not set(expected_columns) & set(header):
-        raise ContractError(
-            f"{path.name}: header {header[:5]}... shares no column with the contract "
-            f"(expected {expected_columns[:5]}...): not this source's format"
-        )
     rows: list[list[str]] = []
     records: list[int] = []
     malformed: list[dict[str, Any]] = []

@@ -11,8 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import (
-    PUBLISHED,
-    STAGING,
     AuditLog,
     Batch,
     BatchCheck,
@@ -20,6 +18,7 @@ from healthai.models import (
     QuarantinedRow,
     Source,
 )
+from healthai.pipeline import batches
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -166,15 +165,7 @@ def batch_detail(session: Session, batch_id: int, sample: int = 5) -> dict[str, 
         }
         for c in sorted(batch.checks, key=lambda c: c.name)
     ]
-    samples: dict[str, list[dict[str, Any]]] = {}
-    for name in batch.rows_by_table or {}:
-        table = PUBLISHED.get(name) if batch.status == "published" else STAGING.get(name)
-        if table is None or "batch_id" not in table.c:
-            continue
-        rows = session.execute(
-            select(table).where(table.c.batch_id == batch_id).limit(sample)
-        ).mappings()
-        samples[name] = [dict(r) for r in rows]
+    samples = batches.batch_samples(session, batch, sample)
     return {"checks": checks, "samples": samples}
 
 

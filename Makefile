@@ -16,7 +16,7 @@ API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
 DAGSTER_PORT ?= 3000
 
-.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi docs-gen bench notebook clean
+.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi docs-gen docs bench notebook clean
 
 help:
 	@echo "make run      set up, migrate, materialise every asset, serve Dagster UI, API, web UI"
@@ -77,6 +77,15 @@ openapi: install
 # The documents generated from the code (docs/data-model.md), kept current by a test.
 docs-gen: install
 	$(BIN)/healthai docs
+
+# The client's documents: the French technical report (PDF) and the deck (docs/report/, docs/deck/).
+docs: install docs-gen
+	bash scripts/build_docs.sh
+
+# Benchmarks (docs/performance.md): SCALE rows of biometrics, side by side with COPY and pandas.
+SCALE ?= 1000000
+bench: install
+	$(BIN)/python -m benchmarks --scale $(SCALE)
 
 notebook: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks

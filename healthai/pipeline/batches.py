@@ -7,8 +7,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    PrimaryKeyConstraint,
+    Select,
+    Table,
+    UniqueConstraint,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from healthai.models import (
@@ -100,35 +117,51 @@ def _references(core: Table) -> list[tuple[str, Table, str]]:
     return refs
 
 
+def _resolved(core: Table, batch_id: int) -> tuple[list[str], Select]:
+    """The columns of `core` and the SELECT that yields them from the batch's staged rows,
+    natural keys resolved into ids by LEFT JOINs (hash joins on PostgreSQL; an unresolved key
+    gives NULL, which the NOT NULL constraints and the audit catch)."""
+    stg = STAGING[core.name]
+    refs = {fk: (target, key) for fk, target, key in _references(core)}
+    joined: Any = stg
+    names, exprs = [], []
+    for col in core.columns:
+        if col.name == "id":
+            continue
+        if col.name in refs:
+            target, key = refs[col.name]
+            ref = target.alias(f"ref_{col.name}")
+            joined = joined.outerjoin(ref, ref.c[key] == stg.c[key_column_name(col.name)])
+            exprs.append(ref.c.id.label(col.name))
+        else:
+            exprs.append(stg.c[col.name])
+        names.append(col.name)
+    return names, select(*exprs).select_from(joined).where(stg.c.batch_id == batch_id)
+
+
+def _grow_vocabularies(session: Session, core: Table, batch_id: int) -> None:
+    stg = STAGING[core.name]
+    for fk_col, target, key in _references(core):
+        if target.name in VOCABULARIES:
+            kcol = stg.c[key_column_name(fk_col)]
+            missing = (
+                select(kcol)
+                .where(stg.c.batch_id == batch_id, kcol.is_not(None))
+                .where(~exists().where(target.c[key] == kcol))
+                .distinct()
+            )
+            session.execute(insert(target).from_select([key], missing))
+
+
 def _insert_from_staging(session: Session, core: Table, batch_id: int) -> int:
     stg = STAGING[core.name]
     where = stg.c.batch_id == batch_id
     count = session.scalar(select(func.count()).select_from(stg).where(where)) or 0
     if not count:
         return 0
-    for fk_col, target, key in _references(core):
-        if target.name in VOCABULARIES:
-            kcol = stg.c[key_column_name(fk_col)]
-            missing = (
-                select(kcol)
-                .where(where, kcol.is_not(None))
-                .where(~exists().where(target.c[key] == kcol))
-                .distinct()
-            )
-            session.execute(insert(target).from_select([key], missing))
-    names, exprs = [], []
-    refs = {fk: (target, key) for fk, target, key in _references(core)}
-    for col in core.columns:
-        if col.name == "id":
-            continue
-        if col.name in refs:
-            target, key = refs[col.name]
-            kcol = stg.c[key_column_name(col.name)]
-            exprs.append(select(target.c.id).where(target.c[key] == kcol).scalar_subquery())
-        else:
-            exprs.append(stg.c[col.name])
-        names.append(col.name)
-    session.execute(insert(core).from_select(names, select(*exprs).where(where)))
+    _grow_vocabularies(session, core, batch_id)
+    names, rows = _resolved(core, batch_id)
+    session.execute(insert(core).from_select(names, rows))
     session.execute(delete(stg).where(where))
     return count
 
@@ -139,6 +172,100 @@ def _publish_rows(session: Session, batch: Batch) -> dict[str, int]:
     }
 
 
+def _unique_keys(core: Table) -> list[list[str]]:
+    """Column sets that the database keeps unique (surrogate `id` left out)."""
+    keys = [
+        [c.name for c in con.columns]
+        for con in core.constraints
+        if isinstance(con, UniqueConstraint | PrimaryKeyConstraint)
+    ]
+    keys += [[c.name for c in ix.columns] for ix in core.indexes if ix.unique]
+    return [k for k in keys if k != ["id"]]
+
+
+def _staged_value(core: Table, stg: Table, name: str) -> Any:
+    """The staged column that becomes `core.name` (the natural key for a foreign key)."""
+    return (
+        stg.c[key_column_name(name)]
+        if name in {fk for fk, _, _ in _references(core)}
+        else (stg.c[name])
+    )
+
+
+def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
+    """What would make publishing this batch fail a database constraint, found with set-based
+    queries instead of a trial INSERT: for each published table, the staged rows of the batch
+    that would leave a NOT NULL column empty (a missing value or a key that does not resolve),
+    break a CHECK constraint, repeat a unique key inside the batch or collide with a published
+    row's unique key. Returns {"table.constraint": rows}; empty when publishable."""
+    found: dict[str, int] = {}
+
+    def note(label: str, stmt: Select) -> None:
+        if n := session.scalar(stmt):
+            found[label] = int(n)
+
+    for core in PUBLISHED:
+        stg = STAGING[core.name]
+        in_batch = stg.c.batch_id == batch_id
+        if not session.scalar(select(exists().where(in_batch))):
+            continue
+        names, resolved = _resolved(core, batch_id)
+        rows = resolved.subquery("rows")
+        # one pass over the staged rows: NOT NULL columns left empty (a reference resolves to
+        # a published row or to one staged in this batch), CHECK constraints broken
+        refs = {fk: (target, key) for fk, target, key in _references(core)}
+        tests: dict[str, Any] = {}
+        for col in core.columns:
+            if col.name == "id" or col.nullable or col.name not in names:
+                continue
+            value = _staged_value(core, stg, col.name)
+            test = value.is_(None)
+            if col.name in refs and refs[col.name][0].name not in VOCABULARIES:
+                target, key = refs[col.name]
+                test = or_(test, ~exists().where(target.c[key] == value))
+                co_staged = STAGING.get(target.name)
+                if co_staged is not None:
+                    test = and_(
+                        test,
+                        ~exists().where(
+                            co_staged.c[key] == value, co_staged.c.batch_id == batch_id
+                        ),
+                    )
+            tests[f"{core.name}.{col.name} not null"] = test
+        for con in core.constraints:
+            if isinstance(con, CheckConstraint):
+                # NOT (check) is true only where the check is false (NULL passes, as in SQL)
+                tests[f"{core.name}.{con.name}"] = not_(
+                    literal_column(f"({con.sqltext})", Boolean())
+                )
+        if tests:
+            counts = session.execute(
+                select(*(func.count(case((t, 1))) for t in tests.values())).where(in_batch)
+            ).one()
+            found.update({k: int(n) for k, n in zip(tests, counts, strict=True) if n})
+        for key in _unique_keys(core):
+            staged = [_staged_value(core, stg, c) for c in key]
+            dupes = (
+                select(*staged)
+                .where(in_batch, *(c.is_not(None) for c in staged))
+                .group_by(*staged)
+                .having(func.count() > 1)
+                .subquery()
+            )
+            note(
+                f"{core.name}({', '.join(key)}) repeated in the batch",
+                select(func.count()).select_from(dupes),
+            )
+            published = core.alias("published")
+            note(
+                f"{core.name}({', '.join(key)}) already published",
+                select(func.count()).select_from(
+                    rows.join(published, and_(*(published.c[c] == rows.c[c] for c in key)))
+                ),
+            )
+    return found
+
+
 # ---------------------------------------------------------------- audit
 def audit(
     session: Session, batch: Batch, soft: dict[str, tuple[str, int]] | None = None
@@ -147,7 +274,8 @@ def audit(
 
     - rows_add_up: every input record is quarantined, a duplicate, or staged here;
     - references_resolve: every reference names a published row or one staged in this batch;
-    - publishable: publication would pass every database constraint (tried, then rolled back).
+    - publishable: publication would pass every database constraint (NOT NULL, CHECK, unique
+      keys inside the batch and against published rows), proven by set-based queries.
     Soft rules (non-blocking) come from the source: (description, rows flagged).
     """
     _require(batch, "staged", "audit_failed", action="audit")
@@ -201,22 +329,19 @@ def audit(
             {"unresolved": unresolved},
         )
     )
-    error = None
-    nested = session.begin_nested()
-    try:
-        _publish_rows(session, batch)
-        session.flush()
-    except IntegrityError as exc:
-        error = str(exc.orig).splitlines()[0][:500]
-    finally:
-        nested.rollback()
+    violations = publication_violations(session, batch.id)
+    error = (
+        "; ".join(f"{label}: {n} row(s)" for label, n in sorted(violations.items()))[:500]
+        if violations
+        else None
+    )
     results.append(
         (
             "publishable",
             "Publication passes every database constraint.",
             error is None,
             True,
-            {"error": error},
+            {"error": error, "violations": violations},
         )
     )
     for name, (description, flagged) in (soft or {}).items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import panel as pn
 
+from dashboard import downloads
 from dashboard.auth import extra_patterns
 from dashboard.i18n import t
 from dashboard.shell import PAGES, build_page, page_title
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         show=False,
         websocket_origin=origins,
-        extra_patterns=extra_patterns(),
+        extra_patterns=[*extra_patterns(), *downloads.patterns()],
         static_dirs={},
     )
 

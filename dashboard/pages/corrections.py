@@ -4,10 +4,12 @@ optionally for every row with the same defect; the history comes from the audit 
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import panel as pn
 
-from dashboard.components import html_table, notice, section, styled
+from dashboard.components import Field, html_table, notice, section, styled, text_field
 from dashboard.pages.common import button, db
 from dashboard.shell import Context
 from healthai.pipeline import quarantine
@@ -25,6 +27,36 @@ def reason_columns(reasons: list[dict], raw: dict) -> list[str]:
     return cols or list(raw)[:6]
 
 
+RANGE = re.compile(r"^in_range\((?P<lo>[^,]+),\s*(?P<hi>[^,)]+)")
+LISTED = re.compile(r"^isin\((?P<values>.*)\)$")
+
+
+def explain(ctx: Context, reason: dict) -> str:
+    """A validation reason in words a person can act on (RGAA 11.11: suggest a fix)."""
+    rule = str(reason.get("rule") or "")
+    if rule.startswith(("coerce_dtype", "dtype")):
+        return ctx.t("why_number" if "float" in rule or "int" in rule else "why_type", rule=rule)
+    if m := RANGE.match(rule):
+        return ctx.t("why_range", lo=m["lo"], hi=m["hi"])
+    if m := LISTED.match(rule):
+        return ctx.t("why_list", values=m["values"].strip("[]"))
+    if rule in ("not_nullable", "notnull"):
+        return ctx.t("why_required")
+    return str(reason.get("message") or rule)
+
+
+def field_errors(ctx: Context, reasons: list[dict], columns: list[str]) -> dict[str, str]:
+    """Column -> the error message its field shows, from the revalidation's reasons."""
+    by_column: dict[str, list[str]] = {}
+    for r in reasons:
+        for c in str(r.get("column") or "").split(","):
+            c = c.strip()
+            why = explain(ctx, r)
+            if c in columns and why not in by_column.get(c, []):
+                by_column.setdefault(c, []).append(why)
+    return {c: ctx.t("field_invalid", reasons="; ".join(w)) for c, w in by_column.items()}
+
+
 def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
     can_correct = bool(ctx.user and ctx.user.can("quarantine:correct"))
@@ -33,14 +65,15 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     detail = pn.Column(sizing_mode="stretch_width")
     fields = pn.Column(sizing_mode="stretch_width")
     scope = styled(pn.widgets.Select(name=t("scope"), options={t("scope_one"): False}, width=460))
-    comment = styled(pn.widgets.TextInput(name=t("comment").split(" (")[0], width=460))
+    comment = text_field(t("comment").split(" (")[0])
     submit = button(t("revalidate"))
     feedback = pn.Column(sizing_mode="stretch_width")
     history = pn.Column(sizing_mode="stretch_width")
     rows: dict[int, dict] = {}
-    inputs: dict[str, pn.widgets.TextInput] = {}
+    # one Field per column to correct: its error message is tied to its input
+    inputs: dict[str, Field] = {}
 
-    def load() -> None:
+    def load(errors: dict[str, str] | None = None) -> None:
         with db() as session:
             open_rows = dashboard_support.open_quarantine(session)
             hist = dashboard_support.correction_history(session)
@@ -104,9 +137,9 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 empty=t("history_summary", n=0),
             ),
         ]
-        show()
+        show(errors=errors)
 
-    def show(*_args: object) -> None:
+    def show(*_args: object, errors: dict[str, str] | None = None) -> None:
         row = rows.get(chooser.value)
         inputs.clear()
         if row is None:
@@ -145,15 +178,17 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         ]
         for col in reason_columns(row["reasons"], row["raw"]):
             raw_value = row["raw"].get(col)
-            inputs[col] = styled(
-                pn.widgets.TextInput(
-                    name=t("field_value", col=col),
-                    value="" if raw_value is None else str(raw_value),
-                    width=300,
-                    disabled=not can_correct,
-                )
+            inputs[col] = text_field(
+                t("field_value", col=col),
+                "" if raw_value is None else str(raw_value),
+                max_width=300,
+                disabled=not can_correct,
+                error=(errors or {}).get(col, ""),
             )
         fields.objects = list(inputs.values())
+        invalid = [w for w in inputs.values() if w.error]
+        if invalid:
+            invalid[0].focus()
         with db() as session:
             n = len(dashboard_support.same_defect(session, row["row_id"]))
         scope.options = {t("scope_one"): False, t("same_defect", n=n): True}
@@ -183,6 +218,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             feedback.objects = [notice(message, error=True)]
             ctx.say(message)
             return
+        errors: dict[str, str] = {}
         if not result.valid and result.reasons:
             why = "; ".join(
                 f"{r.get('rule')} ({r.get('column')})"
@@ -190,6 +226,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 for r in reasons
             )
             message = t("corr_invalid", reasons=why)
+            errors = field_errors(ctx, result.reasons.get(row["row_id"], []), list(inputs))
         elif result.requeued_batch_id:
             message = t("corr_ok", ids=", ".join(map(str, ids)), batch=result.requeued_batch_id)
         else:
@@ -198,7 +235,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         ctx.say(message)
         comment.value = ""
         scope.value = False
-        load()
+        load(errors)
 
     chooser.param.watch(show, "value")
     submit.on_click(correct)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import panel as pn
 
-from dashboard.components import html_table, notice, section, styled
+from dashboard.components import Field, html_table, notice, section, styled
 from dashboard.pages.common import button, db
 from dashboard.shell import Context
 from healthai.pipeline import batches
@@ -20,7 +20,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
     can_decide = bool(ctx.user and ctx.user.can("batches:decide"))
     chooser = styled(pn.widgets.Select(name=t("choose_batch"), options={}, width=420))
-    comment = styled(pn.widgets.TextAreaInput(name=t("comment"), height=90, width=600))
+    # label, textarea and error message in one shadow root: the error describes the field
+    comment = Field(label=t("comment"), multiline=True, rows=3, max_width=600)
     approve, reject = button(t("approve")), button(t("reject"), "danger")
     listing = pn.Column(sizing_mode="stretch_width")
     detail = pn.Column(sizing_mode="stretch_width")
@@ -95,6 +96,15 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     def decide(kind: str) -> None:
         batch_id = chooser.value
         if batch_id is None or ctx.user is None:
+            return
+        comment.error = ""
+        if kind == "reject" and not comment.value.strip():
+            # the domain refuses it too; said here on the field itself, and focus goes there
+            message = t("comment_required")
+            comment.error = message
+            feedback.objects = [notice(message, error=True)]
+            ctx.say(message)
+            comment.focus()
             return
         try:
             with db() as session:

@@ -4,9 +4,16 @@ after the main interactions; a keyboard-only flow approves a batch and corrects 
 
 from __future__ import annotations
 
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -110,7 +117,10 @@ def _kpi(page, label: str) -> str:  # noqa: ANN001
     )
 
 
-def _api_numbers(env: dict[str, str], org: int) -> dict[str, int]:
+@contextmanager
+def _api(env: dict[str, str], username: str = "analyst") -> Iterator[tuple[Any, dict[str, str]]]:
+    """The real API application on the browser tests' database, and a bearer header for one
+    of its accounts."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -122,17 +132,23 @@ def _api_numbers(env: dict[str, str], org: int) -> dict[str, int]:
     settings = Settings(database_url=env["DATABASE_URL"], environment="test")
     engine = make_engine(env["DATABASE_URL"])
     with Session(engine) as session:
-        account = session.scalar(select(ApiAccount).where(ApiAccount.username == "analyst"))
+        account = session.scalar(select(ApiAccount).where(ApiAccount.username == username))
     token, _, _ = create_token(settings, account.id, account.role)
-    headers = {"Authorization": f"Bearer {token}"}
-    with TestClient(create_app(settings, engine)) as client:
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            yield client, {"Authorization": f"Bearer {token}"}
+    finally:
+        engine.dispose()
+
+
+def _api_numbers(env: dict[str, str], org: int) -> dict[str, int]:
+    with _api(env) as (client, headers):
         conv = client.get(
             "/analytics/business/conversion", params={"organisation_id": org}, headers=headers
         )
         inten = client.get(
             "/analytics/fitness/intensity", params={"organisation_id": org}, headers=headers
         )
-    engine.dispose()
     assert conv.status_code == 200, conv.text
     assert inten.status_code == 200, inten.text
     return {"users": conv.json()["users"], "sessions": sum(r["sessions"] for r in inten.json())}
@@ -219,6 +235,93 @@ def test_analyst_cannot_approve(page, server: str) -> None:  # noqa: ANN001
     wait_ready(page)
     assert page.locator("text=/ne donne pas accès/").count() >= 1
     assert_axe_clean(page, "on the review page as an analyst")
+
+
+DESCRIPTION = """(el) => {
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+  return ids.map(id => el.getRootNode().getElementById(id)?.textContent || '').join(' ');
+}"""
+
+
+def chromium_description(page: Any, name: str) -> str | None:
+    """The description Chromium's own accessibility tree (what screen readers read) gives
+    the text field named `name`."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+            role = node.get("role", {}).get("value")
+            if role == "textbox" and node.get("name", {}).get("value") == name:
+                return node.get("description", {}).get("value")
+        return None
+    finally:
+        cdp.detach()
+
+
+def _assert_error_tied(page: Any, name: str, error: str) -> None:
+    """The field is marked invalid and described by the error message: in Chromium's
+    accessibility tree, in Playwright's own computation, and by the ids it points to."""
+    field = page.get_by_role("textbox", name=name)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(re.compile(re.escape(error)))
+    assert error in field.evaluate(DESCRIPTION)
+    assert error in (chromium_description(page, name) or "")
+
+
+def test_form_errors_are_tied_to_their_fields(
+    page,  # noqa: ANN001
+    server: str,
+    dashboard_db: dict[str, str],
+) -> None:
+    """A rejection without a comment, then a correction with a refused value, from the
+    keyboard: the error is shown on the field, tied to it, and the focus is taken there."""
+    kb = page.keyboard
+    sign_in(page, server, "steward")
+    page.goto(f"{server}/validation")
+    wait_ready(page)
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Rejeter le lot")
+    kb.press("Enter")
+    error = "un rejet doit dire pourquoi"
+    page.wait_for_function(
+        "(e) => document.getElementById('annonces').textContent.includes(e)", arg=error
+    )
+    _assert_error_tied(page, "Commentaire (obligatoire pour un rejet)", error)
+    assert deep_active(page)["tag"] == "textarea"  # the focus went to the field
+    with _session(dashboard_db) as session:
+        assert (
+            session.scalar(
+                select(Batch.status).join(Source).where(Source.name == "free_exercise_db")
+            )
+            == "audited"
+        )
+    assert_axe_clean(page, "with a field in error on the review page")
+    # corrections: the last open row (the keyboard test corrects the first), a refused value
+    page.goto(f"{server}/corrections")
+    wait_ready(page)
+    with _session(dashboard_db) as session:
+        last = session.scalar(
+            select(QuarantinedRow.id)
+            .where(QuarantinedRow.status == "open")
+            .order_by(QuarantinedRow.id.desc())
+        )
+    tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Ligne à corriger")
+    kb.press("End")
+    page.get_by_role("heading", name=re.compile(f"^N° {last} ")).wait_for(timeout=15000)
+    field = tab_to(page, lambda i: i["tag"] == "input" and i["label"].startswith("Valeur de"))
+    kb.press("Control+A")
+    kb.type("abc")
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Corriger et revalider")
+    kb.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('annonces').textContent.includes('ne passe pas')",
+        timeout=20000,
+    )
+    expect(page.get_by_role("textbox", name=field["label"])).to_have_value("abc")
+    _assert_error_tied(page, field["label"], "Erreur : valeur refusée, saisissez un nombre")
+    active = deep_active(page)
+    assert active["tag"] == "input" and active["label"].startswith("Valeur de")
+    assert_axe_clean(page, "with a field in error on the corrections page")
+    screenshot(page, "corrections-erreur")
+    assert page.console_errors == []
 
 
 def test_keyboard_only_sign_in_approve_and_correct(
@@ -313,25 +416,70 @@ def test_reflow_at_320_px(page, server: str) -> None:  # noqa: ANN001
     assert_axe_clean(page, "at 320 px")
 
 
-def test_export_download(page, server: str) -> None:  # noqa: ANN001
+def test_export_download_from_the_keyboard(
+    page,  # noqa: ANN001
+    server: str,
+    dashboard_db: dict[str, str],
+) -> None:
+    """Choose the table and the organisation, preview, then Tab to the download link and
+    press Enter: the file is the API's export for the same filters, byte for byte."""
+    org = int(dashboard_db["ORG_ID"])
     sign_in(page, server, "analyst")
     page.goto(f"{server}/export")
     wait_ready(page)
+    kb = page.keyboard
     tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Table")
     for _ in range(10):  # users: the keyboard walks the list until it is selected
         if deep_active(page)["value"] == "users":
             break
-        page.keyboard.press("ArrowDown")
+        kb.press("ArrowDown")
+    tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Organisation")
+    for _ in range(5):
+        if deep_active(page)["value"] == "Salle Test":
+            break
+        kb.press("ArrowDown")
     tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Appliquer les filtres")
-    page.keyboard.press("Enter")
+    kb.press("Enter")
     page.wait_for_function(
-        "() => document.getElementById('annonces').textContent.includes('lignes correspondent')"
+        "() => document.getElementById('annonces').textContent.includes('100 lignes correspondent')"
     )
     assert_axe_clean(page, "after the export preview")
+    link = tab_to(page, lambda i: i["tag"] == "a" and i["text"].startswith("Télécharger"))
+    assert link["text"] == "Télécharger « users » en CSV"
     with page.expect_download() as download:
-        page.get_by_text("Télécharger").click()
+        kb.press("Enter")
+    assert download.value.suggested_filename == "users.csv"
     content = Path(download.value.path()).read_text(encoding="utf-8")
-    header, first = content.splitlines()[:2]
-    assert header.startswith("id,") and "external_key" not in header
-    assert len(first.split(",")[0]) > 10  # a pseudonym, not a row number
+    href = page.evaluate(DOWNLOAD_HREF)
+    json_file = page.context.request.get(server + href.replace("format=csv", "format=json"))
+    with _api(dashboard_db) as (client, headers):
+        params = {"organisation_id": org, "limit": 1000}
+        api_csv = client.get("/exports/users", params=params, headers=headers)
+        api_json = client.get(
+            "/exports/users", params={**params, "format": "json"}, headers=headers
+        )
+    assert api_csv.status_code == 200 and api_json.status_code == 200
+    assert content == api_csv.text
+    assert json_file.ok and json_file.text() == api_json.text
+    lines = content.splitlines()
+    assert len(lines) == 1 + 100  # the header and the organisation's 100 members
+    assert lines[0].startswith("id,") and "external_key" not in lines[0]
+    assert len(lines[1].split(",")[0]) > 10  # a pseudonym, not a row number
+    # the link answers only to a signed-in account allowed to export
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(server + href, timeout=10)
+    assert refused.value.code == 401
     assert page.console_errors == []
+
+
+DOWNLOAD_HREF = """() => {
+  const find = (root) => {
+    const a = root.querySelector('a.download');
+    if (a) return a.getAttribute('href');
+    for (const e of root.querySelectorAll('*')) {
+      if (e.shadowRoot) { const v = find(e.shadowRoot); if (v) return v; }
+    }
+    return null;
+  };
+  return find(document);
+}"""

@@ -49,6 +49,12 @@ def test_sign_in_page(page, server: str) -> None:  # noqa: ANN001
     page.press("#password", "Enter")
     page.wait_for_load_state("load")
     assert "incorrect" in page.inner_text("#annonces")
+    # both fields are marked invalid and described by the message; the focus is back on the first
+    for name, field in (("Identifiant", "#username"), ("Mot de passe", "#password")):
+        _assert_error_tied(
+            page, name, "Identifiant ou mot de passe incorrect.", page.locator(field)
+        )
+    assert deep_active(page)["label"] == "Identifiant"
     assert_axe_clean(page, "after a failed sign-in")
     screenshot(page, "connexion")
     assert page.console_errors == []
@@ -245,22 +251,22 @@ DESCRIPTION = """(el) => {
 
 def chromium_description(page: Any, name: str) -> str | None:
     """The description Chromium's own accessibility tree (what screen readers read) gives
-    the text field named `name`."""
+    the editable field named `name`."""
     cdp = page.context.new_cdp_session(page)
     try:
         for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
-            role = node.get("role", {}).get("value")
-            if role == "textbox" and node.get("name", {}).get("value") == name:
+            editable = any(p["name"] == "editable" for p in node.get("properties", []))
+            if editable and node.get("name", {}).get("value") == name:
                 return node.get("description", {}).get("value")
         return None
     finally:
         cdp.detach()
 
 
-def _assert_error_tied(page: Any, name: str, error: str) -> None:
+def _assert_error_tied(page: Any, name: str, error: str, field: Any = None) -> None:
     """The field is marked invalid and described by the error message: in Chromium's
     accessibility tree, in Playwright's own computation, and by the ids it points to."""
-    field = page.get_by_role("textbox", name=name)
+    field = field or page.get_by_role("textbox", name=name)
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_accessible_description(re.compile(re.escape(error)))
     assert error in field.evaluate(DESCRIPTION)

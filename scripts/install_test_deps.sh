@@ -18,3 +18,4 @@ fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
+bash scripts/install_docs_deps.sh

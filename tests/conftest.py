@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,14 @@ def empty_db_url(
 ) -> Iterator[str]:
     """A URL to an empty database of the engine named by the test's `engine` parameter."""
     engine_name = getattr(request, "param", None) or request.node.callspec.params.get("engine")
+    with fresh_database(engine_name, tmp_path, pg_available) as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(engine_name: str, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+    """An empty database of `engine_name` ("sqlite" or "postgresql"), dropped afterwards;
+    also used by fixtures of a wider scope (the browser tests' module-wide database)."""
     if engine_name == "sqlite":
         yield f"sqlite:///{tmp_path / 'healthai.db'}"
         return

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from tests.conftest import fresh_database
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -41,17 +43,30 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The `platform` fixture's setup, for a whole module: a migrated SQLite database and
-    private folders; gym_members ingested and published (approved by a steward), the exercise
-    catalogue ingested and left audited (to review), quarantined rows left open (to correct);
-    an organisation with 100 members; one account per role."""
+def dashboard_engine() -> str:
+    """The database engine a module's browser tests run on; a module overrides this fixture
+    to run the same tests on PostgreSQL (tests/browser/test_postgres.py)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def dashboard_db(
+    tmp_path_factory: pytest.TempPathFactory, dashboard_engine: str, pg_available: bool
+) -> Iterator[dict[str, str]]:
+    """The `platform` fixture's setup, for a whole module: a migrated database of
+    `dashboard_engine` and private folders; gym_members ingested and published (approved by a
+    steward), the exercise catalogue ingested and left audited (to review), quarantined rows
+    left open (to correct); an organisation with 100 members; one account per role."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium missing: run scripts/install_test_deps.sh")
     if not AXE.exists():
         pytest.skip("axe-core missing: run scripts/install_test_deps.sh")
     tmp = tmp_path_factory.mktemp("dashboard")
-    url = f"sqlite:///{tmp / 'healthai.db'}"
+    with fresh_database(dashboard_engine, tmp, pg_available) as url:
+        yield from _populated(url, tmp)
+
+
+def _populated(url: str, tmp: Path) -> Iterator[dict[str, str]]:
     env = {
         "DATABASE_URL": url,
         "VAR_DIR": str(tmp / "var"),
@@ -151,10 +166,21 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser_context, server: str):  # noqa: ANN201
+def page(  # noqa: ANN201
+    browser_context,  # noqa: ANN001
+    server: str,
+    dashboard_engine: str,
+    tmp_path_factory: pytest.TempPathFactory,
+):
     context = browser_context
     context.clear_cookies()
     pg = context.new_page()
+    # the screenshots the docs use come from the default engine; the others' are kept apart
+    pg.screenshots = (
+        SCREENSHOTS
+        if dashboard_engine == "sqlite"
+        else tmp_path_factory.mktemp(f"screenshots-{dashboard_engine}")
+    )
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))

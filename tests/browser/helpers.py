@@ -133,4 +133,5 @@ def live_text(page: Any) -> str:
 
 
 def screenshot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    folder = getattr(page, "screenshots", SCREENSHOTS)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -28,8 +28,22 @@ OrgParam = Annotated[
         description="Only this organisation's members (a partner always gets only its own).",
     ),
 ]
-Since = Annotated[date | None, Query(description="From this day (inclusive).")]
-Until = Annotated[date | None, Query(description="Up to this day (inclusive).")]
+DateFrom = Annotated[
+    date | None,
+    Query(description="Period start (inclusive): only facts of this day or later count."),
+]
+DateTo = Annotated[
+    date | None,
+    Query(description="Period end (inclusive): only facts of this day or earlier count."),
+]
+Since = Annotated[date | None, Query(deprecated=True, description="Former name of `date_from`.")]
+Until = Annotated[date | None, Query(deprecated=True, description="Former name of `date_to`.")]
+
+
+def _period(date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
+    if date_from and date_to and date_from > date_to:
+        raise HTTPException(status_code=422, detail="date_from is after date_to")
+    return date_from, date_to
 
 
 def _org(principal: Principal, organisation_id: int | None) -> int | None:
@@ -57,15 +71,19 @@ def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = No
     response_model=a.Progression,
     summary="Progression rate",
     description="Change of a biometric metric between users' first and last "
-    "measurement, overall and per week.",
+    "measurement (of the period, when one is given), overall and per week.",
 )
 def progression(
     session: SessionDep,
     principal: Caller,
     metric: Annotated[Literal[tuple(METRICS)], Query()] = "weight_kg",  # type: ignore[valid-type]
     organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> Any:
-    return q.progression(session, metric, _org(principal, organisation_id))
+    return q.progression(
+        session, metric, _org(principal, organisation_id), *_period(date_from, date_to)
+    )
 
 
 @router.get(
@@ -77,11 +95,15 @@ def progression(
 def nutrition_trends(
     session: SessionDep,
     principal: Caller,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    organisation_id: OrgParam = None,
     since: Since = None,
     until: Until = None,
-    organisation_id: OrgParam = None,
 ) -> Any:
-    return q.nutrition_trends(session, _org(principal, organisation_id), since, until)
+    return q.nutrition_trends(
+        session, _org(principal, organisation_id), *_period(date_from or since, date_to or until)
+    )
 
 
 @router.get(
@@ -95,11 +117,15 @@ def nutrition_trends(
 def reference_gaps(
     session: SessionDep,
     principal: Caller,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    organisation_id: OrgParam = None,
     since: Since = None,
     until: Until = None,
-    organisation_id: OrgParam = None,
 ) -> Any:
-    return q.nutrition_vs_reference(session, _org(principal, organisation_id), since, until)
+    return q.nutrition_vs_reference(
+        session, _org(principal, organisation_id), *_period(date_from or since, date_to or until)
+    )
 
 
 @router.get(
@@ -112,10 +138,14 @@ def top_workouts(
     principal: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> Any:
     """Workout types by number of sessions, with users and total minutes.
     Requires `analytics:read`."""
-    return q.top_workouts(session, _org(principal, organisation_id), limit)
+    return q.top_workouts(
+        session, _org(principal, organisation_id), limit, *_period(date_from, date_to)
+    )
 
 
 @router.get(
@@ -123,10 +153,18 @@ def top_workouts(
     response_model=list[a.IntensityCount],
     summary="Sessions per intensity level",
 )
-def intensity(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+def intensity(
+    session: SessionDep,
+    principal: Caller,
+    organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> Any:
     """Workout sessions per intensity level.
     Requires `analytics:read`."""
-    return q.intensity_levels(session, _org(principal, organisation_id))
+    return q.intensity_levels(
+        session, _org(principal, organisation_id), *_period(date_from, date_to)
+    )
 
 
 @router.get(
@@ -134,29 +172,50 @@ def intensity(session: SessionDep, principal: Caller, organisation_id: OrgParam 
     response_model=a.Engagement,
     summary="DAU, WAU, MAU and retention",
     description="Distinct active users over 1, 7 and 30 days up to `as_of` (default: "
-    "the latest app session), stickiness and 7/30-day retention.",
+    "the latest app session), stickiness and 7/30-day retention; with a period, only the "
+    "sessions started on its days count.",
 )
 def engagement(
     session: SessionDep,
     principal: Caller,
     as_of: Annotated[datetime | None, Query()] = None,
     organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> Any:
-    return q.engagement(session, _org(principal, organisation_id), as_of)
+    return q.engagement(
+        session, _org(principal, organisation_id), as_of, *_period(date_from, date_to)
+    )
 
 
 @router.get("/business/conversion", response_model=a.Conversion, summary="Premium conversion")
-def conversion(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
-    """Users per plan, premium share, and the share of free users who later paid.
+def conversion(
+    session: SessionDep,
+    principal: Caller,
+    organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> Any:
+    """Users per plan (today's plans), premium share, and the share of free users who later
+    paid (with a period: among plan periods started on its days).
     Requires `analytics:read`."""
-    return q.premium_conversion(session, _org(principal, organisation_id))
+    return q.premium_conversion(
+        session, _org(principal, organisation_id), *_period(date_from, date_to)
+    )
 
 
 @router.get("/business/satisfaction", response_model=a.Satisfaction, summary="Satisfaction and NPS")
-def satisfaction(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
-    """Answers, mean score (0-10) and Net Promoter Score.
+def satisfaction(
+    session: SessionDep,
+    principal: Caller,
+    organisation_id: OrgParam = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> Any:
+    """Answers, mean score (0-10) and Net Promoter Score (with a period: answers given on
+    its days).
     Requires `analytics:read`."""
-    return q.satisfaction(session, _org(principal, organisation_id))
+    return q.satisfaction(session, _org(principal, organisation_id), *_period(date_from, date_to))
 
 
 @router.get(

@@ -385,3 +385,75 @@ class SatisfactionSurvey(Lineage, Base):
     answered_on: Mapped[date] = mapped_column(Date, index=True)
     score: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+# ----------------------------------------------------------------------------- aggregates
+# Maintained at publication (healthai.pipeline.aggregates) so that the analytics read a few
+# rows per user instead of scanning the fact tables. Keyed by user: a partner's scope (the
+# user's current organisation) is applied at read time, as on the fact tables.
+
+
+class UserMetricSpan(Base):
+    """Per user and biometric metric: how many measurements, the first and the last."""
+
+    __tablename__ = "user_metric_spans"
+    __table_args__ = (Index("ix_user_metric_spans_metric_user_id", "metric", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    measurements: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_value: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_value: Mapped[float] = mapped_column(Float)
+
+
+class UserSessionSpan(Base):
+    """Per user: app sessions, the first and the last start."""
+
+    __tablename__ = "user_session_spans"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    sessions: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DailyUserSessions(Base):
+    """Per user and day (UTC): app sessions, the first and the last start that day."""
+
+    __tablename__ = "daily_user_sessions"
+    __table_args__ = (Index("ix_daily_user_sessions_day_user_id", "day", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, comment="UTC day.")
+    sessions: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DailyUserNutrition(Base):
+    """Per user and day: meals logged and the day's total of each nutrient (null when no meal
+    of the day states it)."""
+
+    __tablename__ = "daily_user_nutrition"
+    __table_args__ = (Index("ix_daily_user_nutrition_day_user_id", "day", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meals: Mapped[int] = mapped_column(Integer)
+    energy_kcal: Mapped[float | None] = mapped_column(Float)
+    protein_g: Mapped[float | None] = mapped_column(Float)
+    carbohydrate_g: Mapped[float | None] = mapped_column(Float)
+    fat_g: Mapped[float | None] = mapped_column(Float)
+    fibre_g: Mapped[float | None] = mapped_column(Float)
+    sugars_g: Mapped[float | None] = mapped_column(Float)
+    sodium_mg: Mapped[float | None] = mapped_column(Float)

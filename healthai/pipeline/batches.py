@@ -41,6 +41,7 @@ from healthai.models import (
     metadata,
 )
 from healthai.models.staging import key_column_name
+from healthai.pipeline import aggregates
 from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
@@ -460,11 +461,13 @@ def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) ->
 
 
 def publish(session: Session, batch_id: int, actor: str) -> Batch:
-    """Move an approved batch from staging into the published tables, in the caller's
-    transaction: either every row is published or none is."""
+    """Move an approved batch from staging into the published tables and merge its rows into
+    the analytics' aggregates, in the caller's transaction: either every row is published or
+    none is."""
     batch = get_batch(session, batch_id)
     _require(batch, "approved", action="publish")
     _publish_rows(session, batch)
+    aggregates.apply_batch(session, batch.id)
     batch.status, batch.published_at = "published", datetime.now(UTC)
     if batch.run_id:
         session.execute(
@@ -481,8 +484,8 @@ def publish(session: Session, batch_id: int, actor: str) -> Batch:
 
 
 def rollback(session: Session, batch_id: int, actor: str, comment: str | None = None) -> Batch:
-    """Remove exactly the rows a published batch brought; refused while other batches'
-    rows still reference them."""
+    """Remove exactly the rows a published batch brought (and recompute the aggregates of the
+    users they belonged to); refused while other batches' rows still reference them."""
     batch = get_batch(session, batch_id)
     _require(batch, "published", action="roll back")
     blockers: dict[str, int] = {}
@@ -507,9 +510,11 @@ def rollback(session: Session, batch_id: int, actor: str, comment: str | None = 
             f"batch {batch_id} is referenced by rows of other batches ({blockers}); "
             "roll those back first"
         )
+    users = aggregates.batch_users(session, batch.id)
     for core in reversed(PUBLISHED):
         if "batch_id" in core.c:
             session.execute(delete(core).where(core.c.batch_id == batch.id))
+    aggregates.refresh_users(session, users)
     batch.status, batch.rolled_back_by = "rolled_back", actor
     batch.rolled_back_at = datetime.now(UTC)
     _log(session, actor, "rollback", batch, comment, "published")

@@ -1,8 +1,15 @@
 """The platform's numbers, computed once here for the API and the dashboard.
 
 Every function takes a session and an optional `organisation_id` (a partner's tenant: only
-its members count) and returns plain dicts and lists, ready for JSON or a DataFrame.
+its members count) and returns plain dicts and lists, ready for JSON or a DataFrame. Those
+about dated facts also take an optional period, `date_from` / `date_to` (inclusive days; for
+timestamps, the UTC day): only the facts of the period count.
 Date arithmetic is done in Python so that SQLite and PostgreSQL give the same figures.
+
+The figures over the large fact tables are read from the aggregates maintained at publication
+(`healthai.pipeline.aggregates`: user_metric_spans, user_session_spans, daily_user_sessions,
+daily_user_nutrition), never by scanning the facts per request; they equal what a scan would
+give (tests/test_aggregates.py compares both).
 """
 
 from __future__ import annotations
@@ -11,21 +18,24 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import (
-    AppSession,
     Batch,
     BiometricMeasurement,
-    MealLog,
+    DailyUserNutrition,
+    DailyUserSessions,
     QuarantinedRow,
     SatisfactionSurvey,
     Source,
     Subscription,
     User,
+    UserMetricSpan,
+    UserSessionSpan,
     WorkoutSession,
 )
+from healthai.pipeline import aggregates  # noqa: F401  (keeps aggregates in step with ORM writes)
 from healthai.queries.listing import tenant_clause
 
 # Reference daily intakes for adults (EFSA dietary reference values, rounded; sugars and
@@ -76,6 +86,26 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _days(column: Any, date_from: date | None, date_to: date | None) -> list[Any]:
+    """WHERE clauses keeping the days of `column` within the period (inclusive)."""
+    return [
+        *([column >= date_from] if date_from else []),
+        *([column <= date_to] if date_to else []),
+    ]
+
+
+def _instants(column: Any, date_from: date | None, date_to: date | None) -> list[Any]:
+    """WHERE clauses keeping the timestamps of `column` whose UTC day is within the period."""
+
+    def midnight(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+    return [
+        *([column >= midnight(date_from)] if date_from else []),
+        *([column < midnight(date_to + timedelta(days=1))] if date_to else []),
+    ]
+
+
 # ----------------------------------------------------------------------------- users
 def age_distribution(
     session: Session, organisation_id: int | None = None, as_of: date | None = None
@@ -100,8 +130,16 @@ def age_distribution(
     return [{"band": b, "users": bands[b]} for b in order]
 
 
-def _count_by(session: Session, column: Any, model: type, organisation_id: int | None):  # noqa: ANN202
-    stmt = _scoped(select(column, func.count()).group_by(column), model, organisation_id)
+def _count_by(  # noqa: ANN202
+    session: Session,
+    column: Any,
+    model: type,
+    organisation_id: int | None,
+    where: list[Any] | None = None,
+):
+    stmt = _scoped(
+        select(column, func.count()).where(*(where or [])).group_by(column), model, organisation_id
+    )
     return sorted(
         ({"value": v, "count": n} for v, n in session.execute(stmt)),
         key=lambda r: (-r["count"], str(r["value"])),
@@ -117,30 +155,54 @@ def goals(session: Session, organisation_id: int | None = None) -> list[dict[str
 
 
 def progression(
-    session: Session, metric: str = "weight_kg", organisation_id: int | None = None
+    session: Session,
+    metric: str = "weight_kg",
+    organisation_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> dict[str, Any]:
     """Per user with at least two measurements of `metric`: first and last value, change and
     change per week; summarised as the users measured, mean change, mean weekly rate and the
-    share whose value went down."""
-    stmt = _scoped(
-        select(
-            BiometricMeasurement.user_id,
-            BiometricMeasurement.measured_at,
-            BiometricMeasurement.value,
+    share whose value went down. Over the whole history, each user's first and last
+    measurement come from `user_metric_spans`; over a period, from the measurements of that
+    period (read through the (user, metric, time) index)."""
+    if date_from is None and date_to is None:
+        span = UserMetricSpan
+        stmt = _scoped(
+            select(
+                span.measurements, span.first_at, span.first_value, span.last_at, span.last_value
+            )
+            .where(span.metric == metric)
+            .order_by(span.user_id),
+            span,
+            organisation_id,
         )
-        .where(BiometricMeasurement.metric == metric)
-        .order_by(BiometricMeasurement.user_id, BiometricMeasurement.measured_at),
-        BiometricMeasurement,
-        organisation_id,
-    )
-    series: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
-    for user_id, at, value in session.execute(stmt):
-        series[user_id].append((_aware(at), value))
+        ends = [
+            (n, (_aware(t0), v0), (_aware(t1), v1)) for n, t0, v0, t1, v1 in session.execute(stmt)
+        ]
+    else:
+        stmt = _scoped(
+            select(
+                BiometricMeasurement.user_id,
+                BiometricMeasurement.measured_at,
+                BiometricMeasurement.value,
+            )
+            .where(
+                BiometricMeasurement.metric == metric,
+                *_instants(BiometricMeasurement.measured_at, date_from, date_to),
+            )
+            .order_by(BiometricMeasurement.user_id, BiometricMeasurement.measured_at),
+            BiometricMeasurement,
+            organisation_id,
+        )
+        series: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
+        for user_id, at, value in session.execute(stmt):
+            series[user_id].append((_aware(at), value))
+        ends = [(len(points), points[0], points[-1]) for points in series.values()]
     changes, rates = [], []
-    for points in series.values():
-        if len(points) < 2:
+    for n_points, (t0, v0), (t1, v1) in ends:
+        if n_points < 2:
             continue
-        (t0, v0), (t1, v1) = points[0], points[-1]
         changes.append(v1 - v0)
         weeks = (t1 - t0).total_seconds() / (7 * 86400)
         if weeks > 0:
@@ -148,7 +210,7 @@ def progression(
     n = len(changes)
     return {
         "metric": metric,
-        "users_measured": len(series),
+        "users_measured": len(ends),
         "users_with_progression": n,
         "mean_change": round(sum(changes) / n, 3) if n else None,
         "mean_change_per_week": round(sum(rates) / len(rates), 3) if rates else None,
@@ -160,25 +222,22 @@ def progression(
 def _daily_intakes(
     session: Session, organisation_id: int | None, since: date | None, until: date | None
 ) -> Select:
-    cols = [func.sum(getattr(MealLog, n)).label(n) for n in NUTRIENTS]
-    stmt = select(MealLog.user_id, MealLog.eaten_on, *cols).group_by(
-        MealLog.user_id, MealLog.eaten_on
-    )
-    if since:
-        stmt = stmt.where(MealLog.eaten_on >= since)
-    if until:
-        stmt = stmt.where(MealLog.eaten_on <= until)
-    return _scoped(stmt, MealLog, organisation_id)
+    """Per user and day with meals: the day's total of each nutrient (daily_user_nutrition)."""
+    day = DailyUserNutrition
+    stmt = select(
+        day.user_id, day.day.label("eaten_on"), *[getattr(day, n).label(n) for n in NUTRIENTS]
+    ).where(*_days(day.day, since, until))
+    return _scoped(stmt, DailyUserNutrition, organisation_id)
 
 
 def nutrition_trends(
     session: Session,
     organisation_id: int | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[dict[str, Any]]:
     """Per day: users who logged meals and their mean daily intake of each nutrient."""
-    daily = _daily_intakes(session, organisation_id, since, until).subquery()
+    daily = _daily_intakes(session, organisation_id, date_from, date_to).subquery()
     stmt = (
         select(daily.c.eaten_on, func.count(), *[func.avg(daily.c[n]).label(n) for n in NUTRIENTS])
         .group_by(daily.c.eaten_on)
@@ -200,12 +259,12 @@ def nutrition_trends(
 def nutrition_vs_reference(
     session: Session,
     organisation_id: int | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[dict[str, Any]]:
     """Per profile (sex x goal) and nutrient: users whose mean daily intake is in deficit,
     within range, or in excess of the reference intake for their sex."""
-    daily = _daily_intakes(session, organisation_id, since, until).subquery()
+    daily = _daily_intakes(session, organisation_id, date_from, date_to).subquery()
     per_user = (
         select(daily.c.user_id, *[func.avg(daily.c[n]).label(n) for n in NUTRIENTS])
         .group_by(daily.c.user_id)
@@ -248,9 +307,14 @@ def nutrition_vs_reference(
 
 # ----------------------------------------------------------------------------- fitness
 def top_workouts(
-    session: Session, organisation_id: int | None = None, limit: int = 10
+    session: Session,
+    organisation_id: int | None = None,
+    limit: int = 10,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[dict[str, Any]]:
-    """The most practised workout types: sessions, users and total minutes."""
+    """The most practised workout types: sessions, users and total minutes (over a period:
+    the sessions performed on a day of the period)."""
     stmt = _scoped(
         select(
             WorkoutSession.workout_type,
@@ -258,6 +322,7 @@ def top_workouts(
             func.count(func.distinct(WorkoutSession.user_id)),
             func.sum(WorkoutSession.duration_min),
         )
+        .where(*_days(WorkoutSession.performed_on, date_from, date_to))
         .group_by(WorkoutSession.workout_type)
         .order_by(func.count().desc(), WorkoutSession.workout_type)
         .limit(limit),
@@ -270,47 +335,85 @@ def top_workouts(
     ]
 
 
-def intensity_levels(session: Session, organisation_id: int | None = None) -> list[dict]:
+def intensity_levels(
+    session: Session,
+    organisation_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[dict]:
     """Sessions per intensity level (None: not recorded)."""
+    where = _days(WorkoutSession.performed_on, date_from, date_to)
     return [
         {"intensity": r["value"], "sessions": r["count"]}
-        for r in _count_by(session, WorkoutSession.intensity, WorkoutSession, organisation_id)
+        for r in _count_by(
+            session, WorkoutSession.intensity, WorkoutSession, organisation_id, where
+        )
     ]
 
 
 # ----------------------------------------------------------------------------- business
 def engagement(
-    session: Session, organisation_id: int | None = None, as_of: datetime | None = None
+    session: Session,
+    organisation_id: int | None = None,
+    as_of: datetime | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> dict[str, Any]:
     """DAU, WAU and MAU (distinct users with an app session in the last 1, 7, 30 days up to
     `as_of`, default: the latest session), stickiness (DAU/MAU) and retention (share of users
-    seen again at least 7 and 30 days after their first session)."""
-    if as_of is None:
-        latest = session.scalar(
-            _scoped(select(func.max(AppSession.started_at)), AppSession, organisation_id)
-        )
-        as_of = _aware(latest) if latest else datetime.now(UTC)
-    as_of = _aware(as_of)
+    seen again at least 7 and 30 days after their first session). Over a period, only the
+    sessions started on a day of the period count.
 
-    def active(days: int) -> int:
-        stmt = _scoped(
-            select(func.count(func.distinct(AppSession.user_id))).where(
-                AppSession.started_at > as_of - timedelta(days=days),
-                AppSession.started_at <= as_of,
-            ),
-            AppSession,
-            organisation_id,
+    Read from `user_session_spans` (per user: first and last session) and
+    `daily_user_sessions` (per user and UTC day: first and last session that day)."""
+    days = DailyUserSessions
+    period = _days(days.day, date_from, date_to)
+    dated = bool(period)
+    latest_only = as_of is None
+    if as_of is None:
+        if dated:
+            latest = session.scalar(
+                _scoped(select(func.max(days.last_at)).where(*period), days, organisation_id)
+            )
+        else:
+            latest = session.scalar(
+                _scoped(select(func.max(UserSessionSpan.last_at)), UserSessionSpan, organisation_id)
+            )
+        as_of = _aware(latest) if latest else datetime.now(UTC)
+    as_of = _aware(as_of).astimezone(UTC)
+
+    def active(n_days: int) -> int:
+        lo = as_of - timedelta(days=n_days)
+        if latest_only and not dated:
+            # no session is later than as_of: active means a last session after lo
+            stmt = select(func.count()).where(UserSessionSpan.last_at > lo)
+            return int(session.scalar(_scoped(stmt, UserSessionSpan, organisation_id)) or 0)
+        # whole days inside the window count; on its first day a session must start after
+        # lo (the day's last start), on its last day at or before as_of (the day's first)
+        stmt = select(func.count(func.distinct(days.user_id))).where(
+            days.day >= lo.date(),
+            days.day <= as_of.date(),
+            ~and_(days.day == lo.date(), days.last_at <= lo),
+            ~and_(days.day == as_of.date(), days.first_at > as_of),
+            *period,
         )
-        return int(session.scalar(stmt) or 0)
+        return int(session.scalar(_scoped(stmt, days, organisation_id)) or 0)
 
     dau, wau, mau = active(1), active(7), active(30)
-    spans = _scoped(
-        select(func.min(AppSession.started_at), func.max(AppSession.started_at)).group_by(
-            AppSession.user_id
-        ),
-        AppSession,
-        organisation_id,
-    )
+    if dated:
+        spans = _scoped(
+            select(func.min(days.first_at), func.max(days.last_at))
+            .where(*period)
+            .group_by(days.user_id),
+            days,
+            organisation_id,
+        )
+    else:
+        spans = _scoped(
+            select(UserSessionSpan.first_at, UserSessionSpan.last_at),
+            UserSessionSpan,
+            organisation_id,
+        )
     firsts = [(_aware(a), _aware(b)) for a, b in session.execute(spans)]
     n = len(firsts)
     return {
@@ -329,9 +432,16 @@ def engagement(
     }
 
 
-def premium_conversion(session: Session, organisation_id: int | None = None) -> dict[str, Any]:
+def premium_conversion(
+    session: Session,
+    organisation_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any]:
     """Users per current plan, and conversion: of the users who ever had the free plan, the
-    share who later had a paid one (premium or premium_plus)."""
+    share who later had a paid one (premium or premium_plus). Over a period, conversion
+    counts only the plan periods started on a day of the period; the users per plan are
+    today's (a plan is a state, not a dated fact)."""
     plans = {
         r["value"]: r["count"] for r in _count_by(session, User.plan_tier, User, organisation_id)
     }
@@ -347,7 +457,9 @@ def premium_conversion(session: Session, organisation_id: int | None = None) -> 
                     )
                 )
             ),
-        ).group_by(Subscription.user_id),
+        )
+        .where(*_days(Subscription.started_on, date_from, date_to))
+        .group_by(Subscription.user_id),
         Subscription,
         organisation_id,
     )
@@ -369,8 +481,14 @@ def premium_conversion(session: Session, organisation_id: int | None = None) -> 
     }
 
 
-def satisfaction(session: Session, organisation_id: int | None = None) -> dict[str, Any]:
-    """Answers, mean score (0-10) and Net Promoter Score (% 9-10 minus % 0-6)."""
+def satisfaction(
+    session: Session,
+    organisation_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any]:
+    """Answers, mean score (0-10) and Net Promoter Score (% 9-10 minus % 0-6); over a period,
+    the answers given on a day of the period."""
     s = SatisfactionSurvey.score
     stmt = _scoped(
         select(
@@ -378,7 +496,7 @@ def satisfaction(session: Session, organisation_id: int | None = None) -> dict[s
             func.avg(s),
             func.sum(case((s >= 9, 1), else_=0)),
             func.sum(case((s <= 6, 1), else_=0)),
-        ),
+        ).where(*_days(SatisfactionSurvey.answered_on, date_from, date_to)),
         SatisfactionSurvey,
         organisation_id,
     )

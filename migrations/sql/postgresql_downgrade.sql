@@ -1,5 +1,25 @@
 BEGIN;
 
+-- Running downgrade 0004 -> 0002
+
+DROP INDEX ix_user_session_spans_last_at;
+
+DROP TABLE user_session_spans;
+
+DROP INDEX ix_user_metric_spans_metric_user_id;
+
+DROP TABLE user_metric_spans;
+
+DROP INDEX ix_daily_user_sessions_day_user_id;
+
+DROP TABLE daily_user_sessions;
+
+DROP INDEX ix_daily_user_nutrition_day_user_id;
+
+DROP TABLE daily_user_nutrition;
+
+UPDATE healthai_alembic_version SET version_num='0002' WHERE healthai_alembic_version.version_num = '0004';
+
 -- Running downgrade 0002 -> 0003
 
 DROP INDEX ix_refresh_tokens_account_id;

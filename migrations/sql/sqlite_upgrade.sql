@@ -928,3 +928,69 @@ CREATE INDEX ix_refresh_tokens_account_id ON refresh_tokens (account_id);
 
 UPDATE healthai_alembic_version SET version_num='0002' WHERE healthai_alembic_version.version_num = '0003';
 
+-- Running upgrade 0002 -> 0004
+
+CREATE TABLE daily_user_nutrition (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    meals INTEGER NOT NULL, 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    CONSTRAINT pk_daily_user_nutrition PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_nutrition_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_nutrition_day_user_id ON daily_user_nutrition (day, user_id);
+
+CREATE TABLE daily_user_sessions (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    sessions INTEGER NOT NULL, 
+    first_at DATETIME NOT NULL, 
+    last_at DATETIME NOT NULL, 
+    CONSTRAINT pk_daily_user_sessions PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_sessions_day_user_id ON daily_user_sessions (day, user_id);
+
+CREATE TABLE user_metric_spans (
+    user_id INTEGER NOT NULL, 
+    metric VARCHAR(20) NOT NULL, 
+    measurements INTEGER NOT NULL, 
+    first_at DATETIME NOT NULL, 
+    first_value FLOAT NOT NULL, 
+    last_at DATETIME NOT NULL, 
+    last_value FLOAT NOT NULL, 
+    CONSTRAINT pk_user_metric_spans PRIMARY KEY (user_id, metric), 
+    CONSTRAINT fk_user_metric_spans_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_user_metric_spans_metric_user_id ON user_metric_spans (metric, user_id);
+
+CREATE TABLE user_session_spans (
+    user_id INTEGER NOT NULL, 
+    sessions INTEGER NOT NULL, 
+    first_at DATETIME NOT NULL, 
+    last_at DATETIME NOT NULL, 
+    CONSTRAINT pk_user_session_spans PRIMARY KEY (user_id), 
+    CONSTRAINT fk_user_session_spans_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_user_session_spans_last_at ON user_session_spans (last_at);
+
+INSERT INTO user_metric_spans (user_id, metric, measurements, first_at, first_value, last_at, last_value) SELECT g.user_id, g.metric, g.n, g.first_at, f.value, g.last_at, l.value FROM (SELECT user_id, metric, count(*) AS n, min(measured_at) AS first_at, max(measured_at) AS last_at FROM biometric_measurements GROUP BY user_id, metric) g JOIN biometric_measurements f ON f.user_id = g.user_id AND f.metric = g.metric AND f.measured_at = g.first_at JOIN biometric_measurements l ON l.user_id = g.user_id AND l.metric = g.metric AND l.measured_at = g.last_at;
+
+INSERT INTO daily_user_sessions (user_id, day, sessions, first_at, last_at) SELECT user_id, date(started_at), count(*), min(started_at), max(started_at) FROM app_sessions GROUP BY user_id, date(started_at);
+
+INSERT INTO user_session_spans (user_id, sessions, first_at, last_at) SELECT user_id, count(*), min(started_at), max(started_at) FROM app_sessions GROUP BY user_id;
+
+INSERT INTO daily_user_nutrition (user_id, day, meals, energy_kcal, protein_g, carbohydrate_g, fat_g, fibre_g, sugars_g, sodium_mg) SELECT user_id, eaten_on, count(*), sum(energy_kcal), sum(protein_g), sum(carbohydrate_g), sum(fat_g), sum(fibre_g), sum(sugars_g), sum(sodium_mg) FROM meal_logs GROUP BY user_id, eaten_on;
+
+UPDATE healthai_alembic_version SET version_num='0004' WHERE healthai_alembic_version.version_num = '0002';
+

@@ -475,6 +475,9 @@ def test_export_download_from_the_keyboard(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(server + href, timeout=10)
     assert refused.value.code == 401
+    page.context.clear_cookies()
+    sign_in(page, server, "partner")  # a partner has no export right (exports:read)
+    assert page.context.request.get(server + href).status == 403
     assert page.console_errors == []
 
 

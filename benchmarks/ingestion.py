@@ -1,0 +1,195 @@
+"""Ingestion side by side (COPY, pandas, ours), then the incremental load, then the check
+that every row of both files ended where it should."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from benchmarks.data import Dataset
+from benchmarks.env import load, run_worker
+from healthai.db import get_engine, session_scope
+from healthai.models import IngestionRun, QuarantinedRow, RawFile, Source, metadata
+
+SOURCE = "sim_biometrics"
+
+
+def _entry(name: str, rows: int, seconds: float, rss_mb: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "variant": name,
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows / seconds, 1) if seconds else None,
+        "peak_rss_mb": round(rss_mb, 1),
+        "load_avg": load(),
+        **extra,
+    }
+
+
+def publish_users(data: Dataset, db_url: str, work: Path) -> dict[str, Any]:
+    """Setup (not measured): the users the measurements reference, published first."""
+    from healthai import simulate
+
+    with session_scope(get_engine(db_url)) as session:
+        simulate.seed_organisations(session)
+    target = work / "landing" / "sim_users"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(data.users_csv, target / "users.csv")
+    done = run_worker("ours", "sim_users", db_url, log=work / "logs" / "setup-users.log")
+    if not done.result["success"]:
+        raise RuntimeError("publishing the benchmark's users failed")
+    return {"seconds": round(done.result["seconds"], 2), "users": data.users}
+
+
+def _file_accounting(db_url: str, path: str) -> dict[str, Any]:
+    """The ingestion run of one file and what became of its rows."""
+    from healthai.pipeline.landing import sha256_of
+
+    sha = sha256_of(Path(path))
+    with session_scope(get_engine(db_url)) as session:
+        run = session.scalar(
+            select(IngestionRun)
+            .join(RawFile, RawFile.id == IngestionRun.raw_file_id)
+            .where(RawFile.sha256 == sha, IngestionRun.status != "skipped")
+            .order_by(IngestionRun.id.desc())
+        )
+        if run is None:
+            return {"found": False}
+        quarantined = session.scalar(
+            select(func.count())
+            .select_from(QuarantinedRow)
+            .where(QuarantinedRow.source_sha256 == sha)
+        )
+        return {
+            "found": True,
+            "status": run.status,
+            "rows_in": run.rows_in,
+            "rows_published": run.rows_published,
+            "rows_quarantined": run.rows_quarantined,
+            "rows_duplicate": run.rows_duplicate,
+            "rows_pending": run.rows_pending,
+            "quarantined_rows_table": quarantined,
+        }
+
+
+def _measurements(db_url: str) -> int:
+    table = metadata.tables["biometric_measurements"]
+    with session_scope(get_engine(db_url)) as session:
+        return int(session.scalar(select(func.count()).select_from(table)))
+
+
+def verify(data: Dataset, db_url: str) -> dict[str, Any]:
+    """Counts add up: per file, rows in = published + quarantined (+ duplicates + pending,
+    both expected 0), quarantined = the rows the generator spoiled, and the published
+    measurements are exactly one per non-empty metric of each valid row."""
+    files = {}
+    ok = True
+    for label, facts in (("full", data.full), ("increment", data.increment)):
+        acc = _file_accounting(db_url, facts.path)
+        expected = {
+            "rows_in": facts.rows,
+            "rows_published": facts.good_rows,
+            "rows_quarantined": facts.bad_rows,
+            "rows_duplicate": 0,
+            "rows_pending": 0,
+            "quarantined_rows_table": facts.bad_rows,
+        }
+        mismatches = {
+            k: {"expected": v, "found": acc.get(k)} for k, v in expected.items() if acc.get(k) != v
+        }
+        adds_up = acc.get("found") and acc["rows_in"] == (
+            acc["rows_published"]
+            + acc["rows_quarantined"]
+            + acc["rows_duplicate"]
+            + acc["rows_pending"]
+        )
+        ok = ok and bool(adds_up) and not mismatches
+        files[label] = {
+            **acc,
+            "expected": expected,
+            "mismatches": mismatches,
+            "adds_up": bool(adds_up),
+        }
+    measurements = _measurements(db_url)
+    expected_measurements = data.full.measurements + data.increment.measurements
+    with session_scope(get_engine(db_url)) as session:
+        source_id = session.scalar(select(Source.id).where(Source.name == SOURCE))
+        quarantined_total = session.scalar(
+            select(func.count())
+            .select_from(QuarantinedRow)
+            .where(QuarantinedRow.source_id == source_id)
+        )
+    ok = ok and measurements == expected_measurements
+    return {
+        "ok": ok,
+        "files": files,
+        "measurements_published": measurements,
+        "measurements_expected": expected_measurements,
+        "quarantined_total": quarantined_total,
+    }
+
+
+def run(data: Dataset, db_url: str, work: Path, pandas_limit: int) -> dict[str, Any]:
+    logs = work / "logs"
+    rows = data.full.rows
+    out: dict[str, Any] = {"file": {k: v for k, v in vars(data.full).items() if k != "path"}}
+
+    copy = run_worker("copy", data.full.path, db_url, log=logs / "copy.log")
+    out["copy"] = _entry("copy", copy.result["rows"], copy.result["seconds"], copy.peak_rss_mb)
+
+    limit = pandas_limit if 0 < pandas_limit < rows else 0
+    usual = run_worker("pandas", data.full.path, db_url, limit, log=logs / "pandas.log")
+    measured_rows = usual.result["rows"]
+    out["pandas"] = _entry(
+        "pandas",
+        measured_rows,
+        usual.result["seconds"],
+        usual.peak_rss_mb,
+        extrapolated=bool(limit),
+        note=(
+            f"measured on the first {measured_rows:,} rows; the time for {rows:,} rows is "
+            "extrapolated linearly, the peak memory is the prefix's"
+        )
+        if limit
+        else "",
+        seconds_for_file=round(usual.result["seconds"] * rows / measured_rows, 1),
+    )
+
+    landing = work / "landing" / SOURCE
+    landing.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(data.full.path, landing / Path(data.full.path).name)
+    full = run_worker("ours", SOURCE, db_url, log=logs / "ours-full.log")
+    out["ours"] = _entry(
+        "ours",
+        rows,
+        full.result["seconds"],
+        full.peak_rss_mb,
+        success=full.result["success"],
+        checks=full.result["checks"],
+        process_wall_s=round(full.wall_s, 2),
+    )
+
+    shutil.copyfile(data.increment.path, landing / Path(data.increment.path).name)
+    inc = run_worker("ours", SOURCE, db_url, log=logs / "ours-increment.log")
+    out["incremental"] = _entry(
+        "incremental",
+        data.increment.rows,
+        inc.result["seconds"],
+        inc.peak_rss_mb,
+        success=inc.result["success"],
+        checks=inc.result["checks"],
+        full_seconds=out["ours"]["seconds"],
+        ratio_to_full=round(inc.result["seconds"] / full.result["seconds"], 4),
+    )
+    ours_rate = out["ours"]["rows_per_s"]
+    pandas_rate = rows / out["pandas"]["seconds_for_file"]
+    out["ratios"] = {
+        "ours_vs_copy": round(ours_rate / out["copy"]["rows_per_s"], 3),
+        "ours_vs_pandas": round(ours_rate / pandas_rate, 2),
+        "pandas_vs_copy": round(pandas_rate / out["copy"]["rows_per_s"], 3),
+    }
+    out["verification"] = verify(data, db_url)
+    return out

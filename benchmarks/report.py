@@ -1,0 +1,201 @@
+"""Targets of issue #4 checked against a run's results, and the Markdown tables written into
+docs/performance.md between the markers of the run's scale (other scales are kept)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+MIB_LIMIT = 1.5 * 1024  # 1.5 GB of peak memory, in MiB
+
+
+def _fmt(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per target of the issue: what was measured, the bound, pass or fail."""
+    ing = results["ingestion"]
+    lines = []
+
+    def add(target: str, measured: str, passed: bool, note: str = "") -> None:
+        lines.append({"target": target, "measured": measured, "passed": passed, "note": note})
+
+    ratios = ing["ratios"]
+    add(
+        "Ingestion ≥ 0.5 × COPY's throughput, validation included",
+        f"{ratios['ours_vs_copy']:.3f} × COPY",
+        ratios["ours_vs_copy"] >= 0.5,
+    )
+    add(
+        "Ingestion ≥ 10 × the usual way (read_csv + to_sql)",
+        f"{ratios['ours_vs_pandas']:.2f} × pandas",
+        ratios["ours_vs_pandas"] >= 10,
+        "pandas time extrapolated from a prefix" if ing["pandas"].get("extrapolated") else "",
+    )
+    add(
+        "Ingestion peak memory < 1.5 GB (issue: at 10 M rows)",
+        f"{_fmt(ing['ours']['peak_rss_mb'])} MiB",
+        ing["ours"]["peak_rss_mb"] < MIB_LIMIT,
+    )
+    add(
+        "Incremental (1 % new rows) < 5 % of the full load",
+        f"{100 * ing['incremental']['ratio_to_full']:.1f} %",
+        ing["incremental"]["ratio_to_full"] < 0.05,
+    )
+    add(
+        "Counts add up (rows in = published + quarantined + duplicates + pending)",
+        "yes" if ing["verification"]["ok"] else "NO",
+        ing["verification"]["ok"],
+    )
+    for e in results["api"]["endpoints"]:
+        clean = e["errors"] == 0
+        if e["kind"] == "analytics":
+            add(
+                f"Analytics p95 < 200 ms: `{e['request'][4:]}`",
+                f"p95 {_fmt(e['p95_ms'], 1)} ms",
+                clean and e["p95_ms"] is not None and e["p95_ms"] < 200,
+                "" if clean else f"{e['errors']} errors",
+            )
+        else:
+            add(
+                f"{e['kind'].capitalize()} p99 < 50 ms, {e['concurrency']} concurrent",
+                f"p99 {_fmt(e['p99_ms'], 1)} ms",
+                clean and e["p99_ms"] is not None and e["p99_ms"] < 50,
+                "" if clean else f"{e['errors']} errors",
+            )
+    for p in results["web"]["pages"]:
+        add(
+            f"Page `{p['page']}` renders in < 1 s",
+            f"{p['max_s']:.2f} s (max of warm), {p['cold_s']:.2f} s cold",
+            p["ok"] and p["max_s"] < 1.0,
+            "" if p["ok"] else "error page or HTTP error",
+        )
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The section of docs/performance.md for one scale."""
+    m, ing, api, web = results["machine"], results["ingestion"], results["api"], results["web"]
+    scale = results["scale"]
+    bad = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ing["file"]["bad_by_kind"].items())
+    out = [
+        f"### {scale:,} rows of biometrics",
+        "",
+        f"Run `{results['command']}` on {results['finished_at']} (UTC), commit "
+        f"`{m['git_commit']}`{' with uncommitted changes' if m['git_dirty'] else ''}, "
+        f"{results['total_seconds'] / 60:.1f} min in all. Machine: {m['cpu']}, {m['cores']} "
+        f"cores, {m['memory_gb']} GB RAM, {m['os']}, Python {m['python']}, PostgreSQL "
+        f"{m['postgresql']} (shared_buffers {m['postgresql_settings']['shared_buffers']}, "
+        f"synchronous_commit {m['postgresql_settings']['synchronous_commit']}). Load average "
+        f"(1, 5, 15 min) at the start {results['load_avg_start']}, at the end "
+        f"{results['load_avg_end']}: the machine is shared, figures are noisy.",
+        "",
+        f"Input: a sim_biometrics CSV of {ing['file']['rows']:,} rows "
+        f"({ing['file']['bytes'] / 1e6:,.1f} MB) for {results['dataset']['users']:,} users, "
+        f"of which {ing['file']['bad_rows']:,} invalid ({bad}); "
+        f"{ing['file']['measurements']:,} measurements to publish.",
+        "",
+        "#### Ingestion",
+        "",
+        "| variant | rows | time (s) | rows/s | peak RSS (MiB) | vs COPY | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    copy_rate = ing["copy"]["rows_per_s"]
+    for key, label in (
+        ("copy", "floor: PostgreSQL `COPY` into a bare table (text columns)"),
+        ("pandas", "usual way: `pandas.read_csv` + `DataFrame.to_sql`"),
+        ("ours", "ours: Dagster assets, landing zone → published, validation and approval"),
+    ):
+        e = ing[key]
+        rate = e["rows_per_s"]
+        note = e.get("note", "")
+        seconds = e["seconds"]
+        rows = e["rows"]
+        if key == "pandas" and e.get("extrapolated"):
+            seconds, rows = e["seconds_for_file"], ing["file"]["rows"]
+            rate = rows / seconds
+        out.append(
+            f"| {label} | {rows:,} | {_fmt(seconds, 1)} | {_fmt(rate)} | "
+            f"{_fmt(e['peak_rss_mb'])} | {rate / copy_rate:.3f} | {note} |"
+        )
+    inc = ing["incremental"]
+    v = ing["verification"]
+    out += [
+        "",
+        f"Ours vs the usual way: **{ing['ratios']['ours_vs_pandas']:.2f} ×**; ours vs COPY: "
+        f"**{ing['ratios']['ours_vs_copy']:.3f} ×**. Peak RSS is the worker process's own "
+        "(`os.wait4`); PostgreSQL's server processes are not counted.",
+        "",
+        f"Incremental: {inc['rows']:,} new rows in a new file, brought up to date in "
+        f"{inc['seconds']:.1f} s, **{100 * inc['ratio_to_full']:.1f} %** of the full load "
+        f"({inc['full_seconds']:.1f} s); peak RSS {_fmt(inc['peak_rss_mb'])} MiB.",
+        "",
+        f"Verification: {'counts add up' if v['ok'] else '**counts do not add up**'}: "
+        f"full file {v['files']['full'].get('rows_in', 0):,} in = "
+        f"{v['files']['full'].get('rows_published', 0):,} published + "
+        f"{v['files']['full'].get('rows_quarantined', 0):,} quarantined + "
+        f"{v['files']['full'].get('rows_duplicate', 0):,} duplicates + "
+        f"{v['files']['full'].get('rows_pending', 0):,} pending; "
+        f"{v['measurements_published']:,} measurements published for "
+        f"{v['measurements_expected']:,} expected.",
+        "",
+        "#### API",
+        "",
+        f"{api['server']}, {api['measurement_rows']:,} rows in `biometric_measurements`; "
+        f"per endpoint at most {api['bounds']['seconds_per_endpoint']:g} s and "
+        f"{api['bounds']['max_requests_per_endpoint']:,} requests (httpx.AsyncClient clients "
+        "in the harness process, after one warm-up request).",
+        "",
+        "| endpoint | concurrent | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in api["endpoints"]:
+        out.append(
+            f"| `{e['request'][4:]}` | {e['concurrency']} | {e['requests']:,} | {e['errors']} | "
+            f"{_fmt(e['p50_ms'], 1)} | {_fmt(e['p95_ms'], 1)} | {_fmt(e['p99_ms'], 1)} | "
+            f"{_fmt(e['throughput_rps'], 1)} |"
+        )
+    if api["skipped_routes"]:
+        skipped = ", ".join(f"`{r}`" for r in api["skipped_routes"])
+        out += ["", f"Not measured (path parameter): {skipped}."]
+    out += [
+        "",
+        "#### Web interface",
+        "",
+        web["method"] + ".",
+        "",
+        "| page | cold (s) | median (s) | max (s) | ok |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for p in web["pages"]:
+        out.append(
+            f"| `{p['page']}` | {p['cold_s']:.2f} | {p['median_s']:.2f} | {p['max_s']:.2f} | "
+            f"{'yes' if p['ok'] else 'NO'} |"
+        )
+    out += ["", "#### Targets", "", "| target | measured | result | note |", "|---|---|---|---|"]
+    for t in results["targets"]:
+        out.append(
+            f"| {t['target']} | {t['measured']} | {'pass' if t['passed'] else '**fail**'} | "
+            f"{t['note']} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def write_section(doc: Path, scale: int, body: str) -> None:
+    """Replace (or append) the section of `scale` between its markers; the rest of the
+    document (prose written by hand, other scales) stays as it is."""
+    start, end = f"<!-- bench:{scale}:start -->", f"<!-- bench:{scale}:end -->"
+    block = f"{start}\n{body}{end}"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text)
+    elif "<!-- bench:results:end -->" in text:
+        text = text.replace("<!-- bench:results:end -->", f"{block}\n\n<!-- bench:results:end -->")
+    else:
+        text = text.rstrip("\n") + f"\n\n{block}\n"
+    doc.write_text(text, encoding="utf-8")

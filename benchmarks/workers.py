@@ -1,0 +1,106 @@
+"""The measured work, one variant per process (`python -m benchmarks.workers VARIANT ARGS`),
+so that the parent reads each variant's own peak memory (os.wait4's ru_maxrss). Each variant
+times its work only (after its imports) and writes its result as JSON to the path given."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CSV_COLUMNS = (
+    "user_key",
+    "date",
+    "weight_kg",
+    "body_fat_pct",
+    "bmi",
+    "sleep_hours",
+    "resting_hr_bpm",
+    "steps",
+)
+
+
+def _psycopg_url(url: str) -> str:
+    """A libpq URL from an SQLAlchemy one."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def copy_floor(csv_path: str, db_url: str) -> dict[str, Any]:
+    """PostgreSQL's own COPY of the file into a bare table of text columns (no parsing, no
+    constraint, no index: the least work that moves the bytes into the database)."""
+    import psycopg
+
+    with psycopg.connect(_psycopg_url(db_url), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute(f"CREATE TABLE bench_copy ({', '.join(f'{c} text' for c in CSV_COLUMNS)})")
+        began = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            sql = "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)"
+            with cur.copy(sql) as copy, open(csv_path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    copy.write(chunk)
+        seconds = time.perf_counter() - began
+        rows = conn.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy")
+    return {"seconds": seconds, "rows": rows}
+
+
+def pandas_usual(csv_path: str, db_url: str, limit: int) -> dict[str, Any]:
+    """`pandas.read_csv` then `DataFrame.to_sql` (default method: executemany of INSERTs),
+    on the first `limit` rows when limit > 0."""
+    import pandas as pd
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    began = time.perf_counter()
+    frame = pd.read_csv(csv_path, nrows=limit or None)
+    frame.to_sql("bench_pandas", engine, if_exists="replace", index=False)
+    seconds = time.perf_counter() - began
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM bench_pandas")).scalar_one()
+        conn.execute(text("DROP TABLE bench_pandas"))
+    engine.dispose()
+    return {"seconds": seconds, "rows": rows}
+
+
+def ours(source: str, db_url: str) -> dict[str, Any]:
+    """Our pipeline, end to end: the real Dagster assets of `source` (landed -> validated ->
+    cleaned -> staged, with their checks) and the publication asset, materialised with the
+    project's Database resource. The source is trusted for the run (AUTO_APPROVE_SOURCES,
+    set by the harness), so its audited batches are approved by the pipeline and published."""
+    import dagster as dg
+
+    from assets.automation import publication_asset
+    from assets.definitions import source_assets
+    from assets.resources import Database
+    from healthai.sources import SOURCES
+
+    selected = [a for a in source_assets if a.group_names_by_key[a.key] == f"source_{source}"]
+    selected.append(publication_asset([SOURCES[source]]))
+    began = time.perf_counter()
+    result = dg.materialize(selected, resources={"database": Database(url=db_url)})
+    seconds = time.perf_counter() - began
+    checks = [
+        {"check": c.check_name, "asset": c.asset_key.to_user_string(), "passed": c.passed}
+        for c in result.get_asset_check_evaluations()
+    ]
+    return {"seconds": seconds, "success": result.success, "checks": checks}
+
+
+VARIANTS = {"copy": copy_floor, "pandas": pandas_usual, "ours": ours}
+
+
+def main(argv: list[str]) -> None:
+    variant, out, *args = argv
+    fn = VARIANTS[variant]
+    typed = [int(a) if a.isdigit() else a for a in args]
+    result = fn(*typed)
+    Path(out).write_text(json.dumps(result), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,85 @@
+"""The benchmark harness (`make bench`) at a tiny scale on the test PostgreSQL: every section
+is measured and reported, and every row of the input ends where it should. No timing is
+asserted: the figures belong to docs/performance.md, not to the test suite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_ADMIN_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = 2_000
+
+
+@pytest.mark.postgres
+def test_harness_reports_every_section_and_counts_add_up(
+    tmp_path: Path, pg_available: bool
+) -> None:
+    if not pg_available:
+        pytest.skip("PostgreSQL does not answer (outside CI)")
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\nProse kept.\n", encoding="utf-8")
+    database = f"bench_test_{uuid.uuid4().hex[:10]}"
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--scale", str(ROWS)]
+    cmd += ["--admin-url", PG_ADMIN_URL, "--database", database]
+    cmd += ["--results-dir", str(tmp_path / "results"), "--doc", str(doc)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = json.loads((tmp_path / "results" / f"scale-{ROWS}.json").read_text())
+    ing = results["ingestion"]
+    for variant in ("copy", "pandas", "ours", "incremental"):
+        assert ing[variant]["seconds"] > 0 and ing[variant]["peak_rss_mb"] > 0, variant
+    assert ing["copy"]["rows"] == ROWS and ing["pandas"]["rows"] == ROWS
+    assert ing["ours"]["success"] and ing["incremental"]["success"]
+
+    # counts add up, against what the generator wrote (independently of the pipeline)
+    facts = results["dataset"]
+    check = ing["verification"]
+    assert check["ok"], check
+    full = check["files"]["full"]
+    assert full["rows_in"] == ROWS == facts["full"]["rows"]
+    assert full["rows_quarantined"] == facts["full"]["bad_rows"] > 0
+    assert full["rows_in"] == (
+        full["rows_published"] + full["rows_quarantined"] + full["rows_duplicate"]
+        + full["rows_pending"]
+    )  # fmt: skip
+    assert check["files"]["increment"]["rows_in"] == ROWS // 100
+    assert check["measurements_published"] == (
+        facts["full"]["measurements"] + facts["increment"]["measurements"]
+    )
+
+    # the API: list, detail, filtered list and every analytics endpoint, all answered
+    endpoints = {e["endpoint"]: e for e in results["api"]["endpoints"]}
+    assert {"list", "detail", "filtered"} <= set(endpoints)
+    from benchmarks.api_load import analytics_routes
+
+    routes, _skipped = analytics_routes()
+    assert routes and {f"analytics {r}" for r in routes} <= set(endpoints)
+    for name, e in endpoints.items():
+        assert e["requests"] > 0 and e["errors"] == 0, (name, e["statuses"])
+        assert e["p50_ms"] <= e["p95_ms"] <= e["p99_ms"]
+
+    # the web interface: every page rendered for a signed-in admin
+    from dashboard.shell import PAGES
+
+    pages = {p["page"]: p for p in results["web"]["pages"]}
+    assert set(pages) == {f"/{slug}" for slug in PAGES}
+    assert all(p["ok"] for p in pages.values()), pages
+
+    # the document: prose kept, this scale's section between its markers, every table
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Performance\n\nProse kept.")
+    assert f"<!-- bench:{ROWS}:start -->" in text and f"<!-- bench:{ROWS}:end -->" in text
+    for heading in ("#### Ingestion", "#### API", "#### Web interface", "#### Targets"):
+        assert heading in text
+    assert results["command"] in text
+    assert "load average" in text.lower()
+    assert len(results["targets"]) >= 5 + len(endpoints) + len(pages)

@@ -17,10 +17,10 @@ if [ ! -x "$PY" ]; then
 fi
 bash scripts/install_docs_deps.sh
 
-# The deck shows screenshots of the real interface, taken by the browser tests into
+# The deck and the report show screenshots of the real interface, taken by the browser tests into
 # tests/artifacts/screenshots/ (not committed). Take them when one is missing.
-mapfile -t shots < <(grep -o 'tests/artifacts/screenshots/[A-Za-z0-9_.-]*\.png' \
-  docs/deck/presentation.md | sort -u)
+mapfile -t shots < <(grep -oh 'tests/artifacts/screenshots/[A-Za-z0-9_.-]*\.png' \
+  docs/deck/presentation.md docs/report/rapport-technique.md | sort -u)
 missing() { for s in "${shots[@]}"; do [ -f "$s" ] || echo "$s"; done; }
 if [ -n "$(missing)" ]; then
   echo "screenshots missing: $(missing | tr '\n' ' ')" >&2

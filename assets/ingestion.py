@@ -11,10 +11,11 @@ import logging
 
 import dagster as dg
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from assets.fetch import build_fetch_asset
 from assets.resources import Database
-from healthai.models import IngestionRun
+from healthai.models import Batch, IngestionRun
 from healthai.pipeline import batches, ingest
 from healthai.pipeline.errors import ContractError
 from healthai.pipeline.landing import candidate_files
@@ -26,6 +27,25 @@ log = logging.getLogger("healthai.pipeline")
 def _event(**fields: object) -> None:
     """One structured (JSON) log line naming the run, the source and the batch."""
     log.info(json.dumps(fields, default=str))
+
+
+def _audit_and_publish(
+    session: Session, run: IngestionRun, batch: Batch, soft: dict[str, tuple[str, int]]
+) -> dict:
+    """Audit a staged batch, publish it if its source is trusted, close the run; returns the
+    batch's summary."""
+    checks = batches.audit(session, batch, soft)
+    if batch.status == "audited" and run.source.auto_approve:
+        batches.approve(session, batch.id, batches.PIPELINE_ACTOR, "auto-approved: trusted source")
+        batches.publish(session, batch.id, batches.PIPELINE_ACTOR)
+    session.refresh(run)
+    ingest.finish_run(run, "succeeded" if batch.status != "audit_failed" else "partial")
+    return {
+        "batch": batch.id,
+        "status": batch.status,
+        "rows": batch.rows_staged,
+        "checks": {c.name: c.passed for c in checks},
+    }
 
 
 def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
@@ -107,6 +127,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 try:
                     checked = ingest.check(session, spec, item)
                 except ContractError as exc:
+                    ingest.discard_work(item)
                     refused.append(f"{item.path.name}: {exc}")
                     run = session.get(IngestionRun, item.run_id)
                     ingest.finish_run(run, "failed", str(exc))
@@ -125,11 +146,16 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 source=name,
                 ingestion_run=item.run_id,
                 rows_in=checked.rows_in,
-                quarantined=len(checked.rejected),
+                quarantined=checked.quarantined,
             )
         rows_in = sum(c.rows_in for c in out)
-        quarantined = sum(len(c.rejected) for c in out)
-        reasons = pd.Series([r["rule"] for c in out for q in c.rejected for r in q.reasons])
+        quarantined = sum(c.quarantined for c in out)
+        reasons = (
+            pd.Series({rule: n for c in out for rule, n in c.reasons.items()}, dtype="int64")
+            .groupby(level=0)
+            .sum()
+            .sort_values(ascending=False)
+        )
         yield dg.Output(
             out,
             metadata={
@@ -137,7 +163,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 "rows_valid": rows_in - quarantined,
                 "rows_quarantined": quarantined,
                 "top_reasons": dg.MetadataValue.md(
-                    reasons.value_counts().head(10).to_markdown() if len(reasons) else "none"
+                    reasons.head(10).rename("count").to_markdown() if len(reasons) else "none"
                 ),
             },
         )
@@ -176,7 +202,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         rows_in = sum(c.rows_in for c in out)
         clean_rows = sum(c.records for c in out)
         quarantined = sum(c.quarantined for c in out)
-        duplicates = sum(len(c.duplicates) for c in out)
+        duplicates = sum(c.duplicates for c in out)
         yield dg.Output(
             out,
             metadata={
@@ -185,8 +211,8 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 "rows_quarantined": quarantined,
                 "rows_duplicate": duplicates,
                 **{
-                    f"rows_{t}": sum(len(c.tables.get(t, [])) for c in out)
-                    for t in sorted({t for c in out for t in c.tables})
+                    f"rows_{t}": sum(c.rows_by_table.get(t, 0) for c in out)
+                    for t in sorted({t for c in out for t in c.rows_by_table})
                 },
             },
         )
@@ -230,46 +256,32 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         validated: list[ingest.Checked],
     ):
         summary, failed = [], []
-        valid_by_run = {c.landed.run_id: c.valid for c in validated}
+        soft_by_run = {c.landed.run_id: c.soft for c in validated}
         for item in cleaned:
             with database.session() as session:
                 run = session.get(IngestionRun, item.landed.run_id)
                 batch = ingest.stage(session, spec, item, run)
                 if batch is None:
                     ingest.finish_run(run, "succeeded")
-                    continue
-                valid = valid_by_run.get(item.landed.run_id, pd.DataFrame())
-                soft = {
-                    k: (d, int(fn(valid).sum()) if len(valid) else 0)
-                    for k, (d, fn) in spec.soft_rules.items()
-                }
-                checks = batches.audit(session, batch, soft)
-                if batch.status == "audited" and run.source.auto_approve:
-                    batches.approve(
-                        session, batch.id, batches.PIPELINE_ACTOR, "auto-approved: trusted source"
-                    )
-                    batches.publish(session, batch.id, batches.PIPELINE_ACTOR)
-                session.refresh(run)
-                ingest.finish_run(run, "succeeded" if batch.status != "audit_failed" else "partial")
-                if batch.status == "audit_failed":
-                    failed.append(batch.id)
-                summary.append(
-                    {
-                        "batch": batch.id,
-                        "status": batch.status,
-                        "rows": batch.rows_staged,
-                        "checks": {c.name: c.passed for c in checks},
-                    }
-                )
-                _event(
-                    event="staged",
-                    dagster_run=context.run_id,
-                    source=name,
-                    batch=batch.id,
-                    ingestion_run=run.id,
-                    status=batch.status,
-                    rows=batch.rows_staged,
-                )
+                else:
+                    # soft rules were counted chunk by chunk at validation
+                    flagged = soft_by_run.get(item.landed.run_id, {})
+                    soft = {k: (d, flagged.get(k, 0)) for k, (d, _) in spec.soft_rules.items()}
+                    summary.append(_audit_and_publish(session, run, batch, soft))
+                    if batch.status == "audit_failed":
+                        failed.append(batch.id)
+            ingest.discard_work(item.landed)  # committed: the intermediate files are done with
+            if batch is None:
+                continue
+            _event(
+                event="staged",
+                dagster_run=context.run_id,
+                source=name,
+                batch=summary[-1]["batch"],
+                ingestion_run=item.landed.run_id,
+                status=summary[-1]["status"],
+                rows=summary[-1]["rows"],
+            )
         yield dg.Output(
             [s["batch"] for s in summary],
             metadata={

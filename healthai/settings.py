@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default=True, description="Whoever corrected rows of a batch cannot also approve it."
     )
     log_level: str = Field(default="INFO", description="Level of the JSON log lines.")
+    ingest_chunk_rows: int = Field(
+        default=200_000,
+        ge=1,
+        description="Rows read, validated, cleaned and staged at a time: a file of any size is "
+        "ingested in memory bounded by this (about 1 KB a row at most per step).",
+    )
 
     # ------------------------------------------------------------------ API
     environment: str = Field(

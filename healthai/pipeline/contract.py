@@ -2,18 +2,25 @@
 
 Invalid rows are never dropped silently (no `drop_invalid_rows`): pandera's `failure_cases`
 is the row-level truth, and each failing row leaves with every rule it broke.
+
+A file is validated chunk by chunk inside a `FileScope`: rules declared with `unique_rows`
+("one row per user and day") then see the keys of the earlier chunks too, so a duplicate is
+caught wherever the chunk boundaries fall, with the same reason as within one chunk.
 """
 
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from healthai.pipeline.chunks import KeySet, key_hashes
 from healthai.pipeline.errors import ContractError
 from healthai.pipeline.readers import RECORD
 
@@ -83,6 +90,52 @@ def cross_field(name: str, columns: list[str], rule: Any, error: str) -> pa.Chec
     return pa.Check(lambda df: rule(df) | df[columns].isna().any(axis=1), name=name, error=error)
 
 
+class FileScope:
+    """While open (`with FileScope():`), each `validate` call is one chunk of one file: the
+    keys of `unique_rows` rules are remembered from one chunk to the next."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, KeySet] = {}
+        self._pending: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __enter__(self) -> FileScope:
+        self._token = _SCOPE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _SCOPE.reset(self._token)
+
+    def seen_before(self, rule: str, keys: pd.DataFrame) -> np.ndarray:
+        """Which rows' keys appeared in an earlier chunk; this chunk's keys are remembered
+        when its validation ends (`commit`)."""
+        a, b = key_hashes(keys)
+        if rule not in self._pending or len(a) > len(self._pending[rule][0]):
+            self._pending[rule] = (a, b)  # the first round sees the whole chunk
+        return self._seen.setdefault(rule, KeySet())._contains(a, b)
+
+    def commit(self) -> None:
+        for rule, (a, b) in self._pending.items():
+            self._seen[rule].add_hashes(a, b)
+        self._pending.clear()
+
+
+_SCOPE: ContextVar[FileScope | None] = ContextVar("healthai_file_scope", default=None)
+
+
+def unique_rows(columns: list[str], name: str, error: str) -> pa.Check:
+    """The first row per `columns` passes; a later one is quarantined (reported once), in the
+    same chunk or, inside a `FileScope`, in a later chunk of the file."""
+
+    def first(df: pd.DataFrame) -> pd.Series:
+        keep = ~df.duplicated(columns, keep="first")
+        scope = _SCOPE.get()
+        if scope is not None:
+            keep &= ~scope.seen_before(error, df[columns])
+        return keep
+
+    return cross_field(name, columns, first, error)
+
+
 def _check_name(check: Any) -> str:
     return str(check).removeprefix("<Check ").removesuffix(">")
 
@@ -92,6 +145,7 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
 
     `raw` is the untouched frame (same index) whose values the quarantine keeps.
     Structural failures (a required column missing) refuse the whole file.
+    Inside a `FileScope`, each call is one chunk of the file (see `unique_rows`).
     """
     missing = [
         name for name, col in schema.columns.items() if col.required and name not in frame.columns
@@ -115,32 +169,63 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             row_cases = cases[cases["index"].notna()]
             if row_cases.empty:
                 raise ContractError(f"contract failed without row detail: {err}") from err
-            for case in row_cases.itertuples():
-                check = _check_name(case.check)
-                row_reasons = reasons.setdefault(case.index, [])
-                if check in _CROSS_FIELD:
-                    name, columns = _CROSS_FIELD[check]
-                    if any(r["rule"] == name for r in row_reasons):
-                        continue
-                    row_reasons.append(
-                        {
-                            "rule": name,
-                            "column": ", ".join(columns),
-                            "value": {c: jsonable(remaining.at[case.index, c]) for c in columns},
-                            "message": check,
-                        }
-                    )
-                    continue
-                column = case.column if isinstance(case.column, str) else None
-                row_reasons.append(
-                    {"rule": check, "column": column, "value": jsonable(case.failure_case)}
-                )
+            for index, reason in _case_reasons(row_cases, frame):
+                reasons.setdefault(index, []).append(reason)
             remaining = frame.drop(index=[i for i in reasons if i in frame.index])
     else:  # pragma: no cover - five rounds of new failures means a contract bug
         raise ContractError("contract did not converge after five rounds")
+    scope = _SCOPE.get()
+    if scope is not None:
+        scope.commit()
     payloads = row_payloads(raw, list(reasons))
+    records = raw[RECORD].reindex(list(reasons)).tolist()
     rejected = [
-        Rejected(record=jsonable(raw.at[i, RECORD]), raw=payloads[i], reasons=r)
-        for i, r in reasons.items()
+        Rejected(record=jsonable(record), raw=payloads[i], reasons=r)
+        for record, (i, r) in zip(records, reasons.items(), strict=True)
     ]
     return Validation(valid=valid, rejected=rejected)
+
+
+def _case_reasons(cases: pd.DataFrame, frame: pd.DataFrame) -> list[tuple[Any, dict[str, Any]]]:
+    """pandera's failure cases as (row index, reason), in the order pandera reported them.
+
+    A rule across columns (`cross_field`) fails once per column of the row in pandera's
+    report; it becomes one reason per row, with the values of its declared columns."""
+    codes, uniques = pd.factorize(cases["check"].astype(str))
+    names = np.array([_check_name(u) for u in uniques], dtype=object)[codes]
+    index = cases["index"].to_numpy()
+    order = np.arange(len(cases))
+    cross = np.isin(names, list(_CROSS_FIELD))
+    out: list[tuple[int, Any, dict[str, Any]]] = []
+    simple = ~cross
+    columns = cases["column"].to_numpy()[simple]
+    failures = cases["failure_case"].to_numpy()[simple]
+    for pos, i, rule, column, value in zip(
+        order[simple], index[simple], names[simple], columns, failures, strict=True
+    ):
+        column = column if isinstance(column, str) else None
+        out.append((pos, i, {"rule": rule, "column": column, "value": jsonable(value)}))
+    if cross.any():
+        hits = pd.DataFrame(
+            {"pos": order[cross], "index": index[cross], "check": names[cross]},
+        )
+        hits["rule"] = hits["check"].map(lambda c: _CROSS_FIELD[c][0])
+        hits = hits.drop_duplicates(["index", "rule"], keep="first")
+        for check, group in hits.groupby("check", sort=False):
+            name, cols = _CROSS_FIELD[check]
+            values = frame.loc[group["index"].to_numpy(), cols].to_dict("records")
+            for pos, i, row in zip(group["pos"], group["index"], values, strict=True):
+                out.append(
+                    (
+                        pos,
+                        i,
+                        {
+                            "rule": name,
+                            "column": ", ".join(cols),
+                            "value": {c: jsonable(row[c]) for c in cols},
+                            "message": check,
+                        },
+                    )
+                )
+    out.sort(key=lambda item: item[0])
+    return [(i, reason) for _, i, reason in out]

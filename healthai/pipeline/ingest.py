@@ -1,28 +1,39 @@
-"""One source, step by step: land -> read -> validate -> clean -> stage (-> audit, in audit.py).
+"""One source, step by step: land -> read -> validate -> clean -> stage (-> audit, in batches.py).
 
 Each step is a plain function over plain values so that Dagster assets, tests and notebooks
 call the same code. Every input record ends in exactly one place: quarantined (with every
 reason), counted as a duplicate, or staged in a batch (then published or rejected).
+
+A file goes through in chunks of `ingest_chunk_rows` rows, so memory is bounded whatever its
+size: `check` streams it and keeps the valid rows in Parquet parts under the run's work folder
+(`var/work/<source>/run-<id>/`), `clean` and `stage` stream those parts, and staging is
+written with COPY on PostgreSQL. Rules about the whole file (a duplicate key, "one row per
+user and day") hold across chunks (`chunks.KeySet`, `contract.FileScope`). `discard_work`
+removes the folder once the batch is committed.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from healthai.models import NATURAL_KEYS, STAGING, Batch, IngestionRun, QuarantinedRow, RawFile
-from healthai.pipeline import landing
-from healthai.pipeline.contract import Rejected, jsonable, python_value, validate
+from healthai.pipeline import bulk, landing
+from healthai.pipeline.chunks import KeySet, Parts, remove_work, work_dir
+from healthai.pipeline.contract import FileScope, Rejected, jsonable, validate
 from healthai.pipeline.errors import ContractError
-from healthai.pipeline.readers import RECORD, read_file
+from healthai.pipeline.readers import RECORD, iter_file
 from healthai.pipeline.spec import CleanContext, SourceSpec
+from healthai.settings import get_settings
 
 log = logging.getLogger("healthai.pipeline")
 
@@ -42,27 +53,29 @@ class Landed:
 
 @dataclass
 class Checked:
+    """A file read and validated chunk by chunk: its valid rows (coerced) wait in Parquet parts
+    under the run's work folder; the rejected ones are already in quarantine."""
+
     landed: Landed
-    valid: pd.DataFrame
+    valid: Parts
     rows_in: int
-    rejected: list[Rejected] = field(default_factory=list)
+    rows_valid: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # rule -> times cited
+    soft: dict[str, int] = field(default_factory=dict)  # soft rule -> rows flagged
 
 
 @dataclass
 class Cleaned:
+    """The valid rows shaped into target tables (Parquet parts per table), duplicates out."""
+
     landed: Landed
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Parts]
     rows_in: int
     quarantined: int
-    duplicates: list[Any] = field(default_factory=list)
-
-    @property
-    def records(self) -> int:
-        """Source records that reached the target tables (a record may feed several)."""
-        found: set[Any] = set()
-        for frame in self.tables.values():
-            found.update(frame[RECORD].tolist())
-        return len(found)
+    records: int = 0  # source records that reached the target tables (one may feed several)
+    duplicates: int = 0
+    rows_by_table: dict[str, int] = field(default_factory=dict)
 
 
 def start_run(session: Session, spec: SourceSpec, dagster_run_id: str | None) -> IngestionRun:
@@ -95,23 +108,45 @@ def land(session: Session, spec: SourceSpec, run: IngestionRun, path: Path) -> L
     return Landed(spec.name, run.id, Path(raw.stored_path), sha, now, raw.id)
 
 
-def check(session: Session, spec: SourceSpec, landed: Landed) -> Checked:
-    """Read and validate; quarantine every rejected record with all its reasons."""
-    result = read_file(landed.path, spec.format, **spec.read_options)
-    raw = result.frame
-    normalised = spec.normalise(raw.copy())
-    validation = validate(normalised, spec.contract, raw)
-    rejected = [
-        Rejected(record=m[RECORD], raw=m["raw"], reasons=[m["reason"]]) for m in result.malformed
-    ] + validation.rejected
-    _quarantine(session, spec, landed, rejected)
-    return Checked(landed, validation.valid, result.rows_in, rejected)
+def check(
+    session: Session, spec: SourceSpec, landed: Landed, chunk_rows: int | None = None
+) -> Checked:
+    """Read and validate the file chunk by chunk (`ingest_chunk_rows`); quarantine every
+    rejected record with all its reasons, keep the valid rows for cleaning."""
+    folder = work_dir(spec.name, landed.run_id)
+    shutil.rmtree(folder, ignore_errors=True)  # a retried step starts afresh
+    checked = Checked(landed, Parts(folder / "valid"), rows_in=0)
+    reasons: Counter[str] = Counter()
+    soft: Counter[str] = Counter({name: 0 for name in spec.soft_rules})
+    source_id = landing.ensure_source(session, spec).id
+    rows = chunk_rows or get_settings().ingest_chunk_rows
+    # One savepoint: a file refused in a later chunk leaves none of its rows in quarantine.
+    with session.begin_nested(), FileScope():
+        for result in iter_file(landed.path, spec.format, rows, **spec.read_options):
+            raw = result.frame
+            validation = validate(spec.normalise(raw.copy()), spec.contract, raw)
+            rejected = [
+                Rejected(record=m[RECORD], raw=m["raw"], reasons=[m["reason"]])
+                for m in result.malformed
+            ] + validation.rejected
+            _quarantine(session, source_id, landed, rejected)
+            reasons.update(r["rule"] for q in rejected for r in q.reasons)
+            checked.rows_in += result.rows_in
+            checked.quarantined += len(rejected)
+            valid = validation.valid
+            if len(valid):
+                for name, (_, flags) in spec.soft_rules.items():
+                    soft[name] += int(flags(valid).sum())
+                checked.valid.write(valid)
+                checked.rows_valid += len(valid)
+    checked.reasons, checked.soft = dict(reasons), dict(soft)
+    return checked
 
 
-def _quarantine(session: Session, spec: SourceSpec, landed: Landed, rows: list[Rejected]) -> None:
+def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rejected]) -> None:
     if not rows:
         return
-    source_id = landing.ensure_source(session, spec).id
+    now = datetime.now(UTC)
     session.execute(
         insert(QuarantinedRow),
         [
@@ -123,7 +158,7 @@ def _quarantine(session: Session, spec: SourceSpec, landed: Landed, rows: list[R
                 "raw": jsonable(r.raw),
                 "reasons": r.reasons,
                 "status": "open",
-                "created_at": datetime.now(UTC),
+                "created_at": now,
             }
             for r in rows
         ],
@@ -131,29 +166,52 @@ def _quarantine(session: Session, spec: SourceSpec, landed: Landed, rows: list[R
 
 
 def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
-    """Transform valid rows into target tables; count duplicates (in the file or published)."""
+    """Transform valid rows into target tables, chunk by chunk; count duplicates (earlier in
+    the file, in any chunk, or already published or pending)."""
     landed = checked.landed
     ctx = CleanContext(spec.name, landed.sha256, landed.received_at)
-    tables = spec.transform(checked.valid, ctx) if len(checked.valid) else {}
-    duplicates: list[Any] = []
-    if tables and spec.primary_table is not None:
-        main = tables[spec.primary_table]
-        in_file = main[RECORD][main.duplicated(spec.primary_key, keep="first")].tolist()
-        existing = _existing_keys(session, spec.primary_table, main[spec.primary_key].tolist())
-        already = main[RECORD][
-            main[spec.primary_key].isin(existing) & ~main[RECORD].isin(in_file)
-        ].tolist()
-        duplicates = in_file + already
-        if duplicates:
-            tables = {t: f[~f[RECORD].isin(duplicates)] for t, f in tables.items()}
-    # Entities a record brings along (e.g. the user of a meal log) that are already known
-    # are not staged again: the record's facts then refer to the known row.
-    for table, frame in list(tables.items()):
-        key = NATURAL_KEYS.get(table)
-        if table != spec.primary_table and key in frame.columns and len(frame):
-            known = _existing_keys(session, table, frame[key].tolist())
-            tables[table] = frame[~frame[key].isin(known)]
-    return Cleaned(landed, tables, checked.rows_in, len(checked.rejected), duplicates)
+    folder = work_dir(spec.name, landed.run_id) / "cleaned"
+    shutil.rmtree(folder, ignore_errors=True)
+    cleaned = Cleaned(landed, {}, checked.rows_in, checked.quarantined)
+    by_table: Counter[str] = Counter()
+    primary_seen = KeySet()  # primary keys of the earlier chunks
+    entities_seen: dict[str, KeySet] = {}  # entity keys already kept in earlier chunks
+    for valid in checked.valid.frames():
+        tables = spec.transform(valid, ctx)
+        if spec.primary_table is not None and tables:
+            main = tables[spec.primary_table]
+            keys = main[[spec.primary_key]]
+            earlier = main.duplicated(spec.primary_key, keep="first").to_numpy()
+            earlier |= primary_seen.contains(keys)
+            primary_seen.add(keys)
+            in_file = main[RECORD][earlier]
+            existing = _existing_keys(session, spec.primary_table, main[spec.primary_key].tolist())
+            already = main[RECORD][
+                main[spec.primary_key].isin(existing) & ~main[RECORD].isin(in_file)
+            ]
+            duplicates = pd.concat([in_file, already])
+            cleaned.duplicates += len(duplicates)
+            if len(duplicates):
+                tables = {t: f[~f[RECORD].isin(duplicates)] for t, f in tables.items()}
+        # Entities a record brings along (e.g. the user of a meal log) that are already known,
+        # or kept from an earlier chunk, are not staged again: the record's facts then refer
+        # to the known row.
+        for table, frame in list(tables.items()):
+            key = NATURAL_KEYS.get(table)
+            if table != spec.primary_table and key in frame.columns and len(frame):
+                known = _existing_keys(session, table, frame[key].tolist())
+                seen = entities_seen.setdefault(table, KeySet())
+                fresh = ~frame[key].isin(known).to_numpy() & ~seen.contains(frame[[key]])
+                seen.add(frame[[key]])
+                tables[table] = frame[fresh]
+        records = [f[RECORD] for f in tables.values() if len(f)]
+        cleaned.records += pd.concat(records).nunique() if records else 0
+        for table, frame in tables.items():
+            by_table[table] += len(frame)
+            if len(frame):
+                cleaned.tables.setdefault(table, Parts(folder / table)).write(frame)
+    cleaned.rows_by_table = dict(by_table)
+    return cleaned
 
 
 def _existing_keys(session: Session, table: str, keys: list[str]) -> set[str]:
@@ -178,11 +236,12 @@ def _existing_keys(session: Session, table: str, keys: list[str]) -> set[str]:
 
 
 def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRun) -> Batch | None:
-    """Write the cleaned rows to staging as one batch and settle the run's accounting."""
+    """Write the cleaned rows to staging as one batch (COPY on PostgreSQL), part by part, and
+    settle the run's accounting."""
     landed = cleaned.landed
     run.rows_in = cleaned.rows_in
     run.rows_quarantined = cleaned.quarantined
-    run.rows_duplicate = len(cleaned.duplicates)
+    run.rows_duplicate = cleaned.duplicates
     if not cleaned.tables or cleaned.records == 0:
         run.rows_pending = 0
         return None
@@ -192,35 +251,56 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
         raw_file_id=landed.raw_file_id,
         status="staged",
         rows_staged=cleaned.records,
-        rows_by_table={t: len(f) for t, f in cleaned.tables.items()},
+        rows_by_table=dict(cleaned.rows_by_table),
     )
     session.add(batch)
     session.flush()
-    for table, frame in cleaned.tables.items():
-        write_staging(session, table, frame, batch.id, landed.sha256)
+    for table, parts in cleaned.tables.items():
+        for part in parts.read():
+            write_staging(session, table, part, batch.id, landed.sha256)
     run.rows_pending = cleaned.records
     return batch
 
 
 def write_staging(
-    session: Session, table: str, frame: pd.DataFrame, batch_id: int, sha: str
+    session: Session, table: str, frame: pd.DataFrame | pa.Table, batch_id: int, sha: str
 ) -> None:
+    """Append cleaned rows (a frame, or an Arrow table of the same columns) to
+    `staging_<table>` with their lineage: COPY on PostgreSQL, inserts elsewhere."""
     stg = STAGING[table]
-    out = frame.rename(columns={RECORD: "source_record"}).copy()
+    names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    columns = ["source_record" if c == RECORD else c for c in names]
+    columns += ["batch_id", "source_sha256"]
+    stamp = "created_at" in stg.c and "created_at" not in columns
+    unknown = set(columns) - set(stg.c.keys())
+    if unknown:
+        raise ContractError(f"transform produced columns unknown to {stg.name}: {sorted(unknown)}")
+    if bulk.is_postgres(session):
+        data = frame
+        if isinstance(data, pd.DataFrame):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        rows = data.num_rows
+        data = data.rename_columns(columns[:-2])
+        data = data.append_column("batch_id", bulk.constant(batch_id, rows, pa.int32()))
+        data = data.append_column("source_sha256", bulk.constant(sha, rows, pa.string()))
+        if stamp:
+            kind = pa.timestamp("us", tz="UTC")
+            data = data.append_column("created_at", bulk.constant(bulk.now(), rows, kind))
+        bulk.copy_rows(session, stg, data)
+        return
+    out = frame.to_pandas() if isinstance(frame, pa.Table) else frame.copy()
+    out.columns = columns[:-2]
     out["source_record"] = out["source_record"].astype(str)
     out["batch_id"] = batch_id
     out["source_sha256"] = sha
-    unknown = set(out.columns) - set(stg.c.keys())
-    if unknown:
-        raise ContractError(f"transform produced columns unknown to {stg.name}: {sorted(unknown)}")
-    if "created_at" in stg.c and "created_at" not in out.columns:
-        out["created_at"] = datetime.now(UTC)
-    records = [
-        {k: python_value(v) for k, v in row.items()}
-        for row in out.astype(object).where(out.notna(), None).to_dict("records")
-    ]
-    for start in range(0, len(records), 10_000):
-        session.execute(insert(stg), records[start : start + 10_000])
+    if stamp:
+        out["created_at"] = bulk.now()
+    bulk.insert_rows(session, stg, out)
+
+
+def discard_work(landed: Landed) -> None:
+    """Remove the run's intermediate files (after its batch is committed, or it was refused)."""
+    remove_work(landed.source, landed.run_id)
 
 
 def finish_run(run: IngestionRun, status: str, error: str | None = None) -> None:

@@ -1,10 +1,18 @@
-"""The landing zone and the immutable raw store: each file kept once, under its content hash."""
+"""The landing zone and the immutable raw store: each file kept once, under its content hash.
+
+Hashing is what makes a known file cheap to recognise, so a file is hashed once: its hash is
+remembered with its size, modification and change times and inode (`var/file_hashes/`, one
+small JSON per folder, like git's index), and a file whose stat has not changed is not read
+again. Lose that folder and files are simply hashed again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,12 +23,57 @@ from healthai.pipeline.spec import SourceSpec
 from healthai.settings import Settings, get_settings
 
 
-def sha256_of(path: Path) -> str:
+def hash_file(path: Path) -> str:
+    """The SHA-256 of the file's bytes (reads the whole file)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _cache_file(folder: Path) -> Path:
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]
+    return get_settings().var_dir / "file_hashes" / f"{key}.json"
+
+
+def _read_cache(cache: Path) -> dict[str, list]:
+    try:
+        return json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read again only if its size, times or inode changed since it was
+    last hashed."""
+    path = Path(path)
+    stamp = _stamp(path)
+    cache = _cache_file(path.parent)
+    entries = _read_cache(cache)
+    known = entries.get(path.name)
+    if known and known[:4] == stamp:
+        return known[4]
+    sha = hash_file(path)
+    if _stamp(path) != stamp or time.time_ns() - stamp[1] < 2_000_000_000:
+        return sha  # changed while read, or so recently that a change could hide: not kept
+    entries = _read_cache(cache)  # another process may have added entries meanwhile
+    entries[path.name] = [*stamp, sha]
+    present = {p.name for p in path.parent.iterdir()}
+    entries = {name: e for name, e in entries.items() if name in present}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries))
+        tmp.replace(cache)
+    except OSError:  # a read-only working folder only costs a hash next time
+        pass
+    return sha
 
 
 def candidate_files(spec: SourceSpec, settings: Settings | None = None) -> list[Path]:

@@ -22,10 +22,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from healthai.models.vocab import ACTIVITY_LEVELS, GOALS, PLAN_TIERS, SEXES
-from healthai.pipeline.contract import cross_field
+from healthai.pipeline.contract import cross_field, unique_rows
+from healthai.pipeline.normalise import strip_text
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
-from healthai.sources.common import strip_text
 
 OWNER = "data-team@healthai-coach.fr"
 LICENCE = "Simulated by HealthAI Coach (healthai.simulate); no personal data."
@@ -34,8 +34,9 @@ USER_KEY = pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$
 
 
 def _unique(columns: list[str], name: str, error: str) -> pa.Check:
-    """The first row per `columns` passes; a later one is quarantined (reported once)."""
-    return cross_field(name, columns, lambda df: ~df.duplicated(columns, keep="first"), error)
+    """The first row per `columns` passes; a later one is quarantined (reported once), in
+    whichever chunk of the file it comes."""
+    return unique_rows(columns, name, error)
 
 
 def _utc(values: pd.Series) -> pd.Series:

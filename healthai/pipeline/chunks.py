@@ -1,0 +1,149 @@
+"""What lets a file be processed chunk by chunk in bounded memory.
+
+- `Parts`: a folder of Parquet parts, written one chunk at a time and read back one part at a
+  time. The validated rows and the cleaned tables of a run live there (under the run's work
+  folder) between the Dagster assets, which pass only the folder and the counts.
+- `KeySet`: the keys met in the earlier chunks of one file, so that a rule about the whole
+  file ("one row per user and day", "a natural key once") still holds across chunks. A key is
+  kept as two 64-bit hashes computed differently (16 bytes a key, 160 MB for 10 M keys), so
+  two different keys are taken for one only if both hashes collide.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from healthai.settings import get_settings
+
+_SECOND_HASH_KEY = "healthai:keys:b2"  # 16 bytes: pandas' key for hashing strings
+_JSON_COLUMNS = b"healthai.json_columns"
+
+
+def work_dir(source: str, run_id: int) -> Path:
+    """The folder of one ingestion run's intermediate files (removed once staged)."""
+    return get_settings().var_dir / "work" / source / f"run-{run_id}"
+
+
+def remove_work(source: str, run_id: int) -> None:
+    shutil.rmtree(work_dir(source, run_id), ignore_errors=True)
+
+
+# ------------------------------------------------------------------ keys across chunks
+def key_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Two 64-bit hashes per row of `frame` (all its columns), computed differently."""
+    first = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    reverse = frame[frame.columns[::-1]]
+    second = pd.util.hash_pandas_object(reverse, index=False, hash_key=_SECOND_HASH_KEY)
+    return first, second.to_numpy() ^ np.uint64(0x9E3779B97F4A7C15)
+
+
+class KeySet:
+    """A set of row keys kept as sorted hash pairs; `contains` and `add` take frames."""
+
+    def __init__(self) -> None:
+        self._a = np.empty(0, dtype=np.uint64)
+        self._b = np.empty(0, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        return len(self._a)
+
+    def _contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not len(self._a) or not len(a):
+            return np.zeros(len(a), dtype=bool)
+        at = np.minimum(np.searchsorted(self._a, a), len(self._a) - 1)
+        return (self._a[at] == a) & (self._b[at] == b)
+
+    def contains(self, keys: pd.DataFrame) -> np.ndarray:
+        """For each row of `keys`, whether its key was added before."""
+        return self._contains(*key_hashes(keys))
+
+    def add(self, keys: pd.DataFrame) -> None:
+        self.add_hashes(*key_hashes(keys))
+
+    def add_hashes(self, a: np.ndarray, b: np.ndarray) -> None:
+        new = ~self._contains(a, b)
+        a, b = a[new], b[new]
+        if not len(a):
+            return
+        a, first = np.unique(a, return_index=True)  # one pair per first hash is enough
+        b = b[first]
+        at = np.searchsorted(self._a, a)
+        self._a = np.insert(self._a, at, a)
+        self._b = np.insert(self._b, at, b)
+
+
+# ------------------------------------------------------------------ Parquet parts
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """`frame` as an Arrow table. Object columns Arrow cannot hold as flat values (lists and
+    dicts from JSON sources, mixed types) are stored as JSON text and restored on reading."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        nested = [
+            f.name for f in table.schema if pa.types.is_nested(f.type) or pa.types.is_null(f.type)
+        ]
+        nested = [c for c in nested if frame[c].notna().any()]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        nested = []
+        for name in frame.columns:
+            try:
+                if pa.types.is_nested(pa.array(frame[name], from_pandas=True).type):
+                    nested.append(name)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                nested.append(name)
+        table = None
+    if nested:
+        frame = frame.assign(
+            **{c: frame[c].map(lambda v: None if v is None else json.dumps(v)) for c in nested}
+        )
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        meta[_JSON_COLUMNS] = json.dumps(nested).encode()
+        table = table.replace_schema_metadata(meta)
+    return table
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    for name in json.loads((table.schema.metadata or {}).get(_JSON_COLUMNS, b"[]")):
+        frame[name] = frame[name].map(lambda v: None if v is None else json.loads(v))
+    return frame
+
+
+class Parts:
+    """Parquet parts `part-00000.parquet`, … in one folder, written and read in order."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(_arrow(frame), self.folder / f"part-{len(self.paths()):05d}.parquet")
+
+    def paths(self) -> list[Path]:
+        return sorted(self.folder.glob("part-*.parquet")) if self.folder.is_dir() else []
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """Each part as the frame that was written."""
+        for path in self.paths():
+            yield _frame(pq.read_table(path))
+
+    def read(self) -> Iterator[pa.Table | pd.DataFrame]:
+        """Each part as an Arrow table, or as its frame when Arrow could not hold it as it was
+        (columns kept as JSON text)."""
+        for path in self.paths():
+            table = pq.read_table(path)
+            yield _frame(table) if _JSON_COLUMNS in (table.schema.metadata or {}) else table
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"folder": str(self.folder)}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.folder = Path(state["folder"])

@@ -77,8 +77,8 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
             step = time.perf_counter()
             dataset = data.build(work / "data", args.scale, args.seed)
             print(f"[bench] data written in {time.perf_counter() - step:.1f} s", flush=True)
-            setup = ingestion.publish_users(dataset, db_url, work)
-            print(f"[bench] {dataset.users:,} users published", flush=True)
+            setup = ingestion.publish_setup(dataset, db_url, work)
+            print(f"[bench] setup published: {setup['rows']}", flush=True)
             ing = ingestion.run(dataset, db_url, work, args.pandas_limit)
             print(f"[bench] ingestion: {json.dumps(ing['ratios'])}", flush=True)
             api = api_load.run(

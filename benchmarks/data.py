@@ -1,6 +1,7 @@
 """The benchmark's input files, written with the simulator's own generators
-(healthai.simulate): a users file, a sim_biometrics file of exactly `rows` rows, and an
-increment of 1 % new rows on later days. A fixed small share of rows is made invalid so the
+(healthai.simulate): a users file, a sim_biometrics file of exactly `rows` rows, an
+increment of 1 % new rows on later days, and the same users' app sessions, plans and
+surveys. A fixed small share of rows is made invalid so the
 quarantine accounting is exercised; the expected counts are computed here, independently of
 the pipeline, so the harness can check that every row ends where it should."""
 
@@ -23,6 +24,9 @@ START = date(2024, 1, 1)
 BAD_EVERY = 200  # one row in 200 (0.5 %) is made invalid, of five kinds in turn
 BAD_KINDS = ("out_of_range", "impossible_date", "malformed_user_key", "no_measurement", "duplicate")
 ROWS_PER_USER_DAY = 0.8  # about how many rows a user gives per day (signups, gaps)
+# App sessions, plan periods and surveys of the same users over the first BUSINESS_DAYS
+# days (published at setup, not measured): enough for the business analytics to work on.
+BUSINESS_DAYS = 60
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Dataset:
     users: int
     full: FileFacts
     increment: FileFacts
+    business_files: dict[str, list[str]]
+    business_rows: dict[str, int]
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,6 +61,7 @@ class Dataset:
             "users": self.users,
             "full": asdict(self.full),
             "increment": asdict(self.increment),
+            "business_rows": self.business_rows,
         }
 
 
@@ -149,4 +156,10 @@ def build(folder: Path, rows: int, seed: int = 42) -> Dataset:
         users=users, days=inc_days, seed=seed + 1, start=START + timedelta(days=DAYS)
     )
     increment = write_biometrics(inc_cfg, profiles, new_rows, folder / "biometrics-new.csv")
-    return Dataset(str(users_csv), users, full, increment)
+    business = simulate.SimConfig(users=users, days=BUSINESS_DAYS, seed=seed, start=START)
+    written = simulate.simulate(business, folder / "business", profiles)
+    extra = {
+        name: [str(p) for p in written.files[name]]
+        for name in ("sim_app_sessions", "sim_subscriptions", "sim_surveys")
+    }
+    return Dataset(str(users_csv), users, full, increment, extra, dict(written.rows))

@@ -29,8 +29,13 @@ def _entry(name: str, rows: int, seconds: float, rss_mb: float, **extra: Any) ->
     }
 
 
-def publish_users(data: Dataset, db_url: str, work: Path) -> dict[str, Any]:
-    """Setup (not measured): the users the measurements reference, published first."""
+BUSINESS = ("sim_app_sessions", "sim_subscriptions", "sim_surveys")
+
+
+def publish_setup(data: Dataset, db_url: str, work: Path) -> dict[str, Any]:
+    """Setup (not measured): the users the measurements reference, published first, then
+    their app sessions, plan periods and surveys (so the business analytics and pages have
+    data to work on)."""
     from healthai import simulate
 
     with session_scope(get_engine(db_url)) as session:
@@ -41,7 +46,27 @@ def publish_users(data: Dataset, db_url: str, work: Path) -> dict[str, Any]:
     done = run_worker("ours", "sim_users", db_url, log=work / "logs" / "setup-users.log")
     if not done.result["success"]:
         raise RuntimeError("publishing the benchmark's users failed")
-    return {"seconds": round(done.result["seconds"], 2), "users": data.users}
+    for source, files in data.business_files.items():
+        folder = work / "landing" / source
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            shutil.copyfile(name, folder / Path(name).name)
+    business = run_worker(
+        "ours", ",".join(BUSINESS), db_url, log=work / "logs" / "setup-business.log"
+    )
+    if not business.result["success"]:
+        raise RuntimeError("publishing the benchmark's sessions, plans and surveys failed")
+    tables = ("users", "app_sessions", "subscriptions", "satisfaction_surveys")
+    with session_scope(get_engine(db_url)) as session:
+        rows = {
+            t: int(session.scalar(select(func.count()).select_from(metadata.tables[t])))
+            for t in tables
+        }
+    return {
+        "users_seconds": round(done.result["seconds"], 2),
+        "business_seconds": round(business.result["seconds"], 2),
+        "rows": rows,
+    }
 
 
 def _file_accounting(db_url: str, path: str) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def markdown(results: dict[str, Any]) -> str:
     """The section of docs/performance.md for one scale."""
     m, ing, api, web = results["machine"], results["ingestion"], results["api"], results["web"]
     scale = results["scale"]
+    setup = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in results["setup"]["rows"].items())
     bad = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ing["file"]["bad_by_kind"].items())
     out = [
         f"### {scale:,} rows of biometrics",
@@ -97,7 +98,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Input: a sim_biometrics CSV of {ing['file']['rows']:,} rows "
         f"({ing['file']['bytes'] / 1e6:,.1f} MB) for {results['dataset']['users']:,} users, "
         f"of which {ing['file']['bad_rows']:,} invalid ({bad}); "
-        f"{ing['file']['measurements']:,} measurements to publish.",
+        f"{ing['file']['measurements']:,} measurements to publish. Published beforehand "
+        f"(setup, not measured): {setup}.",
         "",
         "#### Ingestion",
         "",

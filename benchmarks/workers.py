@@ -67,11 +67,12 @@ def pandas_usual(csv_path: str, db_url: str, limit: int) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows}
 
 
-def ours(source: str, db_url: str) -> dict[str, Any]:
-    """Our pipeline, end to end: the real Dagster assets of `source` (landed -> validated ->
-    cleaned -> staged, with their checks) and the publication asset, materialised with the
-    project's Database resource. The source is trusted for the run (AUTO_APPROVE_SOURCES,
-    set by the harness), so its audited batches are approved by the pipeline and published."""
+def ours(sources: str, db_url: str) -> dict[str, Any]:
+    """Our pipeline, end to end: the real Dagster assets of each of `sources` (comma-separated;
+    landed -> validated -> cleaned -> staged, with their checks) and the publication asset,
+    materialised with the project's Database resource. The sources are trusted for the run
+    (AUTO_APPROVE_SOURCES, set by the harness), so their audited batches are approved by the
+    pipeline and published."""
     import dagster as dg
 
     from assets.automation import publication_asset
@@ -79,8 +80,10 @@ def ours(source: str, db_url: str) -> dict[str, Any]:
     from assets.resources import Database
     from healthai.sources import SOURCES
 
-    selected = [a for a in source_assets if a.group_names_by_key[a.key] == f"source_{source}"]
-    selected.append(publication_asset([SOURCES[source]]))
+    names = sources.split(",")
+    groups = {f"source_{name}" for name in names}
+    selected = [a for a in source_assets if a.group_names_by_key[a.key] in groups]
+    selected.append(publication_asset([SOURCES[name] for name in names]))
     began = time.perf_counter()
     result = dg.materialize(selected, resources={"database": Database(url=db_url)})
     seconds = time.perf_counter() - began

@@ -1,5 +1,7 @@
 """Overview: key indicators at a glance, with period and organisation filters. Every number
-is an `healthai.queries.analytics` result, as the API's /analytics endpoints return it."""
+is an `healthai.queries.analytics` result, as the API's /analytics endpoints return it for
+the same `organisation_id` and `date_from` (the period applies to every dated figure; the
+users per plan are today's)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,15 @@ from healthai.queries import analytics
 
 
 def indicators(organisation_id: int | None, days: int) -> dict[str, Any]:
-    """The overview's figures for these filters (also used by the tests against the API)."""
+    """The overview's figures for these filters (also used by the tests against the API):
+    the last `days` days (0: the whole history) of one organisation or of everyone."""
+    date_from = since(days)
     with db() as session:
-        conv = analytics.premium_conversion(session, organisation_id)
-        eng = analytics.engagement(session, organisation_id)
-        sat = analytics.satisfaction(session, organisation_id)
-        trend = analytics.nutrition_trends(session, organisation_id, since=since(days))
-        intensity = analytics.intensity_levels(session, organisation_id)
+        conv = analytics.premium_conversion(session, organisation_id, date_from)
+        eng = analytics.engagement(session, organisation_id, None, date_from)
+        sat = analytics.satisfaction(session, organisation_id, date_from)
+        trend = analytics.nutrition_trends(session, organisation_id, date_from)
+        intensity = analytics.intensity_levels(session, organisation_id, date_from)
     energies = [d["energy_kcal"] for d in trend if d["energy_kcal"] is not None]
     return {
         "users": conv["users"],

@@ -16,7 +16,8 @@ from typing import Any
 from benchmarks import env
 
 DATABASE = "bench_healthai"
-TRUSTED = "sim_users,sim_biometrics"  # approved by the pipeline for the benchmark
+# approved by the pipeline for the benchmark (in the demo too: DEMO_AUTO_APPROVE, Makefile)
+TRUSTED = "sim_users,sim_biometrics,sim_app_sessions,sim_subscriptions,sim_surveys"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

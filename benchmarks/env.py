@@ -135,7 +135,9 @@ def machine(db_url: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "postgresql": pg,
         "postgresql_settings": settings,
-        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        # from a `git archive` export (no .git), the commit is given by BENCH_GIT_COMMIT
+        "git_commit": _git("rev-parse", "--short", "HEAD")
+        or os.environ.get("BENCH_GIT_COMMIT", ""),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "max_rss_limit": resource.getrlimit(resource.RLIMIT_AS)[0],
     }

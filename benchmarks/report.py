@@ -201,3 +201,23 @@ def write_section(doc: Path, scale: int, body: str) -> None:
     else:
         text = text.rstrip("\n") + f"\n\n{block}\n"
     doc.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.report RESULTS.json [--doc PATH]`: render a recorded run's
+    tables into the document again (e.g. after a run made from a clean export of a commit)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report")
+    parser.add_argument("results", type=Path)
+    parser.add_argument(
+        "--doc", type=Path, default=Path(__file__).parent.parent / "docs" / "performance.md"
+    )
+    args = parser.parse_args(argv)
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    write_section(args.doc, results["scale"], markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,9 @@ def test_harness_reports_every_section_and_counts_add_up(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     results = json.loads((tmp_path / "results" / f"scale-{ROWS}.json").read_text())
+    setup = results["setup"]["rows"]
+    assert setup["users"] == results["dataset"]["users"] > 0
+    assert setup["app_sessions"] > 0 and setup["subscriptions"] > 0
     ing = results["ingestion"]
     for variant in ("copy", "pandas", "ours", "incremental"):
         assert ing[variant]["seconds"] > 0 and ing[variant]["peak_rss_mb"] > 0, variant

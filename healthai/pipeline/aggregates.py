@@ -23,7 +23,6 @@ from sqlalchemy import (
     Date,
     Insert,
     Select,
-    and_,
     case,
     cast,
     delete,
@@ -76,39 +75,25 @@ def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
 # ------------------------------------------------------------------ sources
 def metric_spans(where: ColumnElement[bool]) -> Select:
     """Per (user, metric) among the measurements matching `where`: count, first and last
-    (time and value; (user, metric, time) is unique, so each is one row)."""
-    g = (
+    (time and value), read in one pass with window functions ((user, metric, time) is
+    unique, so first and last are single rows)."""
+    key = [bm.c.user_id, bm.c.metric]
+    whole = {"partition_by": key, "order_by": bm.c.measured_at, "rows": (None, None)}
+    ranked = (
         select(
             bm.c.user_id,
             bm.c.metric,
-            func.count().label("measurements"),
-            func.min(bm.c.measured_at).label("first_at"),
-            func.max(bm.c.measured_at).label("last_at"),
+            func.count().over(partition_by=key).label("measurements"),
+            func.first_value(bm.c.measured_at).over(**whole).label("first_at"),
+            func.first_value(bm.c.value).over(**whole).label("first_value"),
+            func.last_value(bm.c.measured_at).over(**whole).label("last_at"),
+            func.last_value(bm.c.value).over(**whole).label("last_value"),
+            func.row_number().over(partition_by=key, order_by=bm.c.measured_at).label("rank"),
         )
         .where(where)
-        .group_by(bm.c.user_id, bm.c.metric)
-        .subquery("g")
+        .subquery("ranked")
     )
-    first, last = bm.alias("first"), bm.alias("last")
-
-    def at(row: Any, when: Any) -> Any:
-        return and_(
-            row.c.user_id == g.c.user_id, row.c.metric == g.c.metric, row.c.measured_at == when
-        )
-
-    return (
-        select(
-            g.c.user_id,
-            g.c.metric,
-            g.c.measurements,
-            g.c.first_at,
-            first.c.value,
-            g.c.last_at,
-            last.c.value,
-        )
-        .select_from(g.join(first, at(first, g.c.first_at)).join(last, at(last, g.c.last_at)))
-        .where(true())
-    )
+    return select(*(ranked.c[c] for c in SPAN_COLUMNS)).where(ranked.c.rank == 1)
 
 
 def session_days(where: ColumnElement[bool], dialect: str) -> Select:

@@ -169,7 +169,7 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             row_cases = cases[cases["index"].notna()]
             if row_cases.empty:
                 raise ContractError(f"contract failed without row detail: {err}") from err
-            for index, reason in _case_reasons(row_cases, frame):
+            for index, reason in _case_reasons(row_cases, frame, schema):
                 reasons.setdefault(index, []).append(reason)
             remaining = frame.drop(index=[i for i in reasons if i in frame.index])
     else:  # pragma: no cover - five rounds of new failures means a contract bug
@@ -186,29 +186,39 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
     return Validation(valid=valid, rejected=rejected)
 
 
-def _case_reasons(cases: pd.DataFrame, frame: pd.DataFrame) -> list[tuple[Any, dict[str, Any]]]:
-    """pandera's failure cases as (row index, reason), in the order pandera reported them.
+def _case_reasons(
+    cases: pd.DataFrame, frame: pd.DataFrame, schema: pa.DataFrameSchema
+) -> list[tuple[Any, dict[str, Any]]]:
+    """pandera's failure cases as (row index, reason). A row's reasons come in the contract's
+    order: its columns' rules (in the columns' order), then the rules across columns; so they
+    do not depend on how the file was cut into chunks.
 
     A rule across columns (`cross_field`) fails once per column of the row in pandera's
     report; it becomes one reason per row, with the values of its declared columns."""
     codes, uniques = pd.factorize(cases["check"].astype(str))
     names = np.array([_check_name(u) for u in uniques], dtype=object)[codes]
     index = cases["index"].to_numpy()
-    order = np.arange(len(cases))
+    positions = {name: i for i, name in enumerate(schema.columns)}
+    wide = (cases["schema_context"] != "Column").to_numpy()
+    column_at = cases["column"].map(lambda c: positions.get(c, len(positions))).to_numpy()
+    number = pd.to_numeric(cases["check_number"], errors="coerce").fillna(-1).to_numpy()
+    order = np.lexsort((names.astype(str), number, np.where(wide, 0, column_at), wide))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))  # each case's place in the contract's order
     cross = np.isin(names, list(_CROSS_FIELD))
     out: list[tuple[int, Any, dict[str, Any]]] = []
     simple = ~cross
     columns = cases["column"].to_numpy()[simple]
     failures = cases["failure_case"].to_numpy()[simple]
     for pos, i, rule, column, value in zip(
-        order[simple], index[simple], names[simple], columns, failures, strict=True
+        rank[simple], index[simple], names[simple], columns, failures, strict=True
     ):
         column = column if isinstance(column, str) else None
         out.append((pos, i, {"rule": rule, "column": column, "value": jsonable(value)}))
     if cross.any():
         hits = pd.DataFrame(
-            {"pos": order[cross], "index": index[cross], "check": names[cross]},
-        )
+            {"pos": rank[cross], "index": index[cross], "check": names[cross]}
+        ).sort_values("pos")
         hits["rule"] = hits["check"].map(lambda c: _CROSS_FIELD[c][0])
         hits = hits.drop_duplicates(["index", "rule"], keep="first")
         for check, group in hits.groupby("check", sort=False):

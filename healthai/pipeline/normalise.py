@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 _LITERAL_ESCAPES = re.compile(r"^(?:\\[tnr])+|(?:\\[tnr])+$")
 # Every character Python's str.strip() removes (str.isspace), as an RE2 class.
 _SPACE = r"[\t\n\x0b\f\r\x1c-\x1f\x85\pZ]"
-# A cell needs work when it is empty, or starts or ends with a space or a literal escape.
-_NEEDS_WORK = rf"^$|^{_SPACE}|{_SPACE}$|^\\[tnr]|\\[tnr]$"
+# A cell needs work when it starts or ends with a space or a literal escape (an empty cell
+# simply becomes None).
+_NEEDS_WORK = rf"^{_SPACE}|{_SPACE}$|^\\[tnr]|\\[tnr]$"
 
 
 def _fix(value: object) -> object:
@@ -37,11 +38,13 @@ def _strip_column(column: pd.Series) -> pd.Series:
         text = pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return column.map(_fix)  # not only strings: cell by cell
+    empty = np.flatnonzero(pc.equal(text, "").fill_null(False).to_numpy(zero_copy_only=False))
     work = pc.match_substring_regex(text, _NEEDS_WORK).fill_null(False)
     where = np.flatnonzero(work.to_numpy(zero_copy_only=False))
-    if not len(where):
+    if not len(where) and not len(empty):
         return column
     values = values.copy()
+    values[empty] = None
     values[where] = [_fix(v) for v in values[where]]
     return pd.Series(values, index=column.index, name=column.name, dtype=object)
 

@@ -1,0 +1,339 @@
+"""Large files go through in chunks: the outcome (published, quarantined, duplicates, every
+reason) does not depend on where the chunk boundaries fall; known files are neither hashed
+nor read again; COPY staging on PostgreSQL writes the rows the inserts write."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from healthai.models import STAGING, Batch, IngestionRun, QuarantinedRow
+from healthai.pipeline import bulk, ingest, landing
+from healthai.pipeline.chunks import KeySet
+from healthai.pipeline.contract import validate
+from healthai.pipeline.normalise import strip_text as fast_strip_text
+from healthai.pipeline.readers import RECORD, iter_file, read_file
+from healthai.settings import PROJECT_ROOT, get_settings
+from healthai.sources import SOURCES
+from healthai.sources.common import strip_text
+from tests.conftest import ENGINES
+from tests.pipeline_helpers import count, materialize_sources, session_for
+from tests.sources.helpers import only_landing
+
+HEADER = "user_key,date,weight_kg,body_fat_pct,bmi,sleep_hours,resting_hr_bpm,steps\n"
+GYM = PROJECT_ROOT / "raw" / "gym_members" / "gym_members_exercise_tracking.csv"
+AN_HOUR_AGO = datetime.now().timestamp() - 3600
+
+
+def biometrics_file(path: Path) -> Path:
+    """40 rows: duplicates of a user and day near and far (across any chunk boundary), values
+    out of range, a malformed line, a BMI without weight, a row without measurement."""
+    lines = []
+    for i in range(1, 36):
+        lines.append(f"sim:u{i % 7:03d},2025-01-{i // 7 + 1:02d},70.{i},20,23.1,7,60,{1000 + i}")
+    lines[3] = "sim:u003,2025-01-01,500,20,23.1,7,60,1000"  # weight out of range
+    lines[8] = "sim:u001,2025-01-01,71,20,23.1,7,60,1000"  # same user and day as line 1
+    lines[12] = "sim:u005,2025-01-02,,,24,7,60,1000"  # a BMI without weight
+    lines[20] = "sim:u006,2025-01-03,,,,,,"  # no measurement
+    lines[25] = "sim:u004,2025-01-04,70,20"  # malformed: 4 fields
+    lines += [
+        "sim:u002,2025-01-01,72,21,23.5,7,61,1200",  # same user and day as line 2
+        "sim:u002,2025-01-01,9999,21,23.5,7,61,1200",  # again, and out of range
+        "bad key,2025-01-05,70,20,23.1,7,60,1000",  # user key breaks its pattern
+        " sim:u001 ,\t2025-01-06 ,70,20,23.1,7,60,1000",  # padded: valid once stripped
+        "sim:u001,2025-01-06,70,20,23.1,7,60,1000",  # same user and day as the padded one
+    ]
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    return path
+
+
+def reference(path: Path) -> dict:
+    """The outcome of validating the whole file as one frame (no chunk at all)."""
+    spec = SOURCES["sim_biometrics"]
+    raw = read_file(path, "csv")
+    checked = validate(spec.normalise(raw.frame.copy()), spec.contract, raw.frame)
+    reasons = {str(m[RECORD]): [m["reason"]] for m in raw.malformed}
+    reasons |= {str(r.record): r.reasons for r in checked.rejected}
+    tables = spec.transform(checked.valid, None)  # type: ignore[arg-type]
+    return {"rows_in": raw.rows_in, "reasons": reasons, "staged": tables}
+
+
+def ingest_file(db_url: str, path: Path, chunk_rows: int | None) -> dict:
+    """Run the pipeline's own steps on `path`, as the assets do."""
+    spec = SOURCES["sim_biometrics"]
+    with session_for(db_url) as session:
+        run = ingest.start_run(session, spec, None)
+        landed = ingest.land(session, spec, run, path)
+    with session_for(db_url) as session:
+        checked = ingest.check(session, spec, landed, chunk_rows)
+    with session_for(db_url) as session:
+        cleaned = ingest.clean(session, spec, checked)
+    with session_for(db_url) as session:
+        run = session.get(IngestionRun, landed.run_id)
+        batch = ingest.stage(session, spec, cleaned, run)
+        ingest.finish_run(run, "succeeded")
+        batch_id = batch.id
+    ingest.discard_work(landed)
+    with session_for(db_url) as session:
+        run = session.get(IngestionRun, landed.run_id)
+        quarantined = session.scalars(
+            select(QuarantinedRow).where(QuarantinedRow.run_id == run.id)
+        ).all()
+        stg = STAGING["biometric_measurements"]
+        staged = session.execute(
+            select(stg.c.source_record, stg.c.metric, stg.c.value)
+            .where(stg.c.batch_id == batch_id)
+            .order_by(stg.c.staging_id)
+        ).all()
+        return {
+            "counts": (run.rows_in, run.rows_quarantined, run.rows_duplicate, run.rows_pending),
+            "reasons": {q.source_record: q.reasons for q in quarantined},
+            "staged": sorted((r, m, v) for r, m, v in staged),
+            "soft": checked.soft,
+            "batch": batch_id,
+        }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_chunks_give_the_outcome_of_one_frame(engine: str, platform: str, tmp_path: Path) -> None:
+    ref = reference(biometrics_file(tmp_path / "bio.csv"))
+    expected_staged = sorted(
+        (str(r), m, v)
+        for r, m, v in ref["staged"]["biometric_measurements"][
+            [RECORD, "metric", "value"]
+        ].itertuples(index=False)
+    )
+    outcomes = []
+    for rows, name in ((4, "a.csv"), (7, "b.csv"), (None, "c.csv")):
+        path = biometrics_file(tmp_path / name)
+        path.write_text(path.read_text() + f"sim:u{90 + len(outcomes)},2025-02-01,70,,,,,\n")
+        outcomes.append((rows, ingest_file(platform, path, rows), reference(path)))
+    for rows, got, ref in outcomes:
+        rows_in = ref["rows_in"]
+        assert got["counts"] == (rows_in, len(ref["reasons"]), 0, rows_in - len(ref["reasons"]))
+        assert got["reasons"] == ref["reasons"], f"chunks of {rows} rows"
+    # the same rows of the first 40 lines are staged whatever the chunk size
+    for _, got, _ in outcomes:
+        assert [s for s in got["staged"] if int(s[0]) <= 40] == expected_staged
+    rules = Counter(r["rule"] for reasons in ref["reasons"].values() for r in reasons)
+    assert rules["one_row_per_user_and_day"] >= 4
+    assert {"in_range(20, 400)", "malformed_line", "bmi_needs_weight", "has_a_measurement"} <= set(
+        rules
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicate_across_a_chunk_boundary_is_quarantined_with_its_reason(
+    engine: str, platform: str, tmp_path: Path
+) -> None:
+    got = ingest_file(platform, biometrics_file(tmp_path / "bio.csv"), 4)
+    # line 9 repeats line 1's user and day: chunks [1-4] [5-8] [9-12]
+    assert got["reasons"]["9"] == [
+        {
+            "rule": "one_row_per_user_and_day",
+            "column": "user_key, date",
+            "value": {"user_key": "sim:u001", "date": "2025-01-01"},
+            "message": "a second biometrics row for this user and day",
+        }
+    ]
+    # a repeat that breaks another rule too keeps every reason, in one quarantined row
+    assert {r["rule"] for r in got["reasons"]["37"]} == {
+        "one_row_per_user_and_day",
+        "in_range(20, 400)",
+    }
+    # the padded row and its unpadded twin are the same user and day once normalised
+    assert got["reasons"]["40"][0]["rule"] == "one_row_per_user_and_day"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_primary_key_duplicates_across_chunks_through_the_assets(
+    engine: str, platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gym file's first 30 rows then rows 2 and 5 again: with chunks of 10 rows, the
+    repeats meet their first occurrence only across chunks."""
+    with GYM.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, data = rows[0], rows[1:31]
+    folder = only_landing(monkeypatch, tmp_path, "gym_members")
+    with (folder / "gym.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *data, data[1], data[4]])
+    bad = sum(1 for r in data if float(r[5]) > float(r[4]))  # Avg_BPM above Max_BPM
+    repeated_bad = sum(1 for r in (data[1], data[4]) if float(r[5]) > float(r[4]))
+    monkeypatch.setenv("INGEST_CHUNK_ROWS", "10")
+    get_settings.cache_clear()
+
+    assert materialize_sources(platform, "gym_members").success
+    with session_for(platform) as session:
+        run = session.scalar(select(IngestionRun))
+        assert run.rows_in == 32
+        assert run.rows_quarantined == bad + repeated_bad
+        assert run.rows_duplicate == 2 - repeated_bad
+        assert run.rows_pending == 30 - bad
+        assert run.rows_in == run.rows_quarantined + run.rows_duplicate + run.rows_pending
+        assert session.scalar(select(Batch.status)) == "audited"
+    assert not list((get_settings().var_dir / "work").rglob("*.parquet"))  # cleaned up
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_known_file_is_neither_hashed_nor_read_again(
+    engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert materialize_sources(platform, "gym_members").success
+    calls: Counter = Counter()
+    hash_file, iter_file_ = landing.hash_file, ingest.iter_file
+
+    def counting_hash(path: Path) -> str:
+        calls["hash"] += 1
+        return hash_file(path)
+
+    def counting_read(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls["read"] += 1
+        return iter_file_(*args, **kwargs)
+
+    monkeypatch.setattr(landing, "hash_file", counting_hash)
+    monkeypatch.setattr(ingest, "iter_file", counting_read)
+    assert materialize_sources(platform, "gym_members").success
+    assert calls == Counter()
+    with session_for(platform) as session:
+        statuses = [r.status for r in session.scalars(select(IngestionRun).order_by("id"))]
+        assert statuses == ["succeeded", "skipped"]
+
+
+def test_a_file_changed_in_place_is_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    path = tmp_path / "export.csv"
+    path.write_text("a,b\n1,2\n")
+    os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))
+    first = landing.sha256_of(path)
+    calls = []
+    monkeypatch.setattr(landing, "hash_file", lambda p: calls.append(p) or first)
+    assert landing.sha256_of(path) == first and calls == []  # unchanged: not read
+    path.write_text("a,b\n3,4\n")  # same size, same modification time set back
+    os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))
+    monkeypatch.undo()
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    assert landing.sha256_of(path) == landing.hash_file(path) != first
+    get_settings.cache_clear()
+
+
+def test_key_set_across_chunks() -> None:
+    keys = KeySet()
+    first = pd.DataFrame({"user": ["a", "b", "c"], "day": pd.to_datetime(["2025-01-01"] * 3)})
+    keys.add(first)
+    later = pd.DataFrame(
+        {"user": ["c", "d", "a", "a"], "day": pd.to_datetime(["2025-01-01"] * 3 + ["2025-01-02"])}
+    )
+    assert keys.contains(later).tolist() == [True, False, True, False]
+    keys.add(later)
+    assert len(keys) == 5
+    many = pd.DataFrame({"k": np.arange(100_000)})
+    keys = KeySet()
+    keys.add(many.iloc[::2])
+    assert keys.contains(many).sum() == 50_000
+
+
+def test_fast_strip_text_is_the_sources_strip_text() -> None:
+    cells = ["", " ", "a", " a ", "\\t182", "182\\n", "\\t", "\u00a0x\u2003", "a b", None, "x\\ty"]
+    frame = pd.DataFrame({"s": cells, "n": range(len(cells)), "mixed": [1, "a "] * 5 + [None]})
+    assert fast_strip_text(frame).equals(strip_text(frame))
+
+
+def test_csv_chunks_add_up_to_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text('a,b\n1,2\n3\n"x\ny",4\n5,6,7\n   \n8,9\n10,11\n"q,r",12\n')
+    whole = read_file(path, "csv")
+    parts = list(iter_file(path, "csv", 2))
+    assert [len(p.frame) for p in parts] == [2, 2, 1]
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    assert frame.equals(whole.frame)
+    assert whole.frame[RECORD].tolist() == [1, 3, 6, 7, 8]
+    assert whole.frame["a"].tolist() == ["1", "x\ny", "8", "10", "q,r"]
+    assert [m[RECORD] for p in parts for m in p.malformed] == [2, 4]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_copy_staging_writes_the_rows_inserts_write(
+    engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = {
+        "users": pd.DataFrame(
+            {
+                RECORD: [1, 2, 3],
+                "external_key": ['a:"quoted", comma', "b:line\nbreak", "c:é"],
+                "birth_year": [1980.0, 1990.0, 2001.0],  # floats bound for an integer column
+                "sex": ["female", None, ""],
+                "height_cm": [170.5, np.nan, 180.0],
+                "experience_level": pd.array([1, None, 3], dtype="Int64"),
+                "plan_tier": ["free", "premium", "free"],
+            }
+        ),
+        "biometric_measurements": pd.DataFrame(
+            {
+                RECORD: [1, 1, 2],
+                "user_key": ["a:1", "a:1", "b:2"],
+                "metric": ["weight_kg", "bmi", "steps"],
+                "measured_at": pd.Series(
+                    pd.to_datetime(
+                        ["2025-01-01", "2025-01-01", "2025-03-30 01:30:00.123456"], format="ISO8601"
+                    )
+                ).dt.tz_localize("UTC"),
+                "value": [70.25, 22.1, 1e5],
+            }
+        ),
+        "subscriptions": pd.DataFrame(
+            {
+                RECORD: [4, 5],
+                "user_key": ["a:1", "b:2"],
+                "plan_tier": ["free", "premium"],
+                "started_on": [date(2025, 1, 1), date(2025, 2, 1)],
+                "ended_on": [date(2025, 1, 31), None],
+            }
+        ),
+    }
+    spec = SOURCES["sim_users"]
+    written = {}
+    for way in ("copy", "insert"):
+        with session_for(platform) as session:
+            source = landing.ensure_source(session, spec)
+            batch = Batch(source_id=source.id, status="staged", rows_staged=0, rows_by_table={})
+            session.add(batch)
+            session.flush()
+            if way == "insert":
+                monkeypatch.setattr(bulk, "is_postgres", lambda s: False)
+            for table, frame in frames.items():
+                ingest.write_staging(session, table, frame, batch.id, "f" * 64)
+            monkeypatch.undo()
+            written[way] = batch.id
+    with session_for(platform) as session:
+        for table in frames:
+            stg = STAGING[table]
+            columns = [c for c in stg.c if c.name not in ("staging_id", "batch_id", "created_at")]
+
+            copied, inserted = (
+                session.execute(
+                    select(*columns)
+                    .where(stg.c.batch_id == written[way])
+                    .order_by(stg.c.staging_id)
+                ).all()
+                for way in ("copy", "insert")
+            )
+            assert copied == inserted and len(copied) == len(frames[table]), table
+        stamps = session.scalars(
+            select(STAGING["users"].c.created_at).where(
+                STAGING["users"].c.batch_id == written["copy"]
+            )
+        ).all()
+        assert all(s is not None and s <= datetime.now(UTC) for s in stamps)
+    assert count(platform, "users") == 0

@@ -160,6 +160,17 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         raw = pd.DataFrame(
             {"column": list(row["raw"]), "value": [str(v) for v in row["raw"].values()]}
         )
+        for col in reason_columns(row["reasons"], row["raw"]):
+            raw_value = row["raw"].get(col)
+            inputs[col] = text_field(
+                t("field_value", col=col),
+                "" if raw_value is None else str(raw_value),
+                max_width=300,
+                disabled=not can_correct,
+                error=(errors or {}).get(col, ""),
+            )
+        fields.objects = list(inputs.values())
+        # the heading last: once it shows, this row's fields are already there
         detail.objects = [
             section(f"N° {row['row_id']} — {row['source']}", level=2),
             html_table(
@@ -176,16 +187,6 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 raw, f"{t('record')} {row['record']}", {"column": t("column"), "value": t("value")}
             ),
         ]
-        for col in reason_columns(row["reasons"], row["raw"]):
-            raw_value = row["raw"].get(col)
-            inputs[col] = text_field(
-                t("field_value", col=col),
-                "" if raw_value is None else str(raw_value),
-                max_width=300,
-                disabled=not can_correct,
-                error=(errors or {}).get(col, ""),
-            )
-        fields.objects = list(inputs.values())
         invalid = [w for w in inputs.values() if w.error]
         if invalid:
             invalid[0].focus()

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from dashboard.pages.corrections import reason_columns
 from dashboard.shell import PAGES
 from healthai.models import Batch, QuarantinedRow, Source
 from healthai.queries import analytics
@@ -304,15 +305,19 @@ def test_form_errors_are_tied_to_their_fields(
     page.goto(f"{server}/corrections")
     wait_ready(page)
     with _session(dashboard_db) as session:
-        last = session.scalar(
-            select(QuarantinedRow.id)
+        last = session.scalars(
+            select(QuarantinedRow)
             .where(QuarantinedRow.status == "open")
             .order_by(QuarantinedRow.id.desc())
-        )
+        ).first()
+        column = reason_columns(last.reasons or [], last.raw or {})[0]
+        label, before = f"Valeur de « {column} »", str(last.raw[column])
     tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Ligne à corriger")
     kb.press("End")
-    page.get_by_role("heading", name=re.compile(f"^N° {last} ")).wait_for(timeout=15000)
-    field = tab_to(page, lambda i: i["tag"] == "input" and i["label"].startswith("Valeur de"))
+    page.get_by_role("heading", name=re.compile(f"^N° {last.id} ")).wait_for(timeout=15000)
+    # the row's own fields are drawn (not the first row's any more)
+    expect(page.get_by_role("textbox", name=label)).to_have_value(before, timeout=15000)
+    field = tab_to(page, lambda i: i["tag"] == "input" and i["label"] == label)
     kb.press("Control+A")
     kb.type("abc")
     tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Corriger et revalider")

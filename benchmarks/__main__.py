@@ -40,7 +40,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    "is extrapolated (0: always the whole file)")  # fmt: skip
     p.add_argument("--concurrency", type=int, default=50, help="clients for list and detail")
     p.add_argument("--analytics-concurrency", type=int, default=10)
-    p.add_argument("--api-seconds", type=float, default=15.0, help="time bound per endpoint")
+    p.add_argument("--api-seconds", type=float, default=10.0, help="time bound per endpoint")
     p.add_argument("--api-requests", type=int, default=3000, help="request bound per endpoint")
     p.add_argument("--api-workers", type=int, default=1, help="uvicorn workers (compose: 1)")
     p.add_argument("--page-repeats", type=int, default=3, help="warm renders per page")
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 args.api_seconds,
                 args.api_requests,
                 args.api_workers,
+                data.last_days(30),
             )
             print(f"[bench] API: {len(api['endpoints'])} endpoints measured", flush=True)
             pages = web.run(db_url, work, args.page_repeats)

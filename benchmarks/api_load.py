@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -96,18 +97,23 @@ def sample_ids(db_url: str, n: int = 500) -> tuple[list[int], list[int], int]:
     return ids, users or [1], int(count)
 
 
-def analytics_routes() -> tuple[list[str], list[str]]:
-    """Every GET route of the analytics router (paths include its prefix), from the
-    application itself, so endpoints added later are measured too; routes with path
-    parameters are listed as skipped."""
+def analytics_routes() -> tuple[list[tuple[str, bool]], list[str]]:
+    """Every GET route of the analytics router (paths include its prefix) and whether it takes
+    a `date_from`/`date_to` range, from the application itself, so endpoints added later are
+    measured too; routes with path parameters are listed as skipped."""
     from fastapi.routing import APIRoute
 
     from api.routers import analytics
 
-    paths, skipped = [], []
+    paths: list[tuple[str, bool]] = []
+    skipped: list[str] = []
     for route in analytics.router.routes:
         if isinstance(route, APIRoute) and "GET" in route.methods:
-            (skipped if "{" in route.path else paths).append(route.path)
+            if "{" in route.path:
+                skipped.append(route.path)
+                continue
+            names = {p.name for p in route.dependant.query_params}
+            paths.append((route.path, {"date_from", "date_to"} <= names))
     return sorted(paths), sorted(skipped)
 
 
@@ -173,7 +179,10 @@ def run(
     seconds: float,
     max_requests: int,
     workers: int,
+    period: tuple[date, date],
 ) -> dict[str, Any]:
+    """`period`: the date range asked of the analytics that take one (the last 30 days of the
+    data, say), measured besides the same endpoint without a range."""
     key = create_api_key(db_url)
     ids, users, count = sample_ids(db_url)
     port = free_port()
@@ -204,10 +213,15 @@ def run(
             concurrency,
         ),
     ]
-    for url in routes:
+    for url, ranged in routes:
         endpoints.append(
             (f"analytics {url}", f"GET {url}", lambda _r, u=url: u, analytics_concurrency)
         )
+        if ranged:
+            query = f"{url}?date_from={period[0].isoformat()}&date_to={period[1].isoformat()}"
+            endpoints.append(
+                (f"analytics {query}", f"GET {query}", lambda _r, u=query: u, analytics_concurrency)
+            )
     results = []
     with server(cmd, f"{base}/health", work / "logs" / "uvicorn.log"):
         for name, request, make_url, conc in endpoints:

@@ -141,6 +141,12 @@ def write_biometrics(
     )
 
 
+def last_days(n: int) -> tuple[date, date]:
+    """The last `n` days of the full file's period (for the analytics' date ranges)."""
+    end = START + timedelta(days=DAYS - 1)
+    return end - timedelta(days=n - 1), end
+
+
 def build(folder: Path, rows: int, seed: int = 42) -> Dataset:
     """Users, the full file of `rows` rows and the increment (1 % of `rows`, later days)."""
     users = max(1, math.ceil(rows / (DAYS * ROWS_PER_USER_DAY)))

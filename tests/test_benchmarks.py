@@ -65,7 +65,11 @@ def test_harness_reports_every_section_and_counts_add_up(
     from benchmarks.api_load import analytics_routes
 
     routes, _skipped = analytics_routes()
-    assert routes and {f"analytics {r}" for r in routes} <= set(endpoints)
+    assert routes and {f"analytics {r}" for r, _ranged in routes} <= set(endpoints)
+    ranged = [r for r, has_range in routes if has_range]
+    assert ranged and all(
+        any(e.startswith(f"analytics {r}?date_from=") for e in endpoints) for r in ranged
+    )
     for name, e in endpoints.items():
         assert e["requests"] > 0 and e["errors"] == 0, (name, e["statuses"])
         assert e["p50_ms"] <= e["p95_ms"] <= e["p99_ms"]

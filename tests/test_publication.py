@@ -3,6 +3,7 @@ batches whose users were not yet published are audited again and published once 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -55,3 +56,90 @@ def test_trusted_sources_publish_in_dependency_order(
             )
     assert count(platform, "satisfaction_surveys") == result.rows["sim_surveys"]
     assert count(platform, "users") == result.rows["sim_users"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -> None:
+    """Without a trial INSERT, the audit's `publishable` check names what would break a
+    constraint: a measurement repeated in the batch, one already published, a value outside
+    its CHECK, a reference that resolves nowhere. A clean batch passes and publishes."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from healthai.models import STAGING, BiometricMeasurement, Source, User
+    from healthai.pipeline import batches
+
+    stg = STAGING["biometric_measurements"]
+    at = datetime(2025, 3, 1, 7, tzinfo=UTC)
+
+    def staged(session, rows: list[tuple[str, str, datetime, float]]) -> Batch:  # noqa: ANN001
+        batch = Batch(source_id=source.id, status="staged", rows_by_table={})
+        session.add(batch)
+        session.flush()
+        session.execute(
+            insert(stg),
+            [
+                {
+                    "batch_id": batch.id,
+                    "source_sha256": "a" * 64,
+                    "source_record": str(i),
+                    "user_key": user,
+                    "metric": metric,
+                    "measured_at": when,
+                    "value": value,
+                }
+                for i, (user, metric, when, value) in enumerate(rows)
+            ],
+        )
+        return batch
+
+    with session_for(platform) as session:
+        source = Source(
+            name="set_based", title="t", format="csv", location="t", owner="t", licence="t",
+            update_frequency="never",
+        )  # fmt: skip
+        session.add(source)
+        session.flush()
+        users = Batch(source_id=source.id, status="published", rows_by_table={})
+        session.add(users)
+        session.flush()
+        lineage = {"batch_id": users.id, "source_sha256": "0" * 64, "source_record": "u"}
+        user = User(external_key="sb:1", plan_tier="free", **lineage)
+        session.add(user)
+        session.flush()
+        session.add(
+            BiometricMeasurement(
+                user_id=user.id, metric="weight_kg", measured_at=at, value=80.0, **lineage
+            )
+        )
+        session.flush()
+        bad = staged(
+            session,
+            [
+                ("sb:1", "weight_kg", at, 80.5),  # already published
+                ("sb:1", "sleep_hours", at, 7.0),
+                ("sb:1", "sleep_hours", at, 7.5),  # repeated in the batch
+                ("sb:1", "water_l", at + timedelta(hours=1), 99.0),  # outside its range
+                ("sb:nobody", "weight_kg", at, 70.0),  # resolves nowhere
+            ],
+        )
+        checks = {c.name: c for c in batches.audit(session, bad, {})}
+        assert bad.status == "audit_failed"
+        assert not checks["publishable"].passed and not checks["references_resolve"].passed
+        violations = checks["publishable"].observed["violations"]
+        assert violations == {
+            "biometric_measurements(user_id, metric, measured_at) already published": 1,
+            "biometric_measurements(user_id, metric, measured_at) repeated in the batch": 1,
+            "biometric_measurements.ck_biometric_measurements_value_in_metric_range": 1,
+            "biometric_measurements.user_id not null": 1,
+        }, violations
+        assert "already published" in checks["publishable"].observed["error"]
+
+        good = staged(session, [("sb:1", "weight_kg", at + timedelta(days=7), 79.0)])
+        checks = {c.name: c for c in batches.audit(session, good, {})}
+        assert good.status == "audited", {n: c.observed for n, c in checks.items()}
+        assert checks["publishable"].observed == {"error": None, "violations": {}}
+        batches.approve(session, good.id, "steward")
+        batches.publish(session, good.id, "steward")
+    assert count(platform, "biometric_measurements") == 2

@@ -212,10 +212,12 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
             continue
         names, resolved = _resolved(core, batch_id)
         rows = resolved.subquery("rows")
-        # one pass over the staged rows: NOT NULL columns left empty (a reference resolves to
-        # a published row or to one staged in this batch), CHECK constraints broken
+        # NOT NULL columns left empty: a missing value, or a reference that resolves neither
+        # to a published row (the same LEFT JOINs as publication) nor to one staged in this
+        # batch; one pass
         refs = {fk: (target, key) for fk, target, key in _references(core)}
-        tests: dict[str, Any] = {}
+        joined: Any = stg
+        empty: dict[str, Any] = {}
         for col in core.columns:
             if col.name == "id" or col.nullable or col.name not in names:
                 continue
@@ -223,27 +225,36 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
             test = value.is_(None)
             if col.name in refs and refs[col.name][0].name not in VOCABULARIES:
                 target, key = refs[col.name]
-                test = or_(test, ~exists().where(target.c[key] == value))
+                ref = target.alias(f"ref_{col.name}")
+                joined = joined.outerjoin(ref, ref.c[key] == value)
+                test = ref.c.id.is_(None)
                 co_staged = STAGING.get(target.name)
                 if co_staged is not None:
                     test = and_(
                         test,
-                        ~exists().where(
-                            co_staged.c[key] == value, co_staged.c.batch_id == batch_id
+                        or_(
+                            value.is_(None),
+                            ~exists().where(
+                                co_staged.c[key] == value, co_staged.c.batch_id == batch_id
+                            ),
                         ),
                     )
-            tests[f"{core.name}.{col.name} not null"] = test
-        for con in core.constraints:
-            if isinstance(con, CheckConstraint):
-                # NOT (check) is true only where the check is false (NULL passes, as in SQL)
-                tests[f"{core.name}.{con.name}"] = not_(
-                    literal_column(f"({con.sqltext})", Boolean())
-                )
-        if tests:
-            counts = session.execute(
-                select(*(func.count(case((t, 1))) for t in tests.values())).where(in_batch)
-            ).one()
-            found.update({k: int(n) for k, n in zip(tests, counts, strict=True) if n})
+            empty[f"{core.name}.{col.name} not null"] = test
+        # CHECK constraints, over the staged columns alone (their names are the table's):
+        # NOT (check) is true only where the check is false (NULL passes, as in SQL)
+        broken = {
+            f"{core.name}.{con.name}": not_(literal_column(f"({con.sqltext})", Boolean()))
+            for con in core.constraints
+            if isinstance(con, CheckConstraint)
+        }
+        for tests, source in ((empty, joined), (broken, stg)):
+            if tests:
+                counts = session.execute(
+                    select(*(func.count(case((t, 1))) for t in tests.values()))
+                    .select_from(source)
+                    .where(in_batch)
+                ).one()
+                found.update({k: int(n) for k, n in zip(tests, counts, strict=True) if n})
         for key in _unique_keys(core):
             staged = [_staged_value(core, stg, c) for c in key]
             dupes = (

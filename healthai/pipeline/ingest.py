@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from healthai.models import NATURAL_KEYS, STAGING, Batch, IngestionRun, QuarantinedRow, RawFile
 from healthai.pipeline import bulk, landing
-from healthai.pipeline.chunks import KeySet, Parts, remove_work, work_dir
+from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
 from healthai.pipeline.contract import FileScope, Rejected, jsonable, validate
 from healthai.pipeline.errors import ContractError
 from healthai.pipeline.readers import RECORD, iter_file
@@ -139,6 +139,8 @@ def check(
                     soft[name] += int(flags(valid).sum())
                 checked.valid.write(valid)
                 checked.rows_valid += len(valid)
+            del raw, validation, valid, rejected
+            release_memory()
     checked.reasons, checked.soft = dict(reasons), dict(soft)
     return checked
 
@@ -210,6 +212,8 @@ def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
             by_table[table] += len(frame)
             if len(frame):
                 cleaned.tables.setdefault(table, Parts(folder / table)).write(frame)
+        del valid, tables
+        release_memory()
     cleaned.rows_by_table = dict(by_table)
     return cleaned
 
@@ -258,6 +262,8 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
     for table, parts in cleaned.tables.items():
         for part in parts.read():
             write_staging(session, table, part, batch.id, landed.sha256)
+            del part
+            release_memory()
     run.rows_pending = cleaned.records
     return batch
 

@@ -4,16 +4,14 @@ answers the published rows as an attachment, authenticated by the dashboard's se
 reached with Tab and followed with Enter like any other, so the download needs no mouse.
 
 The rows, their order, columns, pseudonyms and CSV/JSON encoding are the API's own
-(`api.routers.exports`: same column list and record function), so the file equals what
+(`healthai.queries.exports`: same columns, records and encoding), so the file equals what
 `GET /exports/<table>` answers for the same filters; a partner is confined to its own
 organisation whatever it asks for. Every download goes to the personal-data access log."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 from dashboard.auth import COOKIE, DashUser, user_from_token
 from healthai.db import get_engine, session_scope
 from healthai.models.accounts import PersonalDataAccess
+from healthai.queries.exports import MEDIA, encode, export_columns, export_record
 from healthai.queries.listing import iter_rows
 from healthai.settings import get_settings
 
@@ -53,39 +52,19 @@ def export_records(
     session: Session, model: type, organisation_id: int | None, limit: int
 ) -> Iterator[dict[str, Any]]:
     """The API's export records (pseudonymised) of `model`, in the API's order."""
-    from api.routers.exports import _columns, _record
-
     settings = get_settings()
-    columns = _columns(model, False)
-    for count, row in enumerate(iter_rows(session, model, {}, None, organisation_id)):
-        if count >= limit:
-            break
-        yield _record(row, model, columns, settings, False)
+    columns = export_columns(model, False)
+    rows = islice(iter_rows(session, model, {}, None, organisation_id), limit)
+    for row in rows:
+        yield export_record(row, model, columns, settings, False)
 
 
 def export_chunks(
     session: Session, model: type, organisation_id: int | None, limit: int, fmt: str
 ) -> Iterator[str]:
     """The file, piece by piece, encoded exactly as the API's streamed export."""
-    from api.routers.exports import _columns
-
-    columns = _columns(model, False)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for record in export_records(session, model, organisation_id, limit):
-            writer.writerow(record)
-            if buf.tell() > 64_000:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-        return
-    yield "["
-    for count, record in enumerate(export_records(session, model, organisation_id, limit)):
-        yield ("," if count else "") + json.dumps(record, default=str)
-    yield "]"
+    records = export_records(session, model, organisation_id, limit)
+    return encode(records, export_columns(model, False), fmt)
 
 
 def _int(value: str | None) -> int | None:
@@ -112,8 +91,7 @@ class DownloadHandler(tornado.web.RequestHandler):
             user.tenant if user.tenant is not None else _int(self.get_argument("organisation", ""))
         )
         model = tables[table]
-        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-        self.set_header("Content-Type", media)
+        self.set_header("Content-Type", MEDIA[fmt])
         self.set_header("Content-Disposition", f'attachment; filename="{filename(table, fmt)}"')
         self.set_header("Cache-Control", "no-store")
         with session_scope(get_engine()) as session:

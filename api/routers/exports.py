@@ -3,12 +3,9 @@
 User identifiers are pseudonymised (HMAC-SHA256 with `PSEUDONYM_SECRET`) unless an admin
 asks for `identified=true`; every export is written to the personal-data access log."""
 
-import csv
-import io
-import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from itertools import islice
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -19,8 +16,8 @@ from api.errors import error_responses
 from api.routers.resources import RESOURCES
 from api.schemas import exports as x
 from api.security import Principal
-from healthai.models import AppSession, DailyActivity, SatisfactionSurvey, Subscription, User
-from healthai.privacy import pseudonym
+from healthai.models import AppSession, DailyActivity, SatisfactionSurvey, Subscription
+from healthai.queries.exports import MEDIA, encode, export_columns, export_record
 from healthai.queries.listing import iter_rows
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=error_responses(401, 403, 422))
@@ -31,31 +28,6 @@ EXPORTS: list[tuple[str, type, type]] = [(r.path, r.model, r.params) for r in RE
     ("satisfaction-surveys", SatisfactionSurvey, x.SatisfactionParams),
     ("subscriptions", Subscription, x.SubscriptionParams),
 ]
-MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
-
-
-def _value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _columns(model: type, identified: bool) -> list[str]:
-    names = [c.name for c in model.__table__.columns]
-    if model is User and not identified:
-        names.remove("external_key")  # a natural key: would re-identify
-    return names
-
-
-def _record(row: Any, model: type, columns: list[str], settings: Any, identified: bool) -> dict:
-    out = {c: _value(getattr(row, c)) for c in columns}
-    if not identified:
-        key = "id" if model is User else "user_id"
-        if key in out:
-            out[key] = pseudonym(settings, out[key])
-    return out
 
 
 def _stream(
@@ -69,33 +41,15 @@ def _stream(
     fmt: str,
 ) -> Iterator[str]:
     settings = request.app.state.settings
-    columns = _columns(model, identified)
+    columns = export_columns(model, identified)
     with request.app.state.sessionmaker() as session:
-        rows = iter_rows(session, model, filters, sort)
-        count = 0
-        if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-            writer.writeheader()
-            yield buf.getvalue()
-        else:
-            yield "["
-        for row in rows:
-            if count < offset:
-                offset -= 1
-                continue
-            if limit is not None and count >= limit:
-                break
-            record = _record(row, model, columns, settings, identified)
-            if fmt == "csv":
-                buf = io.StringIO()
-                csv.DictWriter(buf, fieldnames=columns, lineterminator="\n").writerow(record)
-                yield buf.getvalue()
-            else:
-                yield ("," if count else "") + json.dumps(record, default=str)
-            count += 1
-        if fmt == "json":
-            yield "]"
+        rows = islice(
+            iter_rows(session, model, filters, sort),
+            offset,
+            None if limit is None else offset + limit,
+        )
+        records = (export_record(r, model, columns, settings, identified) for r in rows)
+        yield from encode(records, columns, fmt)
 
 
 def _build(path: str, model: type, params: type) -> None:

@@ -101,3 +101,31 @@ def test_quality_scores_per_source(env: Env) -> None:
     assert len(get(env, "quality/sources/fixture/history", role="analyst")) >= 1
     r = env.client.get("/analytics/quality/sources/fixture", headers=env.headers["partner"])
     assert r.status_code == 403
+
+
+def test_periods(env: Env) -> None:
+    """date_from / date_to keep the facts of the period only (org B's hand-checked rows)."""
+    day1 = {"date_from": "2026-01-01", "date_to": "2026-01-01"}
+    assert [t["date"] for t in get(env, "nutrition/trends", **day1)] == ["2026-01-01"]
+    # the former names still work
+    assert get(env, "nutrition/trends", since="2026-01-02") == get(
+        env, "nutrition/trends", date_from="2026-01-02"
+    )
+    # one weight inside the period: measured, but no progression
+    prog = get(env, "users/progression", metric="weight_kg", date_to="2026-01-10")
+    assert (prog["users_measured"], prog["users_with_progression"]) == (1, 0)
+    assert get(env, "fitness/top-workouts", date_from="2026-01-02") == []
+    assert get(env, "fitness/intensity", **day1) == [{"intensity": "high", "sessions": 1}]
+    eng = get(env, "business/engagement", date_from="2026-01-02")
+    assert (eng["users_with_sessions"], eng["mau"]) == (0, 0)
+    assert get(env, "business/engagement", **day1)["mau"] == 1
+    assert get(env, "business/satisfaction", date_to="2026-01-02")["answers"] == 0
+    assert get(env, "business/satisfaction", date_from="2026-01-03")["answers"] == 1
+    conv = get(env, "business/conversion", date_from="2026-01-01")
+    assert conv["by_plan"] == {"free": 1} and conv["free_users_with_history"] == 0
+    r = env.client.get(
+        "/analytics/business/satisfaction",
+        params={"date_from": "2026-02-01", "date_to": "2026-01-01"},
+        headers=env.headers["partner_b"],
+    )
+    assert r.status_code == 422

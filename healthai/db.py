@@ -23,8 +23,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-            # Let SQLAlchemy, not pysqlite, emit BEGIN: SAVEPOINTs (used by the audit's trial
-            # publication) then behave as on PostgreSQL.
+            # Let SQLAlchemy, not pysqlite, emit BEGIN: SAVEPOINTs (one per file at ingestion)
+            # then behave as on PostgreSQL.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")

@@ -24,7 +24,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--scale", type=int, default=1_000_000, help="rows of the biometrics file")
     p.add_argument(
-        "--quick", action="store_true", help="tiny bounds for a try-out in seconds (2,000 rows "
+        "--quick", action="store_true", help="tiny bounds for a try-out in minutes (2,000 rows "
         "unless --scale is given, 1 s per endpoint, one warm render per page)"
     )  # fmt: skip
     p.add_argument("--seed", type=int, default=42)

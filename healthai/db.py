@@ -38,9 +38,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache
 def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or get_settings().database_url)
+    """The engine of `url`, or of the current settings' database: one per URL, so that a
+    change of settings (tests, tools) is never answered with the engine of the old one."""
+    return _engine_for(url or get_settings().database_url)
+
+
+@lru_cache
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

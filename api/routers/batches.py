@@ -38,12 +38,13 @@ def list_batches(
     params: Annotated[BatchParams, Query()],
     principal: Annotated[Principal, require("batches:read")],
 ) -> Any:
-    rows, total = page(
+    rows, total, exact = page(
         session, Batch, params.filters(), params.sort or "-id", params.limit, params.offset
     )
     return {
         "data": [_read(b) for b in rows],
         "count": total,
+        "count_exact": exact,
         "limit": params.limit,
         "offset": params.offset,
     }

@@ -39,14 +39,20 @@ def list_rows(
     params: Annotated[QuarantineParams, Query()],
     principal: Annotated[Principal, require("quarantine:read")],
 ) -> Any:
-    rows, total = page(
+    rows, total, exact = page(
         session, QuarantinedRow, params.filters(), params.sort, params.limit, params.offset
     )
     log_personal_access(
         session, principal, request, "read", "quarantined_rows", {"rows": len(rows)}
     )
     session.commit()
-    return {"data": rows, "count": total, "limit": params.limit, "offset": params.offset}
+    return {
+        "data": rows,
+        "count": total,
+        "count_exact": exact,
+        "limit": params.limit,
+        "offset": params.offset,
+    }
 
 
 @router.get(

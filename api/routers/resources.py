@@ -220,7 +220,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         params: Annotated[Params, Query()],
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
-        rows, total = page(
+        rows, total, exact = page(
             session,
             res.model,
             params.filters(),
@@ -240,7 +240,13 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
                 {"filters": params.model_dump(mode="json", exclude_none=True), "rows": len(rows)},
             )
             session.commit()
-        return {"data": rows, "count": total, "limit": params.limit, "offset": params.offset}
+        return {
+            "data": rows,
+            "count": total,
+            "count_exact": exact,
+            "limit": params.limit,
+            "offset": params.offset,
+        }
 
     @router.get(
         "/{row_id}",

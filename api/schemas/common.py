@@ -39,7 +39,14 @@ class Page(BaseModel, Generic[T]):
     """One page of a list: the rows and the total number matching the filters."""
 
     data: list[T]
-    count: int = Field(description="Rows matching the filters (all pages).", examples=[1])
+    count: int = Field(
+        description="Rows matching the filters (all pages), counted up to 10,000 rows past "
+        "this page: when more match, `count_exact` is false and `count` is a lower bound.",
+        examples=[1],
+    )
+    count_exact: bool = Field(
+        default=True, description="False when `count` is a lower bound.", examples=[True]
+    )
     limit: int = Field(examples=[50])
     offset: int = Field(examples=[0])
 

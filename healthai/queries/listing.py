@@ -8,7 +8,7 @@ empty fields can be passed as they are.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from healthai.models import Organisation, User
 
 OPERATORS = ("gte", "lte", "contains", "in")
+# A page counts the matching rows up to this many past its end, not all of them: an exact
+# count of millions of rows on every page request costs more than the page itself.
+COUNT_BEYOND_PAGE = 10_000
 
 
 def tenant_clause(model: type, organisation_id: int | None) -> list[Any]:
@@ -77,6 +80,12 @@ def build_select(
     return stmt.order_by(*order).options(*options)
 
 
+class Page(NamedTuple):
+    rows: list[Any]
+    count: int  # rows matching the filters, counted up to COUNT_BEYOND_PAGE past the page
+    exact: bool  # False when more rows match than were counted: `count` is a lower bound
+
+
 def page(
     session: Session,
     model: type,
@@ -86,13 +95,16 @@ def page(
     offset: int = 0,
     organisation_id: int | None = None,
     options: Sequence[Any] = (),
-) -> tuple[list[Any], int]:
-    """One page of rows and the total count matching the same filters (`options`: loader
-    options such as selectinload for related rows)."""
+    count_beyond: int = COUNT_BEYOND_PAGE,
+) -> Page:
+    """One page of rows and how many rows match the same filters (`options`: loader options
+    such as selectinload for related rows)."""
     stmt = build_select(model, filters, sort, organisation_id, options)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    bound = offset + limit + count_beyond
+    counted = select(func.count()).select_from(stmt.order_by(None).limit(bound + 1).subquery())
+    total = int(session.scalar(counted) or 0)
     rows = list(session.scalars(stmt.limit(limit).offset(offset)))
-    return rows, int(total or 0)
+    return Page(rows, min(total, bound), total <= bound)
 
 
 def get_one(  # noqa: ANN201

@@ -123,12 +123,10 @@ def test_production_refuses_dev_secrets() -> None:
 
 def test_create_admin_command(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     from healthai import cli
-    from healthai.db import get_engine
     from healthai.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", env.url)
     get_settings.cache_clear()
-    get_engine.cache_clear()
     name = f"root-{uid()}"
     try:
         monkeypatch.setattr("sys.stdin", io.StringIO("a very long password\n"))
@@ -141,7 +139,6 @@ def test_create_admin_command(env: Env, monkeypatch: pytest.MonkeyPatch) -> None
             cli.main(["create-admin", "--username", f"x{name}", "--password-stdin"])
     finally:
         get_settings.cache_clear()
-        get_engine.cache_clear()
     r = login(env.client, name, "a very long password")
     assert r.status_code == 200, r.text
     me = env.client.get("/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})

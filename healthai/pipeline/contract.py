@@ -11,6 +11,7 @@ caught wherever the chunk boundaries fall, with the same reason as within one ch
 from __future__ import annotations
 
 import math
+import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandas.tseries.api import guess_datetime_format
 from pandera.errors import SchemaErrors
 
 from healthai.pipeline.chunks import KeySet, key_hashes
@@ -152,8 +154,8 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
     ]
     if missing:
         raise ContractError(f"missing required column(s): {', '.join(missing)}")
-    reasons: dict[Any, list[dict[str, Any]]] = {}
-    remaining = frame
+    typed, reasons = _coerce(frame, schema)
+    remaining = typed.drop(index=list(reasons))
     for _ in range(5):  # frame-wide checks may reveal new failures once rows are removed
         try:
             valid = schema.validate(remaining, lazy=True)
@@ -171,7 +173,7 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
                 raise ContractError(f"contract failed without row detail: {err}") from err
             for index, reason in _case_reasons(row_cases, frame, schema):
                 reasons.setdefault(index, []).append(reason)
-            remaining = frame.drop(index=[i for i in reasons if i in frame.index])
+            remaining = typed.drop(index=[i for i in reasons if i in typed.index])
     else:  # pragma: no cover - five rounds of new failures means a contract bug
         raise ContractError("contract did not converge after five rounds")
     scope = _SCOPE.get()
@@ -184,6 +186,63 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
         for record, (i, r) in zip(records, reasons.items(), strict=True)
     ]
     return Validation(valid=valid, rejected=rejected)
+
+
+def _coerce(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema
+) -> tuple[pd.DataFrame, dict[Any, list[dict[str, Any]]]]:
+    """Coerce the contract's numeric and date columns column-wise, before pandera.
+
+    When one value of a column cannot be coerced, pandera coerces that column again value by
+    value to find it (one `pd.to_datetime` call per value: minutes per million rows). Here the
+    column is parsed once with `errors="coerce"` (dates in the format of the column's first
+    dates); the values that become empty are the rows' reasons, worded as pandera words them,
+    and those rows are left out of pandera's validation. A date written in another format than
+    the column's is such a value: quarantined with its reason, not guessed.
+    """
+    typed = frame.copy()
+    reasons: dict[Any, list[dict[str, Any]]] = {}
+    for name, column in schema.columns.items():
+        if not column.coerce or name not in frame.columns or column.dtype is None:
+            continue
+        kind = str(column.dtype)
+        parse = (
+            _parse_dates
+            if kind.startswith("datetime")
+            else (lambda v: pd.to_numeric(v, errors="coerce"))
+            if kind.startswith(("int", "float"))
+            else None
+        )
+        values = frame[name]
+        if parse is None:
+            continue
+        try:
+            typed[name] = column.dtype.coerce(values)
+            continue
+        except (ValueError, TypeError):
+            pass
+        bad = values.index[parse(values).isna() & values.notna()].tolist()
+        try:
+            typed[name] = column.dtype.coerce(values.drop(index=bad)).reindex(values.index)
+        except (ValueError, TypeError):
+            continue  # not only single bad values: pandera will find them
+        for i in bad:
+            value = jsonable(values.at[i])
+            reasons.setdefault(i, []).extend(
+                {"rule": f"{rule}('{kind}')", "column": name, "value": value}
+                for rule in ("coerce_dtype", "dtype")
+            )
+    return typed, reasons
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """Dates parsed in one pass, in the format of the first values that have one (a bad value
+    first would otherwise send every value through dateutil); NaT where they do not parse."""
+    sample = values.dropna().astype(str).head(50)
+    fmt = next((f for v in sample if (f := guess_datetime_format(v))), None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no format: parsed one by one, said once
+        return pd.to_datetime(values, errors="coerce", format=fmt)
 
 
 def _case_reasons(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,11 +20,10 @@ from healthai.models import STAGING, Batch, IngestionRun, QuarantinedRow
 from healthai.pipeline import bulk, ingest, landing
 from healthai.pipeline.chunks import KeySet
 from healthai.pipeline.contract import validate
-from healthai.pipeline.normalise import strip_text as fast_strip_text
+from healthai.pipeline.normalise import strip_text
 from healthai.pipeline.readers import RECORD, iter_file, read_file
 from healthai.settings import PROJECT_ROOT, get_settings
 from healthai.sources import SOURCES
-from healthai.sources.common import strip_text
 from tests.conftest import ENGINES
 from tests.pipeline_helpers import count, materialize_sources, session_for
 from tests.sources.helpers import only_landing
@@ -243,10 +243,18 @@ def test_key_set_across_chunks() -> None:
     assert keys.contains(many).sum() == 50_000
 
 
-def test_fast_strip_text_is_the_sources_strip_text() -> None:
+def _strip_cell(value: object) -> object:
+    """The rule, cell by cell: trim whitespace and literal escapes, then empty -> None."""
+    if not isinstance(value, str):
+        return value
+    value = re.sub(r"^(?:\\[tnr])+|(?:\\[tnr])+$", "", value.strip()).strip()
+    return value or None
+
+
+def test_strip_text_applies_the_cell_rule_to_every_string_cell() -> None:
     cells = ["", " ", "a", " a ", "\\t182", "182\\n", "\\t", "\u00a0x\u2003", "a b", None, "x\\ty"]
     frame = pd.DataFrame({"s": cells, "n": range(len(cells)), "mixed": [1, "a "] * 5 + [None]})
-    assert fast_strip_text(frame).equals(strip_text(frame))
+    assert strip_text(frame).equals(frame.apply(lambda col: col.map(_strip_cell)))
 
 
 def test_csv_chunks_add_up_to_the_whole_file(tmp_path: Path) -> None:

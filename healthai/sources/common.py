@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pandas as pd
 
-_LITERAL_ESCAPES = re.compile(r"^(?:\\[tnr])+|(?:\\[tnr])+$")
+from healthai.pipeline.normalise import strip_text
 
-
-def strip_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trim whitespace and literal backslash escapes (`\\t182`) around every string cell;
-    an empty cell becomes None."""
-
-    def fix(value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        value = _LITERAL_ESCAPES.sub("", value.strip()).strip()
-        return value or None
-
-    return frame.apply(lambda col: col.map(fix))
+__all__ = ["row_fingerprint", "strip_text"]
 
 
 def row_fingerprint(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -1,7 +1,7 @@
 """Export: choose a published table, an organisation, a format and a row limit; preview, and
 download through a plain link (dashboard.downloads) that the keyboard reaches and follows like
 any other. Same tables, rows, order, pseudonymisation and encoding as the API's /exports
-(healthai.queries.exports, as the API); every download is written to the personal-data access log."""
+(healthai.queries.exports); every download is written to the personal-data access log."""
 
 from __future__ import annotations
 

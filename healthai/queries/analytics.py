@@ -165,7 +165,8 @@ def progression(
     change per week; summarised as the users measured, mean change, mean weekly rate and the
     share whose value went down. Over the whole history, each user's first and last
     measurement come from `user_metric_spans`; over a period, from the measurements of that
-    period (read through the (user, metric, time) index)."""
+    period, ranked per user in the database (window functions) so only two rows a user are
+    read."""
     if date_from is None and date_to is None:
         span = UserMetricSpan
         stmt = _scoped(
@@ -181,24 +182,32 @@ def progression(
             (n, (_aware(t0), v0), (_aware(t1), v1)) for n, t0, v0, t1, v1 in session.execute(stmt)
         ]
     else:
-        stmt = _scoped(
+        m = BiometricMeasurement
+        by_user = {"partition_by": m.user_id}
+        ranked = _scoped(
             select(
-                BiometricMeasurement.user_id,
-                BiometricMeasurement.measured_at,
-                BiometricMeasurement.value,
-            )
-            .where(
-                BiometricMeasurement.metric == metric,
-                *_instants(BiometricMeasurement.measured_at, date_from, date_to),
-            )
-            .order_by(BiometricMeasurement.user_id, BiometricMeasurement.measured_at),
-            BiometricMeasurement,
+                m.user_id,
+                m.measured_at,
+                m.value,
+                func.count().over(**by_user).label("n"),
+                func.row_number().over(**by_user, order_by=(m.measured_at, m.id)).label("up"),
+                func.row_number()
+                .over(**by_user, order_by=(m.measured_at.desc(), m.id.desc()))
+                .label("down"),
+            ).where(m.metric == metric, *_instants(m.measured_at, date_from, date_to)),
+            m,
             organisation_id,
+        ).subquery()
+        # each user's first and last measurement of the period, ranked in the database
+        stmt = (
+            select(ranked.c.user_id, ranked.c.n, ranked.c.measured_at, ranked.c.value)
+            .where((ranked.c.up == 1) | (ranked.c.down == 1))
+            .order_by(ranked.c.user_id, ranked.c.up)
         )
-        series: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
-        for user_id, at, value in session.execute(stmt):
-            series[user_id].append((_aware(at), value))
-        ends = [(len(points), points[0], points[-1]) for points in series.values()]
+        points: dict[int, list[Any]] = defaultdict(list)
+        for user_id, n_points, at, value in session.execute(stmt):
+            points[user_id].append((n_points, (_aware(at), value)))
+        ends = [(p[0][0], p[0][1], p[-1][1]) for p in points.values()]
     changes, rates = [], []
     for n_points, (t0, v0), (t1, v1) in ends:
         if n_points < 2:

@@ -31,7 +31,7 @@ from healthai.models import (
 )
 from healthai.pipeline import aggregates, batches
 from healthai.queries import analytics
-from healthai.queries.analytics import NUTRIENTS, REFERENCE_INTAKES, UPPER_LIMITS
+from healthai.queries.analytics import NUTRIENTS, REFERENCE_INTAKES
 from healthai.settings import get_settings
 from healthai.simulate import SimConfig, seed_organisations, simulate
 from tests.conftest import ENGINES
@@ -155,26 +155,8 @@ def scan_gaps(s: Session, org: int | None, lo: Any, hi: Any) -> list[dict]:
             if value is None:
                 continue
             ratio = value / ref[nutrient]
-            high = 1.0 if nutrient in UPPER_LIMITS else 1.2
-            status = (
-                "deficit"
-                if ratio < 0.8 and nutrient not in UPPER_LIMITS
-                else ("excess" if ratio > high else "within")
-            )
-            tally[(*profile, nutrient)][status] += 1
-    return [
-        {
-            "sex": sex,
-            "goal": goal,
-            "nutrient": nutrient,
-            "users": users[(sex, goal)],
-            "deficit": c["deficit"],
-            "within": c["within"],
-            "excess": c["excess"],
-            "reference": REFERENCE_INTAKES.get(sex, REFERENCE_INTAKES["other"])[nutrient],
-        }
-        for (sex, goal, nutrient), c in sorted(tally.items())
-    ]
+            tally[(*profile, nutrient)][analytics.intake_status(nutrient, ratio)] += 1
+    return analytics.gap_rows(users, tally)
 
 
 def scan_engagement(s: Session, org: int | None, as_of: Any, lo: Any, hi: Any) -> dict:

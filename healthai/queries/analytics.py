@@ -265,6 +265,31 @@ def nutrition_trends(
     ]
 
 
+def intake_status(nutrient: str, ratio: float) -> str:
+    """A mean daily intake against its reference: a deficit under 80 % (not for nutrients with
+    an upper limit), an excess over 100 % of an upper limit or 120 % of a reference."""
+    if ratio < 0.8 and nutrient not in UPPER_LIMITS:
+        return "deficit"
+    return "excess" if ratio > (1.0 if nutrient in UPPER_LIMITS else 1.2) else "within"
+
+
+def gap_rows(users: Counter[tuple], tally: dict[tuple, Counter]) -> list[dict[str, Any]]:
+    """One row per (sex, goal, nutrient): users of the profile and how many fall in each status."""
+    return [
+        {
+            "sex": sex,
+            "goal": goal,
+            "nutrient": nutrient,
+            "users": users[(sex, goal)],
+            "deficit": c["deficit"],
+            "within": c["within"],
+            "excess": c["excess"],
+            "reference": REFERENCE_INTAKES.get(sex, REFERENCE_INTAKES["other"])[nutrient],
+        }
+        for (sex, goal, nutrient), c in sorted(tally.items())
+    ]
+
+
 def nutrition_vs_reference(
     session: Session,
     organisation_id: int | None = None,
@@ -292,26 +317,8 @@ def nutrition_vs_reference(
             if value is None:
                 continue
             ratio = float(value) / ref[nutrient]
-            high = 1.0 if nutrient in UPPER_LIMITS else 1.2
-            status = (
-                "deficit"
-                if ratio < 0.8 and nutrient not in UPPER_LIMITS
-                else ("excess" if ratio > high else "within")
-            )
-            tally[(*profile, nutrient)][status] += 1
-    return [
-        {
-            "sex": sex,
-            "goal": goal,
-            "nutrient": nutrient,
-            "users": users[(sex, goal)],
-            "deficit": c["deficit"],
-            "within": c["within"],
-            "excess": c["excess"],
-            "reference": REFERENCE_INTAKES.get(sex, REFERENCE_INTAKES["other"])[nutrient],
-        }
-        for (sex, goal, nutrient), c in sorted(tally.items())
-    ]
+            tally[(*profile, nutrient)][intake_status(nutrient, ratio)] += 1
+    return gap_rows(users, tally)
 
 
 # ----------------------------------------------------------------------------- fitness

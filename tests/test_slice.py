@@ -134,6 +134,23 @@ def test_rejected_batch_goes_to_quarantine(engine: str, platform: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_rejected_batch_keeps_every_source_row_when_read_in_chunks(
+    engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from healthai.settings import get_settings
+
+    monkeypatch.setenv("INGEST_CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    assert materialize_sources(platform, "free_exercise_db").success
+    with session_for(platform) as session:
+        batches.reject(session, session.scalar(select(Batch.id)), "steward@test", "not now")
+    with session_for(platform) as session:
+        rows = list(session.scalars(select(QuarantinedRow)))
+    assert len(rows) == exercise_expectations()["rows"]
+    assert all(r.raw.get("id") for r in rows)  # found in whichever chunk holds it
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_broken_file_is_refused_and_other_sources_go_on(
     engine: str, platform: str, tmp_path: Path
 ) -> None:

@@ -49,7 +49,7 @@ from healthai.pipeline.errors import (
     FourEyesError,
     NotFoundError,
 )
-from healthai.pipeline.readers import RECORD, read_file
+from healthai.pipeline.readers import RECORD, iter_file
 from healthai.settings import get_settings
 
 PIPELINE_ACTOR = "pipeline"
@@ -441,10 +441,11 @@ def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) ->
     rf = raw_file(session, batch)
     if fresh and rf is not None:
         spec = SOURCES[batch.source.name]
-        frame = read_file(Path(rf.stored_path), spec.format, **spec.read_options).frame
-        frame = frame[frame[RECORD].astype(str).isin(fresh)]
-        payloads = row_payloads(frame, list(frame.index))
-        raws = {str(frame.at[i, RECORD]): payloads[i] for i in frame.index}
+        path, chunk = Path(rf.stored_path), get_settings().ingest_chunk_rows
+        for part in iter_file(path, spec.format, chunk, **spec.read_options):
+            frame = part.frame[part.frame[RECORD].astype(str).isin(fresh)]
+            payloads = row_payloads(frame, list(frame.index))
+            raws |= {str(frame.at[i, RECORD]): payloads[i] for i in frame.index}
     for q in requeued.values():
         q.status, q.requeued_batch_id = "open", None
         q.reasons = [*q.reasons, reason]

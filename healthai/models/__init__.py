@@ -37,6 +37,7 @@ from healthai.models.pipeline import (
     Source,
 )
 from healthai.models.quality import QUALITY_DIMENSIONS, QualityMetric, QualitySnapshot
+from healthai.models.rollups import ConversionRollup, EngagementRollup, ProgressionRollup
 from healthai.models.staging import NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARIES
 
 metadata = Base.metadata
@@ -54,9 +55,11 @@ __all__ = [
     "BatchCheck",
     "BiometricMeasurement",
     "BodyPart",
+    "ConversionRollup",
     "DailyActivity",
     "DailyUserNutrition",
     "DailyUserSessions",
+    "EngagementRollup",
     "Equipment",
     "Exercise",
     "ExerciseMuscle",
@@ -67,6 +70,7 @@ __all__ = [
     "Muscle",
     "NATURAL_KEYS",
     "Organisation",
+    "ProgressionRollup",
     "PUBLISHED",
     "QUALITY_DIMENSIONS",
     "QualityMetric",

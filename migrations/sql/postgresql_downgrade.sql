@@ -1,5 +1,15 @@
 BEGIN;
 
+-- Running downgrade 0005_analytics_rollups -> 0004
+
+DROP TABLE progression_rollups;
+
+DROP TABLE engagement_rollups;
+
+DROP TABLE conversion_rollups;
+
+UPDATE healthai_alembic_version SET version_num='0004' WHERE healthai_alembic_version.version_num = '0005_analytics_rollups';
+
 -- Running downgrade 0004 -> 0002
 
 DROP INDEX ix_user_session_spans_last_at;

@@ -994,3 +994,38 @@ INSERT INTO daily_user_nutrition (user_id, day, meals, energy_kcal, protein_g, c
 
 UPDATE healthai_alembic_version SET version_num='0004' WHERE healthai_alembic_version.version_num = '0002';
 
+-- Running upgrade 0004 -> 0005_analytics_rollups
+
+CREATE TABLE conversion_rollups (
+    scope INTEGER NOT NULL, 
+    free_users_with_history INTEGER NOT NULL, 
+    converted INTEGER NOT NULL, 
+    CONSTRAINT pk_conversion_rollups PRIMARY KEY (scope)
+);
+
+CREATE TABLE engagement_rollups (
+    scope INTEGER NOT NULL, 
+    as_of DATETIME NOT NULL, 
+    dau INTEGER NOT NULL, 
+    wau INTEGER NOT NULL, 
+    mau INTEGER NOT NULL, 
+    users_with_sessions INTEGER NOT NULL, 
+    retained_d7 INTEGER NOT NULL, 
+    retained_d30 INTEGER NOT NULL, 
+    CONSTRAINT pk_engagement_rollups PRIMARY KEY (scope)
+);
+
+CREATE TABLE progression_rollups (
+    scope INTEGER NOT NULL, 
+    metric VARCHAR(20) NOT NULL, 
+    users_measured INTEGER NOT NULL, 
+    users_with_progression INTEGER NOT NULL, 
+    change_sum FLOAT NOT NULL, 
+    rated_users INTEGER NOT NULL, 
+    rate_sum FLOAT NOT NULL, 
+    decreasing_users INTEGER NOT NULL, 
+    CONSTRAINT pk_progression_rollups PRIMARY KEY (scope, metric)
+);
+
+UPDATE healthai_alembic_version SET version_num='0005_analytics_rollups' WHERE healthai_alembic_version.version_num = '0004';
+

@@ -297,8 +297,11 @@ def _mpd(groups: dict[str, list[Table]]) -> list[str]:
             "",
             "Each `staging_T` holds the cleaned rows of batches not yet published, with the "
             "columns of `T` but without its constraints: each foreign key `x_id` becomes "
-            "`x_key`, the natural key of the referenced row, resolved at publication. Their "
-            "keys and indexes:",
+            "`x_key`, the natural key of the referenced row, resolved at publication, and "
+            "the source fingerprint is the batch's (`batches.source_sha256`, one value for "
+            "all its rows), written into each row at publication. Staging is written by COPY "
+            "and emptied at publication, so it has no foreign key (batches are never "
+            "deleted). Their keys and indexes:",
             "",
         ]
         for table in staging:

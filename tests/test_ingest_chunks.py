@@ -321,7 +321,7 @@ def test_copy_staging_writes_the_rows_inserts_write(
             if way == "insert":
                 monkeypatch.setattr(bulk, "is_postgres", lambda s: False)
             for table, frame in frames.items():
-                ingest.write_staging(session, table, frame, batch.id, "f" * 64)
+                ingest.write_staging(session, table, frame, batch.id)
             monkeypatch.undo()
             written[way] = batch.id
     with session_for(platform) as session:

@@ -74,7 +74,9 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
     at = datetime(2025, 3, 1, 7, tzinfo=UTC)
 
     def staged(session, rows: list[tuple[str, str, datetime, float]]) -> Batch:  # noqa: ANN001
-        batch = Batch(source_id=source.id, status="staged", rows_by_table={})
+        batch = Batch(
+            source_id=source.id, status="staged", rows_by_table={}, source_sha256="a" * 64
+        )
         session.add(batch)
         session.flush()
         session.execute(
@@ -82,7 +84,6 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
             [
                 {
                     "batch_id": batch.id,
-                    "source_sha256": "a" * 64,
                     "source_record": str(i),
                     "user_key": user,
                     "metric": metric,

@@ -101,6 +101,11 @@ class Batch(Timestamped, Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("ingestion_runs.id"))
     raw_file_id: Mapped[int | None] = mapped_column(ForeignKey("raw_files.id"))
+    source_sha256: Mapped[str | None] = mapped_column(
+        CHAR(64),
+        comment="SHA-256 of the source file or API response of every row staged in the batch; "
+        "publication writes it into each row's lineage.",
+    )
     status: Mapped[str] = mapped_column(String(12), default="staged")
     rows_staged: Mapped[int] = mapped_column(Integer, default=0)
     rows_by_table: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -135,7 +135,7 @@ def _resolved(core: Table, batch_id: int) -> tuple[list[str], Select]:
             joined = joined.outerjoin(ref, ref.c[key] == stg.c[key_column_name(col.name)])
             exprs.append(ref.c.id.label(col.name))
         else:
-            exprs.append(stg.c[col.name])
+            exprs.append(_staged_value(core, stg, col.name, batch_id).label(col.name))
         names.append(col.name)
     return names, select(*exprs).select_from(joined).where(stg.c.batch_id == batch_id)
 
@@ -184,13 +184,14 @@ def _unique_keys(core: Table) -> list[list[str]]:
     return [k for k in keys if k != ["id"]]
 
 
-def _staged_value(core: Table, stg: Table, name: str) -> Any:
-    """The staged column that becomes `core.name` (the natural key for a foreign key)."""
-    return (
-        stg.c[key_column_name(name)]
-        if name in {fk for fk, _, _ in _references(core)}
-        else (stg.c[name])
-    )
+def _staged_value(core: Table, stg: Table, name: str, batch_id: int) -> Any:
+    """What becomes `core.name`: the staged column (the natural key for a foreign key), or
+    for the source fingerprint, the batch's (one value for all its rows)."""
+    if name == "source_sha256":
+        return select(Batch.source_sha256).where(Batch.id == batch_id).scalar_subquery()
+    if name in {fk for fk, _, _ in _references(core)}:
+        return stg.c[key_column_name(name)]
+    return stg.c[name]
 
 
 def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
@@ -221,7 +222,7 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
         for col in core.columns:
             if col.name == "id" or col.nullable or col.name not in names:
                 continue
-            value = _staged_value(core, stg, col.name)
+            value = _staged_value(core, stg, col.name, batch_id)
             test = value.is_(None)
             if col.name in refs and refs[col.name][0].name not in VOCABULARIES:
                 target, key = refs[col.name]
@@ -256,7 +257,7 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
                 ).one()
                 found.update({k: int(n) for k, n in zip(tests, counts, strict=True) if n})
         for key in _unique_keys(core):
-            staged = [_staged_value(core, stg, c) for c in key]
+            staged = [_staged_value(core, stg, c, batch_id) for c in key]
             dupes = (
                 select(*staged)
                 .where(in_batch, *(c.is_not(None) for c in staged))

@@ -253,6 +253,7 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
         source_id=run.source_id,
         run_id=run.id,
         raw_file_id=landed.raw_file_id,
+        source_sha256=landed.sha256,
         status="staged",
         rows_staged=cleaned.records,
         rows_by_table=dict(cleaned.rows_by_table),
@@ -261,7 +262,7 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
     session.flush()
     for table, parts in cleaned.tables.items():
         for part in parts.read():
-            write_staging(session, table, part, batch.id, landed.sha256)
+            write_staging(session, table, part, batch.id)
             del part
             release_memory()
     run.rows_pending = cleaned.records
@@ -269,14 +270,15 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
 
 
 def write_staging(
-    session: Session, table: str, frame: pd.DataFrame | pa.Table, batch_id: int, sha: str
+    session: Session, table: str, frame: pd.DataFrame | pa.Table, batch_id: int
 ) -> None:
     """Append cleaned rows (a frame, or an Arrow table of the same columns) to
-    `staging_<table>` with their lineage: COPY on PostgreSQL, inserts elsewhere."""
+    `staging_<table>` with their batch and source record (the batch holds the source's
+    fingerprint): COPY on PostgreSQL, inserts elsewhere."""
     stg = STAGING[table]
     names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
     columns = ["source_record" if c == RECORD else c for c in names]
-    columns += ["batch_id", "source_sha256"]
+    columns.append("batch_id")
     stamp = "created_at" in stg.c and "created_at" not in columns
     unknown = set(columns) - set(stg.c.keys())
     if unknown:
@@ -286,19 +288,17 @@ def write_staging(
         if isinstance(data, pd.DataFrame):
             data = pa.Table.from_pandas(data, preserve_index=False)
         rows = data.num_rows
-        data = data.rename_columns(columns[:-2])
+        data = data.rename_columns(columns[:-1])
         data = data.append_column("batch_id", bulk.constant(batch_id, rows, pa.int32()))
-        data = data.append_column("source_sha256", bulk.constant(sha, rows, pa.string()))
         if stamp:
             kind = pa.timestamp("us", tz="UTC")
             data = data.append_column("created_at", bulk.constant(bulk.now(), rows, kind))
         bulk.copy_rows(session, stg, data)
         return
     out = frame.to_pandas() if isinstance(frame, pa.Table) else frame.copy()
-    out.columns = columns[:-2]
+    out.columns = columns[:-1]
     out["source_record"] = out["source_record"].astype(str)
     out["batch_id"] = batch_id
-    out["source_sha256"] = sha
     if stamp:
         out["created_at"] = bulk.now()
     bulk.insert_rows(session, stg, out)

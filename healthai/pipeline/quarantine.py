@@ -121,6 +121,7 @@ def correct_rows(
             source_id=source.id,
             run_id=first.run_id,
             raw_file_id=run.raw_file_id if run else None,
+            source_sha256=first.source_sha256,
             status="staged",
             rows_staged=len(requeue),
             rows_by_table={t: len(f) for t, f in tables.items()},
@@ -134,7 +135,6 @@ def correct_rows(
                 table,
                 frame_t[frame_t[RECORD].astype(str).isin(keep)],
                 batch.id,
-                first.source_sha256,
             )
         for row in requeue:
             row.status, row.requeued_batch_id = "requeued", batch.id

@@ -1,5 +1,101 @@
 BEGIN;
 
+-- Running downgrade 0006_lean_staging -> 0005_analytics_rollups
+
+ALTER TABLE staging_app_sessions ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_app_sessions ADD CONSTRAINT fk_staging_app_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_app_sessions SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_app_sessions.batch_id);
+
+ALTER TABLE staging_biometric_measurements ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_biometric_measurements ADD CONSTRAINT fk_staging_biometric_measurements_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_biometric_measurements SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_biometric_measurements.batch_id);
+
+ALTER TABLE staging_daily_activity ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_daily_activity ADD CONSTRAINT fk_staging_daily_activity_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_daily_activity SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_daily_activity.batch_id);
+
+ALTER TABLE staging_exercise_muscles ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_exercise_muscles ADD CONSTRAINT fk_staging_exercise_muscles_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_exercise_muscles SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_exercise_muscles.batch_id);
+
+ALTER TABLE staging_exercises ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_exercises ADD CONSTRAINT fk_staging_exercises_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_exercises SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_exercises.batch_id);
+
+ALTER TABLE staging_foods ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_foods ADD CONSTRAINT fk_staging_foods_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_foods SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_foods.batch_id);
+
+ALTER TABLE staging_meal_logs ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_meal_logs ADD CONSTRAINT fk_staging_meal_logs_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_meal_logs SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_meal_logs.batch_id);
+
+ALTER TABLE staging_recipe_ingredients ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_recipe_ingredients ADD CONSTRAINT fk_staging_recipe_ingredients_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_recipe_ingredients SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_recipe_ingredients.batch_id);
+
+ALTER TABLE staging_recipes ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_recipes ADD CONSTRAINT fk_staging_recipes_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_recipes SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_recipes.batch_id);
+
+ALTER TABLE staging_satisfaction_surveys ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_satisfaction_surveys ADD CONSTRAINT fk_staging_satisfaction_surveys_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_satisfaction_surveys SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_satisfaction_surveys.batch_id);
+
+ALTER TABLE staging_subscriptions ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_subscriptions ADD CONSTRAINT fk_staging_subscriptions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_subscriptions SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_subscriptions.batch_id);
+
+ALTER TABLE staging_user_allergies ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_user_allergies ADD CONSTRAINT fk_staging_user_allergies_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_user_allergies SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_user_allergies.batch_id);
+
+ALTER TABLE staging_user_dietary_restrictions ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_user_dietary_restrictions ADD CONSTRAINT fk_staging_user_dietary_restrictions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_user_dietary_restrictions SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_user_dietary_restrictions.batch_id);
+
+ALTER TABLE staging_users ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_users ADD CONSTRAINT fk_staging_users_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_users SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_users.batch_id);
+
+ALTER TABLE staging_workout_sessions ADD COLUMN source_sha256 CHAR(64);
+
+ALTER TABLE staging_workout_sessions ADD CONSTRAINT fk_staging_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE;
+
+UPDATE staging_workout_sessions SET source_sha256 = (SELECT b.source_sha256 FROM batches b WHERE b.id = staging_workout_sessions.batch_id);
+
+ALTER TABLE batches DROP COLUMN source_sha256;
+
+UPDATE healthai_alembic_version SET version_num='0005_analytics_rollups' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
+
 -- Running downgrade 0005_analytics_rollups -> 0004
 
 DROP TABLE progression_rollups;

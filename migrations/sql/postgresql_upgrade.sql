@@ -1241,5 +1241,103 @@ COMMENT ON COLUMN progression_rollups.rate_sum IS 'Sum of the changes per week.'
 
 UPDATE healthai_alembic_version SET version_num='0005_analytics_rollups' WHERE healthai_alembic_version.version_num = '0004';
 
+-- Running upgrade 0005_analytics_rollups -> 0006_lean_staging
+
+ALTER TABLE batches ADD COLUMN source_sha256 CHAR(64);
+
+COMMENT ON COLUMN batches.source_sha256 IS 'SHA-256 of the source file or API response of every row staged in the batch; publication writes it into each row''s lineage.';
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_app_sessions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_app_sessions DROP CONSTRAINT fk_staging_app_sessions_batch_id_batches;
+
+ALTER TABLE staging_app_sessions DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_biometric_measurements s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_biometric_measurements DROP CONSTRAINT fk_staging_biometric_measurements_batch_id_batches;
+
+ALTER TABLE staging_biometric_measurements DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_daily_activity s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_daily_activity DROP CONSTRAINT fk_staging_daily_activity_batch_id_batches;
+
+ALTER TABLE staging_daily_activity DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_exercise_muscles s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_exercise_muscles DROP CONSTRAINT fk_staging_exercise_muscles_batch_id_batches;
+
+ALTER TABLE staging_exercise_muscles DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_exercises s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_exercises DROP CONSTRAINT fk_staging_exercises_batch_id_batches;
+
+ALTER TABLE staging_exercises DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_foods s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_foods DROP CONSTRAINT fk_staging_foods_batch_id_batches;
+
+ALTER TABLE staging_foods DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_meal_logs s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_meal_logs DROP CONSTRAINT fk_staging_meal_logs_batch_id_batches;
+
+ALTER TABLE staging_meal_logs DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_recipe_ingredients s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_recipe_ingredients DROP CONSTRAINT fk_staging_recipe_ingredients_batch_id_batches;
+
+ALTER TABLE staging_recipe_ingredients DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_recipes s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_recipes DROP CONSTRAINT fk_staging_recipes_batch_id_batches;
+
+ALTER TABLE staging_recipes DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_satisfaction_surveys s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_satisfaction_surveys DROP CONSTRAINT fk_staging_satisfaction_surveys_batch_id_batches;
+
+ALTER TABLE staging_satisfaction_surveys DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_subscriptions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_subscriptions DROP CONSTRAINT fk_staging_subscriptions_batch_id_batches;
+
+ALTER TABLE staging_subscriptions DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_user_allergies s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_user_allergies DROP CONSTRAINT fk_staging_user_allergies_batch_id_batches;
+
+ALTER TABLE staging_user_allergies DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_user_dietary_restrictions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_user_dietary_restrictions DROP CONSTRAINT fk_staging_user_dietary_restrictions_batch_id_batches;
+
+ALTER TABLE staging_user_dietary_restrictions DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_users s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_users DROP CONSTRAINT fk_staging_users_batch_id_batches;
+
+ALTER TABLE staging_users DROP COLUMN source_sha256;
+
+UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_workout_sessions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
+
+ALTER TABLE staging_workout_sessions DROP CONSTRAINT fk_staging_workout_sessions_batch_id_batches;
+
+ALTER TABLE staging_workout_sessions DROP COLUMN source_sha256;
+
+UPDATE healthai_alembic_version SET version_num='0006_lean_staging' WHERE healthai_alembic_version.version_num = '0005_analytics_rollups';
+
 COMMIT;
 

@@ -23,6 +23,7 @@ def stage_foods(env: Env, key: str, n: int = 3) -> int:
         batch = Batch(
             source_id=source.id,
             run_id=run.id,
+            source_sha256=hashlib.sha256(key.encode()).hexdigest(),
             status="staged",
             rows_staged=n,
             rows_by_table={"foods": n},
@@ -34,7 +35,6 @@ def stage_foods(env: Env, key: str, n: int = 3) -> int:
             [
                 {
                     "batch_id": batch.id,
-                    "source_sha256": hashlib.sha256(key.encode()).hexdigest(),
                     "source_record": str(i),
                     "code": f"fx:{key}-{i}",
                     "source": "fx",

@@ -3,11 +3,12 @@ serves (`uvicorn api.main:app`)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.ratelimit import SlidingWindowLimiter
@@ -47,16 +48,33 @@ DOCS_CSP = (
 )
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):  # noqa: ANN001, ANN201
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        docs = request.url.path in ("/docs", "/redoc", "/docs/oauth2-redirect")
-        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
-        if not docs:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+class SecurityHeaders:
+    """The security headers on every response. Pure ASGI: Starlette's BaseHTTPMiddleware runs
+    each request through an extra task and memory stream, a measurable cost per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] in DOCS_PATHS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+                if not docs:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _unique_id(route: APIRoute) -> str:
@@ -85,7 +103,9 @@ def _problem_openapi(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url, settings.db_pool_size, settings.db_max_overflow
+    )
     app = FastAPI(
         title="HealthAI Coach API",
         version="1.0.0",

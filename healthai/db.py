@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthai.settings import get_settings
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys on and a busy timeout for concurrent runs."""
+def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys on and a busy timeout for concurrent runs.
+    A server database's connection pool holds `pool_size` connections, `max_overflow` more
+    under a burst (default: the settings' DB_POOL_SIZE and DB_MAX_OVERFLOW)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -35,7 +37,13 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+    )
 
 
 def get_engine(url: str | None = None) -> Engine:

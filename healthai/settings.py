@@ -76,6 +76,26 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Login attempts allowed per client and username per window."
     )
     login_rate_window_s: int = Field(default=60, ge=1, description="Login rate-limit window.")
+    api_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Processes serving the API (uvicorn --workers, in docker-compose.yml and "
+        "the benchmark): each has its own interpreter, so the API uses more than one core. "
+        "About one per core.",
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (SQLAlchemy pool). An API "
+        "worker runs up to 40 requests at a time: a smaller pool makes them queue for a "
+        "connection. Mind the server's max_connections: processes times (pool + overflow).",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections a process may open above db_pool_size under a burst (closed "
+        "again when returned).",
+    )
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

@@ -33,7 +33,14 @@ def test_security_headers_and_cors(env: Env) -> None:
     assert r.headers["x-frame-options"] == "DENY"
     assert "default-src 'none'" in r.headers["content-security-policy"]
     assert r.headers["cache-control"] == "no-store"
-    assert c.get("/docs").status_code == 200
+    # problem responses carry them too
+    denied = c.get("/metrics")
+    assert denied.status_code == 401 and denied.headers["x-frame-options"] == "DENY"
+    # the Swagger UI page may load its assets from its CDN, and be cached
+    docs = c.get("/docs")
+    assert docs.status_code == 200
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert "cache-control" not in docs.headers
     origin = env.settings.cors_origin_list[0]
     pre = c.options("/foods", headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
     assert pre.headers["access-control-allow-origin"] == origin

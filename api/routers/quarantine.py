@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import SessionDep, log_personal_access, require
+from api.deps import SessionDep, commit_read_log, log_personal_access, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import (
@@ -45,7 +45,7 @@ def list_rows(
     log_personal_access(
         session, principal, request, "read", "quarantined_rows", {"rows": len(rows)}
     )
-    session.commit()
+    commit_read_log(session)
     return {
         "data": rows,
         "count": total,
@@ -73,7 +73,7 @@ def get_row(
     if row is None:
         raise HTTPException(status_code=404, detail=f"quarantined row {row_id} does not exist")
     log_personal_access(session, principal, request, "read", "quarantined_rows", {"id": row_id})
-    session.commit()
+    commit_read_log(session)
     return row
 
 

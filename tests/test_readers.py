@@ -38,6 +38,33 @@ def test_malformed_lines_are_kept_with_their_line_number(tmp_path: Path) -> None
     assert result.rows_in == 4  # nothing silently dropped
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 1, 2])
+def test_record_numbers_skip_empty_lines_whatever_the_chunks(
+    tmp_path: Path, chunk_rows: int | None
+) -> None:
+    """A record's number counts the lines after the header that hold anything: a completely
+    empty line is no record and takes no number (Arrow's CSV parser cannot tell it from a line
+    of empty fields otherwise), a line of blanks does. The numbers do not depend on chunks, so
+    a rejected batch finds its rows again by reading the file in chunks."""
+    from healthai.pipeline.readers import iter_file
+
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b\n1,2\n\n3,4\n   \n5\n\n6,7\n")
+    parts = list(iter_file(path, "csv", chunk_rows=chunk_rows))
+    assert [r for p in parts for r in p.frame[RECORD].tolist()] == [1, 2, 5]
+    assert [r for p in parts for r in p.frame["a"].tolist()] == ["1", "3", "6"]
+    assert [m[RECORD] for p in parts for m in p.malformed] == [4]  # "5": one field of two
+    assert sum(p.rows_in for p in parts) == 4  # the line of blanks is not a row either
+
+
+def test_single_column_blank_lines_are_not_rows(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("name\nx\n\n  \ny\n")
+    result = read_file(path, "csv")
+    assert result.frame["name"].tolist() == ["x", "y"]
+    assert result.frame[RECORD].tolist() == [1, 3]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "fmt", "message"),
     [

@@ -345,3 +345,37 @@ def test_copy_staging_writes_the_rows_inserts_write(
         ).all()
         assert all(s is not None and s <= datetime.now(UTC) for s in stamps)
     assert count(platform, "users") == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("fitbit_daily_activity", "one_row_per_user_and_day"),
+        ("daily_food_nutrition_v1_log", "entry_not_repeated"),
+    ],
+)
+def test_first_row_wins_rules_hold_across_chunks(tmp_path: Path, source: str, rule: str) -> None:
+    """A real file's first 40 rows, then a copy of one of them: read in chunks of 10, the
+    copy (in the last chunk) is rejected by the source's own uniqueness rule, and every row's
+    outcome is the one of the whole file read at once."""
+    from healthai.pipeline.contract import FileScope
+
+    spec = SOURCES[source]
+    lines = next((PROJECT_ROOT / "raw" / source).glob("*.csv")).read_text().splitlines()
+    path = tmp_path / f"{source}.csv"
+    path.write_text("\n".join([*lines[:41], lines[7]]) + "\n")
+
+    def outcome(chunk_rows: int | None) -> dict[str, set[str]]:
+        rules: dict[str, set[str]] = {}
+        with FileScope():
+            for part in iter_file(path, "csv", chunk_rows, **spec.read_options):
+                raw = part.frame
+                checked = validate(spec.normalise(raw.copy()), spec.contract, raw)
+                for row in checked.rejected:
+                    rules[str(row.record)] = {r["rule"] for r in row.reasons}
+        return rules
+
+    chunked = outcome(10)
+    assert rule in chunked["41"]  # line 7's copy, record 41
+    assert not any(rule in rules for record, rules in chunked.items() if record != "41")
+    assert chunked == outcome(None)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field
+from healthai.pipeline.contract import cross_field, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import strip_text
@@ -104,10 +104,9 @@ CONTRACT = pa.DataFrameSchema(
             _non_caloric_ok,
             "water logged with energy or macronutrients",
         ),
-        cross_field(
-            "entry_not_repeated",
+        unique_rows(
             ENTRY,
-            lambda df: ~df.duplicated(ENTRY, keep="first"),
+            "entry_not_repeated",
             "the same entry (user, date, meal, food, values) logged twice",
         ),
     ],

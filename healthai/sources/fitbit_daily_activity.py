@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field
+from healthai.pipeline.contract import cross_field, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import strip_text
@@ -69,10 +69,9 @@ CONTRACT = pa.DataFrameSchema(
             lambda df: df[MINUTES].sum(axis=1) <= 1440,
             "the four activity-minute columns add up to more than 1,440 minutes",
         ),
-        cross_field(
-            "one_row_per_user_and_day",
+        unique_rows(
             ["Id", "ActivityDate"],
-            lambda df: ~df.duplicated(["Id", "ActivityDate"], keep="first"),
+            "one_row_per_user_and_day",
             "a second row for the same user and day",
         ),
     ],

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import env
+from benchmarks import api_load, env
+from healthai.settings import Settings
 
 DATABASE = "bench_healthai"
 # approved by the pipeline for the benchmark (in the demo too: DEMO_AUTO_APPROVE, Makefile)
@@ -42,12 +43,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--analytics-concurrency", type=int, default=10)
     p.add_argument("--api-seconds", type=float, default=10.0, help="time bound per endpoint")
     p.add_argument("--api-requests", type=int, default=3000, help="request bound per endpoint")
-    p.add_argument("--api-workers", type=int, default=1, help="uvicorn workers (compose: 1)")
+    p.add_argument("--api-workers", type=int, default=Settings().api_workers,
+                   help="API processes (default API_WORKERS, as docker-compose.yml)")  # fmt: skip
+    p.add_argument("--api-kinds", default=",".join(api_load.KINDS),
+                   help="which API endpoints to measure (comma-separated)")  # fmt: skip
+    p.add_argument("--api-only", metavar="DATABASE_URL", default=None,
+                   help="measure only the API, on this existing database (nothing dropped; an "
+                   "admin API key is added and revoked afterwards, reads add access-log rows); "
+                   "results in <results-dir>/api-<database>.json, docs untouched")  # fmt: skip
     p.add_argument("--page-repeats", type=int, default=3, help="warm renders per page")
     p.add_argument("--results-dir", type=Path, default=env.ROOT / "benchmarks" / "results")
     p.add_argument("--doc", type=Path, default=env.ROOT / "docs" / "performance.md")
     p.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
     args = p.parse_args(argv)
+    kinds = [k.strip() for k in args.api_kinds.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(api_load.KINDS):
+        p.error(f"--api-kinds: a comma-separated choice of {', '.join(api_load.KINDS)}")
+    args.api_kinds = kinds
     if args.quick:
         if "--scale" not in (argv if argv is not None else sys.argv[1:]):
             args.scale = 2_000
@@ -91,6 +103,7 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 args.api_requests,
                 args.api_workers,
                 data.last_days(30),
+                args.api_kinds,
             )
             print(f"[bench] API: {len(api['endpoints'])} endpoints measured", flush=True)
             pages = web.run(db_url, work, args.page_repeats)
@@ -119,9 +132,57 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
     return results
 
 
+def run_api_only(args: argparse.Namespace, command: str) -> int:
+    """The API part alone, on an existing database: results to api-<database>.json."""
+    from sqlalchemy.engine import make_url
+
+    from benchmarks import data
+
+    work = Path(tempfile.mkdtemp(prefix="healthai-bench-api-"))
+    (work / "logs").mkdir(parents=True)
+    start_load = env.load()
+    try:
+        env.point_settings(args.api_only, work, "")
+        api = api_load.run(
+            args.api_only,
+            work,
+            args.concurrency,
+            args.analytics_concurrency,
+            args.api_seconds,
+            args.api_requests,
+            args.api_workers,
+            data.last_days(30),
+            args.api_kinds,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results = {
+        "command": command,
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "load_avg_start": start_load,
+        "load_avg_end": env.load(),
+        "machine": env.machine(args.api_only),
+        "api": api,
+    }
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"api-{make_url(args.api_only).database}.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"{api['server']}; pool {api['pool']}; {api['measurement_rows']:,} measurements")
+    print("endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req")
+    for e in api["endpoints"]:
+        print(
+            f"{e['endpoint']} | {e['requests']} | {e['errors']} | {e['throughput_rps']} | "
+            f"{e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['server_cpu_ms']}"
+        )
+    print(f"load average {start_load} -> {results['load_avg_end']}; results in {out}")
+    return 0 if all(e["errors"] == 0 for e in api["endpoints"]) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = _command(argv)
+    if args.api_only:
+        return run_api_only(args, command)
     results = run(args, command)
     from benchmarks import report
 

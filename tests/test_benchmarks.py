@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL
 
@@ -28,10 +30,42 @@ def test_harness_reports_every_section_and_counts_add_up(
     doc.write_text("# Performance\n\nProse kept.\n", encoding="utf-8")
     database = f"bench_test_{uuid.uuid4().hex[:10]}"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--scale", str(ROWS)]
-    cmd += ["--admin-url", PG_ADMIN_URL, "--database", database]
+    cmd += ["--admin-url", PG_ADMIN_URL, "--database", database, "--keep-db"]
     cmd += ["--results-dir", str(tmp_path / "results"), "--doc", str(doc)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540)
+    db_url = make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        _check_harness_results(tmp_path, doc)
+        _check_api_only(tmp_path, db_url)
+    finally:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _check_api_only(tmp_path: Path, db_url: str) -> None:
+    """`--api-only`: the API part alone on an existing database, its key revoked afterwards."""
+    cmd = [sys.executable, "-m", "benchmarks", "--api-only", db_url, "--api-kinds", "detail"]
+    cmd += ["--api-seconds", "1", "--api-requests", "50", "--api-workers", "1"]
+    cmd += ["--results-dir", str(tmp_path / "api-only")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    database = make_url(db_url).database
+    results = json.loads((tmp_path / "api-only" / f"api-{database}.json").read_text())
+    assert results["api"]["workers"] == 1
+    assert [e["endpoint"] for e in results["api"]["endpoints"]] == ["detail"]
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        keys = conn.execute(
+            text("SELECT revoked_at FROM api_keys WHERE name LIKE 'benchmark-%'")
+        ).all()
+    engine.dispose()
+    assert len(keys) == 2 and all(k.revoked_at is not None for k in keys)
+
+
+def _check_harness_results(tmp_path: Path, doc: Path) -> None:
 
     results = json.loads((tmp_path / "results" / f"scale-{ROWS}.json").read_text())
     setup = results["setup"]["rows"]
@@ -73,6 +107,9 @@ def test_harness_reports_every_section_and_counts_add_up(
     for name, e in endpoints.items():
         assert e["requests"] > 0 and e["errors"] == 0, (name, e["statuses"])
         assert e["p50_ms"] <= e["p95_ms"] <= e["p99_ms"]
+        assert e["server_cpu_ms"] > 0 and e["client_cpu_ms"] > 0, name
+    # as docker-compose.yml serves it: API_WORKERS (2) processes
+    assert results["api"]["workers"] == 2
 
     # the web interface: every page rendered for a signed-in admin
     from dashboard.shell import PAGES

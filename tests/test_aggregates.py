@@ -3,8 +3,11 @@ scan of the fact tables. A simulated population is ingested and published by the
 pipeline (biometrics and sessions split over several batches, so that batches merge into the
 same users' aggregates), meals and workouts are added through the ORM (as the API does), then
 every analytics function is compared with a scan written here, for everyone and one
-organisation, over the whole history and over periods; again after rolling batches back. The
-maintained aggregates must also equal aggregates rebuilt from scratch."""
+organisation, over the whole history and over periods; again after rolling batches back,
+after a quarantined row is corrected and published, after ORM writes (a fact changed and
+deleted, a plan period added, a user moved to another organisation) and after a user is
+erased (RGPD). The maintained aggregates and rollups must also equal ones rebuilt from
+scratch."""
 
 from __future__ import annotations
 
@@ -23,19 +26,21 @@ from healthai.models import (
     Batch,
     BiometricMeasurement,
     MealLog,
+    Organisation,
+    QuarantinedRow,
     SatisfactionSurvey,
     Source,
     Subscription,
     User,
     WorkoutSession,
 )
-from healthai.pipeline import aggregates, batches
+from healthai.pipeline import aggregates, batches, quarantine, rollups
 from healthai.queries import analytics
 from healthai.queries.analytics import NUTRIENTS, REFERENCE_INTAKES
 from healthai.settings import get_settings
 from healthai.simulate import SimConfig, seed_organisations, simulate
 from tests.conftest import ENGINES
-from tests.pipeline_helpers import session_for
+from tests.pipeline_helpers import materialize_sources, session_for
 from tests.test_publication import SIM, run_everything
 
 START = date(2025, 1, 1)
@@ -341,10 +346,18 @@ def compare_everything(s: Session) -> int:
 
 
 def aggregate_rows(s: Session) -> dict[str, list[tuple]]:
+    """Every row of the per-user aggregates and of the rollups."""
     return {
         m.__tablename__: sorted(tuple(r) for r in s.execute(select(*m.__table__.columns)))
-        for m in aggregates.AGGREGATES
+        for m in (*aggregates.AGGREGATES, *rollups.ROLLUPS)
     }
+
+
+def maintained_equals_rebuilt(s: Session) -> None:
+    maintained = aggregate_rows(s)
+    assert all(maintained.values()), {k: len(v) for k, v in maintained.items()}
+    aggregates.rebuild(s)
+    assert aggregate_rows(s) == maintained
 
 
 def add_meals_and_workouts(s: Session) -> None:
@@ -467,16 +480,83 @@ def test_aggregate_backed_analytics_equal_scans(
         )
         s.delete(measurement)
     with session_for(platform) as s:
-        maintained = aggregate_rows(s)
-        aggregates.rebuild(s)
-        assert aggregate_rows(s) == maintained
+        maintained_equals_rebuilt(s)
         assert compare_everything(s) > 0
+
+    # a quarantined users row, corrected and published (a new member of an organisation)
+    with session_for(platform) as s:
+        slug = s.scalar(select(Organisation.slug).order_by(Organisation.id).limit(1))
+    folder = get_settings().landing_dir / "sim_users"
+    header = next(folder.glob("*.csv")).read_text().splitlines()[0]
+    no_org = "sim:u0009999,1980,female,170.0,maintain,light,2,2,b2b,"  # B2B needs one
+    (folder / "users-999.csv").write_text(f"{header}\n{no_org}\n")
+    assert materialize_sources(platform, "sim_users").success
+    with session_for(platform) as s:
+        row = s.scalar(
+            select(QuarantinedRow)
+            .join(Source, Source.id == QuarantinedRow.source_id)
+            .where(Source.name == "sim_users", QuarantinedRow.status == "open")
+        )
+        assert row is not None and row.raw["external_key"] == "sim:u0009999"
+        fixed = quarantine.correct(s, row.id, {"organisation": slug}, "ana", "typo")
+    assert fixed.valid and fixed.requeued_batch_id is not None
+    with session_for(platform) as s:
+        batches.approve(s, fixed.requeued_batch_id, "bruno")
+        batches.publish(s, fixed.requeued_batch_id, "bruno")
+    with session_for(platform) as s:
+        assert s.scalar(select(User.organisation_id).where(User.external_key == "sim:u0009999"))
+        assert compare_everything(s) > 0
+        maintained_equals_rebuilt(s)
+
+    # ORM writes: a plan period added, a user moved into the organisation the comparisons
+    # scope to, then one of its members erased with all their data (RGPD: rows go by cascade)
+    with session_for(platform) as s:
+        busiest = s.scalar(
+            select(User.organisation_id)
+            .where(User.organisation_id.is_not(None))
+            .group_by(User.organisation_id)
+            .order_by(func.count().desc(), User.organisation_id)
+            .limit(1)
+        )
+        active = select(AppSession.user_id)
+        moved = s.scalar(
+            select(User)
+            .where(User.organisation_id.is_distinct_from(busiest), User.id.in_(active))
+            .order_by(User.id)
+            .limit(1)
+        )
+        s.add(
+            Subscription(
+                user_id=moved.id,
+                plan_tier="premium",
+                started_on=START + timedelta(days=98),
+                batch_id=moved.batch_id,
+                source_sha256="0" * 64,
+                source_record="orm-plan",
+            )
+        )
+        moved.organisation_id = busiest
+        s.flush()
+        assert compare_everything(s) > 0
+        maintained_equals_rebuilt(s)
+        erased = s.scalar(
+            select(User)
+            .where(User.organisation_id == busiest, User.id.in_(active))
+            .order_by(User.id.desc())
+            .limit(1)
+        )
+        s.delete(erased)
+        s.flush()
+        assert not s.scalar(select(func.count()).where(AppSession.user_id == erased.id))
+        assert compare_everything(s) > 0
+        maintained_equals_rebuilt(s)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_migration_fills_the_aggregates_from_published_rows(engine: str, empty_db_url: str) -> None:
-    """A database upgraded to 0004 with facts already published gets the same aggregates as
-    `aggregates.rebuild` computes (the migration's plain SQL and the module agree)."""
+    """A database upgraded to head with facts already published gets the same aggregates and
+    rollups as `aggregates.rebuild` computes (0004's plain SQL and the module agree; 0005
+    fills the rollups with the module's own refresh)."""
     from sqlalchemy import insert
 
     from healthai import migrate
@@ -556,6 +636,21 @@ def test_migration_fills_the_aggregates_from_published_rows(engine: str, empty_d
         conn.execute(insert(BiometricMeasurement.__table__), measured)
         conn.execute(insert(AppSession.__table__), sessions)
         conn.execute(insert(MealLog.__table__), meals)
+        conn.execute(
+            insert(Subscription.__table__),
+            [
+                {
+                    "user_id": u,
+                    "plan_tier": tier,
+                    "started_on": date(2025, 1, 1) + timedelta(days=days),
+                    "source_record": f"p{u}-{tier}",
+                    **lineage,
+                }
+                for u in users
+                for tier, days in (("free", u % 5), ("premium", 20 + u % 3))
+                if tier == "free" or u % 2
+            ],
+        )
     migrate.upgrade(empty_db_url)
     with Session(db) as s:
         migrated = aggregate_rows(s)

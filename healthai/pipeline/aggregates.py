@@ -11,11 +11,17 @@ touched are recomputed from the meal logs. A rollback recomputes every aggregate
 whose rows it removed (`refresh_users`). Rows written one at a time through the ORM (the
 API's CRUD) are caught by a flush hook that recomputes their users' aggregates. Every figure is
 therefore the same as a scan of the fact tables would give.
+
+The rollups (`healthai.pipeline.rollups`: whole-history answers per scope) are derived from
+these per-user aggregates and refreshed at the same moments, for the parts a change touches:
+progression for the metrics of the measurements written, engagement for app sessions,
+conversion for plan periods, all of them when users are written, erased (RGPD) or moved to
+another organisation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +33,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    exists,
     func,
     insert,
     inspect,
@@ -43,9 +50,12 @@ from healthai.models import (
     DailyUserNutrition,
     DailyUserSessions,
     MealLog,
+    Subscription,
+    User,
     UserMetricSpan,
     UserSessionSpan,
 )
+from healthai.pipeline import rollups
 
 NUTRIENTS = (
     "energy_kcal",
@@ -63,6 +73,8 @@ CHUNK = 500
 bm = BiometricMeasurement.__table__
 ses = AppSession.__table__
 meals = MealLog.__table__
+subs = Subscription.__table__
+users = User.__table__
 
 
 def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
@@ -236,6 +248,22 @@ def apply_batch(session: Session, batch_id: int) -> None:
         )
     )
 
+    # the rollups the batch's rows feed (a users batch may move users between organisations)
+    def has_rows(table: Any) -> bool:
+        return bool(conn.scalar(select(exists().where(table.c.batch_id == batch_id))))
+
+    if has_rows(users):
+        rollups.refresh(conn)
+    else:
+        rollups.refresh(
+            conn,
+            metrics=set(
+                conn.scalars(select(bm.c.metric).where(bm.c.batch_id == batch_id).distinct())
+            ),
+            sessions=has_rows(ses),
+            plans=has_rows(subs),
+        )
+
 
 def batch_users(session: Session, batch_id: int) -> set[int]:
     """Users with fact rows from this batch (call before the rows are deleted)."""
@@ -248,8 +276,15 @@ def batch_users(session: Session, batch_id: int) -> set[int]:
     return users
 
 
-def refresh_users(session: Session | Any, user_ids: Iterable[int]) -> None:
-    """Recompute every aggregate of these users from the fact tables."""
+def refresh_users(
+    session: Session | Any,
+    user_ids: Iterable[int],
+    metrics: Collection[str] | None = None,
+    sessions: bool = True,
+    plans: bool = True,
+) -> None:
+    """Recompute every aggregate of these users from the fact tables, then the rollups (by
+    default all of them; see `rollups.refresh` for the parts)."""
     conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
     ids = sorted(set(user_ids))
@@ -260,6 +295,7 @@ def refresh_users(session: Session | Any, user_ids: Iterable[int]) -> None:
             conn.execute(delete(t).where(t.c.user_id.in_(chunk)))
         for stmt in rebuild_statements(dialect, lambda fact, c=chunk: fact.c.user_id.in_(c)):
             conn.execute(stmt)
+    rollups.refresh(conn, metrics=metrics, sessions=sessions, plans=plans)
 
 
 def rebuild(session: Session) -> None:
@@ -269,26 +305,40 @@ def rebuild(session: Session) -> None:
         conn.execute(delete(model.__table__))
     for stmt in rebuild_statements(conn.dialect.name):
         conn.execute(stmt)
+    rollups.refresh(conn)
 
 
 # ------------------------------------------------------------------ ORM writes
-def _touched_by_flush(session: Session) -> set[int]:
-    users: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if not isinstance(obj, FACTS):
-            continue
-        if obj.user_id is not None:
-            users.add(obj.user_id)
-        history = inspect(obj).attrs.user_id.history
-        users |= {u for u in history.deleted or () if u is not None}
-    return users
+def _old(obj: Any, attr: str) -> set[Any]:
+    """The values an attribute had before this flush changed it."""
+    return {v for v in inspect(obj).attrs[attr].history.deleted or () if v is not None}
 
 
 @event.listens_for(Session, "after_flush")
 def _recompute(session: Session, _context: Any) -> None:
-    """Fact rows added, changed or deleted through the ORM (the API's CRUD, fixtures):
-    their users' aggregates are recomputed in the same transaction, once the rows are
-    written."""
-    touched = _touched_by_flush(session)
-    if touched:
+    """Rows added, changed or deleted through the ORM (the API's CRUD, erasure of a user,
+    fixtures): the aggregates of the users whose fact rows changed, and the rollups those
+    rows feed, are recomputed in the same transaction, once the rows are written."""
+    touched: set[int] = set()
+    metrics: set[str] = set()
+    sessions = plans = everything = False
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            # erased (its rows go by cascade) or possibly moved to another organisation
+            moved = obj not in session.new and inspect(obj).attrs.organisation_id.history
+            everything |= obj in session.deleted or bool(moved and moved.has_changes())
+            continue
+        if isinstance(obj, Subscription):
+            plans = True
+            continue
+        if not isinstance(obj, FACTS):
+            continue
+        touched |= {obj.user_id, *_old(obj, "user_id")} - {None}
+        if isinstance(obj, BiometricMeasurement):
+            metrics |= {obj.metric, *_old(obj, "metric")} - {None}
+        sessions |= isinstance(obj, AppSession)
+    if everything:
         refresh_users(session.connection(), touched)
+    elif touched or plans:
+        parts = {"metrics": metrics, "sessions": sessions, "plans": plans}
+        refresh_users(session.connection(), touched, **parts)

@@ -31,6 +31,7 @@ from healthai.models import (
     UserSessionSpan,
 )
 
+ROLLUPS = (ProgressionRollup, EngagementRollup, ConversionRollup)
 ALL = 0  # the scope of every user
 PAID = ("premium", "premium_plus")
 WEEK_S = 7 * 86400

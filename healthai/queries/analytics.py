@@ -8,8 +8,10 @@ Date arithmetic is done in Python so that SQLite and PostgreSQL give the same fi
 
 The figures over the large fact tables are read from the aggregates maintained at publication
 (`healthai.pipeline.aggregates`: user_metric_spans, user_session_spans, daily_user_sessions,
-daily_user_nutrition), never by scanning the facts per request; they equal what a scan would
-give (tests/test_aggregates.py compares both).
+daily_user_nutrition), never by scanning the facts per request; over the whole history,
+progression, engagement and conversion read one row of their rollup (`healthai.pipeline.
+rollups`, per scope: every user or one organisation). They equal what a scan would give
+(tests/test_aggregates.py compares both).
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Float, Select, and_, case, cast, extract, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from healthai.models import (
     Batch,
     BiometricMeasurement,
+    ConversionRollup,
     DailyUserNutrition,
     DailyUserSessions,
+    EngagementRollup,
+    ProgressionRollup,
     QuarantinedRow,
     SatisfactionSurvey,
     Source,
@@ -36,6 +42,14 @@ from healthai.models import (
     WorkoutSession,
 )
 from healthai.pipeline import aggregates  # noqa: F401  (keeps aggregates in step with ORM writes)
+from healthai.pipeline.rollups import (
+    ALL,
+    WEEK_S,
+    Engagement,
+    Progression,
+    converted,
+    plan_ends,
+)
 from healthai.queries.listing import tenant_clause
 
 # Reference daily intakes for adults (EFSA dietary reference values, rounded; sugars and
@@ -163,68 +177,73 @@ def progression(
 ) -> dict[str, Any]:
     """Per user with at least two measurements of `metric`: first and last value, change and
     change per week; summarised as the users measured, mean change, mean weekly rate and the
-    share whose value went down. Over the whole history, each user's first and last
-    measurement come from `user_metric_spans`; over a period, from the measurements of that
-    period, ranked per user in the database (window functions) so only two rows a user are
-    read."""
+    share whose value went down. Over the whole history, one row of `progression_rollups`.
+    Over a period, each user's first and last measurement of the period are looked up in the
+    (user, metric, time) index, for the users whose span (`user_metric_spans`) meets the
+    period: a few index probes a user instead of reading every measurement of the period; on
+    PostgreSQL the sums are taken in the database (one row read), on SQLite here."""
     if date_from is None and date_to is None:
-        span = UserMetricSpan
-        stmt = _scoped(
+        r = ProgressionRollup
+        row = session.execute(
             select(
-                span.measurements, span.first_at, span.first_value, span.last_at, span.last_value
-            )
-            .where(span.metric == metric)
-            .order_by(span.user_id),
-            span,
-            organisation_id,
-        )
-        ends = [
-            (n, (_aware(t0), v0), (_aware(t1), v1)) for n, t0, v0, t1, v1 in session.execute(stmt)
-        ]
-    else:
-        m = BiometricMeasurement
-        by_user = {"partition_by": m.user_id}
-        ranked = _scoped(
-            select(
-                m.user_id,
-                m.measured_at,
-                m.value,
-                func.count().over(**by_user).label("n"),
-                func.row_number().over(**by_user, order_by=(m.measured_at, m.id)).label("up"),
-                func.row_number()
-                .over(**by_user, order_by=(m.measured_at.desc(), m.id.desc()))
-                .label("down"),
-            ).where(m.metric == metric, *_instants(m.measured_at, date_from, date_to)),
-            m,
-            organisation_id,
-        ).subquery()
-        # each user's first and last measurement of the period, ranked in the database
-        stmt = (
-            select(ranked.c.user_id, ranked.c.n, ranked.c.measured_at, ranked.c.value)
-            .where((ranked.c.up == 1) | (ranked.c.down == 1))
-            .order_by(ranked.c.user_id, ranked.c.up)
-        )
-        points: dict[int, list[Any]] = defaultdict(list)
-        for user_id, n_points, at, value in session.execute(stmt):
-            points[user_id].append((n_points, (_aware(at), value)))
-        ends = [(p[0][0], p[0][1], p[-1][1]) for p in points.values()]
-    changes, rates = [], []
-    for n_points, (t0, v0), (t1, v1) in ends:
-        if n_points < 2:
-            continue
-        changes.append(v1 - v0)
-        weeks = (t1 - t0).total_seconds() / (7 * 86400)
-        if weeks > 0:
-            rates.append((v1 - v0) / weeks)
-    n = len(changes)
-    return {
-        "metric": metric,
-        "users_measured": len(ends),
-        "users_with_progression": n,
-        "mean_change": round(sum(changes) / n, 3) if n else None,
-        "mean_change_per_week": round(sum(rates) / len(rates), 3) if rates else None,
-        "share_decreasing": round(sum(c < 0 for c in changes) / n, 3) if n else None,
+                r.users_measured,
+                r.users_with_progression,
+                r.change_sum,
+                r.rated_users,
+                r.rate_sum,
+                r.decreasing_users,
+            ).where(r.scope == (organisation_id or ALL), r.metric == metric)
+        ).one_or_none()
+        return (Progression(*row) if row else Progression()).answer(metric)
+    m, span = BiometricMeasurement, UserMetricSpan
+    own = select().where(
+        m.user_id == span.user_id, m.metric == metric, *_instants(m.measured_at, date_from, date_to)
+    )
+    probes = {
+        f"{end}_{name}": own.add_columns(column).order_by(order).limit(1).scalar_subquery()
+        for end, order in (("first", m.measured_at), ("last", m.measured_at.desc()))
+        for name, column in (("at", m.measured_at), ("value", m.value))
     }
+    ends = _scoped(
+        select(span.user_id, *(probe.label(name) for name, probe in probes.items())).where(
+            span.metric == metric,
+            *_instants(span.last_at, date_from, None),
+            *_instants(span.first_at, None, date_to),
+        ),
+        span,
+        organisation_id,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # materialised: each user's probes run once, however often the sums refer to them
+        e = ends.cte("ends").prefix_with("MATERIALIZED").c
+        # summed in the database, in user id order as the loop below does: the same floats
+        moved = e.last_at > e.first_at  # (user, metric, time) is unique: two measurements
+        change = e.last_value - e.first_value
+        weeks = cast(extract("epoch", e.last_at - e.first_at), Float) / WEEK_S
+
+        def ordered_sum(x: Any) -> Any:
+            return func.coalesce(func.sum(aggregate_order_by(x, e.user_id)).filter(moved), 0.0)
+
+        row = session.execute(
+            select(
+                func.count(e.first_at),
+                func.count().filter(moved),
+                ordered_sum(change),
+                func.count().filter(moved),
+                ordered_sum(change / weeks),
+                func.count().filter(moved & (change < 0)),
+            )
+        ).one()
+        return Progression(*row).answer(metric)
+    summary = Progression()
+    e = ends.subquery("ends").c
+    stmt = select(e.first_at, e.first_value, e.last_at, e.last_value).order_by(e.user_id)
+    for t0, v0, t1, v1 in session.execute(stmt):
+        if t0 is None:  # no measurement in the period
+            continue
+        # (user, metric, time) is unique: one measurement in the period iff first is last
+        summary.add(1 if t0 == t1 else 2, t0, v0, t1, v1)
+    return summary.answer(metric)
 
 
 # ----------------------------------------------------------------------------- nutrition
@@ -380,30 +399,31 @@ def engagement(
     seen again at least 7 and 30 days after their first session). Over a period, only the
     sessions started on a day of the period count.
 
-    Read from `user_session_spans` (per user: first and last session) and
+    Over the whole history up to the latest session, one row of `engagement_rollups`;
+    otherwise read from `user_session_spans` (per user: first and last session) and
     `daily_user_sessions` (per user and UTC day: first and last session that day)."""
     days = DailyUserSessions
     period = _days(days.day, date_from, date_to)
     dated = bool(period)
-    latest_only = as_of is None
+    if as_of is None and not dated:
+        r = EngagementRollup
+        row = session.execute(
+            select(
+                r.as_of, r.dau, r.wau, r.mau, r.users_with_sessions, r.retained_d7, r.retained_d30
+            ).where(r.scope == (organisation_id or ALL))
+        ).one_or_none()
+        if row is None:  # no session in scope
+            return _engagement_answer(datetime.now(UTC), 0, 0, 0, 0, 0, 0)
+        return _engagement_answer(_aware(row[0]).astimezone(UTC), *row[1:])
     if as_of is None:
-        if dated:
-            latest = session.scalar(
-                _scoped(select(func.max(days.last_at)).where(*period), days, organisation_id)
-            )
-        else:
-            latest = session.scalar(
-                _scoped(select(func.max(UserSessionSpan.last_at)), UserSessionSpan, organisation_id)
-            )
+        latest = session.scalar(
+            _scoped(select(func.max(days.last_at)).where(*period), days, organisation_id)
+        )
         as_of = _aware(latest) if latest else datetime.now(UTC)
     as_of = _aware(as_of).astimezone(UTC)
 
     def active(n_days: int) -> int:
         lo = as_of - timedelta(days=n_days)
-        if latest_only and not dated:
-            # no session is later than as_of: active means a last session after lo
-            stmt = select(func.count()).where(UserSessionSpan.last_at > lo)
-            return int(session.scalar(_scoped(stmt, UserSessionSpan, organisation_id)) or 0)
         # whole days inside the window count; on its first day a session must start after
         # lo (the day's last start), on its last day at or before as_of (the day's first)
         stmt = select(func.count(func.distinct(days.user_id))).where(
@@ -430,8 +450,16 @@ def engagement(
             UserSessionSpan,
             organisation_id,
         )
-    firsts = [(_aware(a), _aware(b)) for a, b in session.execute(spans)]
-    n = len(firsts)
+    users = Engagement()
+    for first_at, last_at in session.execute(spans):
+        users.add(first_at, last_at)
+    n = len(users.spans)
+    return _engagement_answer(as_of, dau, wau, mau, n, users.retained(7), users.retained(30))
+
+
+def _engagement_answer(
+    as_of: datetime, dau: int, wau: int, mau: int, n: int, retained_d7: int, retained_d30: int
+) -> dict[str, Any]:
     return {
         "as_of": as_of,
         "dau": dau,
@@ -439,12 +467,8 @@ def engagement(
         "mau": mau,
         "stickiness": round(dau / mau, 3) if mau else None,
         "users_with_sessions": n,
-        "retention_d7": round(sum(b - a >= timedelta(days=7) for a, b in firsts) / n, 3)
-        if n
-        else None,
-        "retention_d30": round(sum(b - a >= timedelta(days=30) for a, b in firsts) / n, 3)
-        if n
-        else None,
+        "retention_d7": round(retained_d7 / n, 3) if n else None,
+        "retention_d30": round(retained_d30 / n, 3) if n else None,
     }
 
 
@@ -457,34 +481,30 @@ def premium_conversion(
     """Users per current plan, and conversion: of the users who ever had the free plan, the
     share who later had a paid one (premium or premium_plus). Over a period, conversion
     counts only the plan periods started on a day of the period; the users per plan are
-    today's (a plan is a state, not a dated fact)."""
+    today's (a plan is a state, not a dated fact). Over the whole history, conversion is one
+    row of `conversion_rollups`."""
     plans = {
         r["value"]: r["count"] for r in _count_by(session, User.plan_tier, User, organisation_id)
     }
-    stmt = _scoped(
-        select(
-            Subscription.user_id,
-            func.min(case((Subscription.plan_tier == "free", Subscription.started_on))),
-            func.max(
-                case(
-                    (
-                        Subscription.plan_tier.in_(("premium", "premium_plus")),
-                        Subscription.started_on,
-                    )
-                )
-            ),
+    if date_from is None and date_to is None:
+        row = session.execute(
+            select(ConversionRollup.free_users_with_history, ConversionRollup.converted).where(
+                ConversionRollup.scope == (organisation_id or ALL)
+            )
+        ).one_or_none()
+        free_users, converted_users = row or (0, 0)
+    else:
+        stmt = _scoped(
+            plan_ends(_days(Subscription.started_on, date_from, date_to)),
+            Subscription,
+            organisation_id,
         )
-        .where(*_days(Subscription.started_on, date_from, date_to))
-        .group_by(Subscription.user_id),
-        Subscription,
-        organisation_id,
-    )
-    free_users = converted = 0
-    for _user, first_free, last_paid in session.execute(stmt):
-        if first_free is None:
-            continue
-        free_users += 1
-        converted += last_paid is not None and last_paid >= first_free
+        done = [
+            converted(first_free, last_paid)
+            for _user, first_free, last_paid in session.execute(stmt)
+        ]
+        free_users = sum(d is not None for d in done)
+        converted_users = sum(d is True for d in done)
     total = sum(plans.values())
     paying = plans.get("premium", 0) + plans.get("premium_plus", 0)
     return {
@@ -492,8 +512,8 @@ def premium_conversion(
         "by_plan": plans,
         "premium_share": round(paying / total, 3) if total else None,
         "free_users_with_history": free_users,
-        "converted": converted,
-        "conversion_rate": round(converted / free_users, 3) if free_users else None,
+        "converted": converted_users,
+        "conversion_rate": round(converted_users / free_users, 3) if free_users else None,
     }
 
 

@@ -72,10 +72,12 @@ def _check_harness_results(tmp_path: Path, doc: Path) -> None:
     assert setup["users"] == results["dataset"]["users"] > 0
     assert setup["app_sessions"] > 0 and setup["subscriptions"] > 0
     ing = results["ingestion"]
-    for variant in ("copy", "pandas", "ours", "incremental"):
+    for variant in ("copy", "copy_published", "pandas", "ours", "incremental"):
         assert ing[variant]["seconds"] > 0 and ing[variant]["peak_rss_mb"] > 0, variant
     assert ing["copy"]["rows"] == ROWS and ing["pandas"]["rows"] == ROWS
     assert ing["ours"]["success"] and ing["incremental"]["success"]
+    steps = ing["ours"]["steps"]  # where our time went, by Dagster step
+    assert {"sim_biometrics_validated", "sim_biometrics_staged"} <= set(steps), steps
 
     # counts add up, against what the generator wrote (independently of the pipeline)
     facts = results["dataset"]
@@ -92,6 +94,9 @@ def _check_harness_results(tmp_path: Path, doc: Path) -> None:
     assert check["measurements_published"] == (
         facts["full"]["measurements"] + facts["increment"]["measurements"]
     )
+    # the floor of what we publish copied exactly the full file's published measurements
+    assert ing["copy_published"]["rows"] == facts["full"]["measurements"]
+    assert ing["copy_published"]["foreign_keys"] == 2
 
     # the API: list, detail, filtered list and every analytics endpoint, all answered
     endpoints = {e["endpoint"]: e for e in results["api"]["endpoints"]}

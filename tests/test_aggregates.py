@@ -658,3 +658,79 @@ def test_migration_fills_the_aggregates_from_published_rows(engine: str, empty_d
         aggregates.rebuild(s)
         assert aggregate_rows(s) == migrated
     db.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_concurrent_rollup_refreshes_wait_for_each_other(engine: str, db_url: str) -> None:
+    """Two transactions refreshing the rollups at once (two publications): the second waits
+    for the first to commit, then replaces its rows, instead of inserting the same keys."""
+    import threading
+
+    from sqlalchemy import insert
+
+    from healthai.db import make_engine
+
+    db = make_engine(db_url)
+    with db.begin() as conn:
+        source = conn.execute(
+            insert(Source.__table__).values(
+                name="pre",
+                title="t",
+                format="csv",
+                location="t",
+                owner="t",
+                licence="t",
+                update_frequency="never",
+                auto_approve=False,
+            )
+        ).inserted_primary_key[0]
+        batch = conn.execute(
+            insert(Batch.__table__).values(source_id=source, status="published", rows_by_table={})
+        ).inserted_primary_key[0]
+        lineage = {"batch_id": batch, "source_sha256": "0" * 64, "source_record": "1"}
+        user = conn.execute(
+            insert(User.__table__).values(
+                external_key="pre:1", plan_tier="free", created_at=START, **lineage
+            )
+        ).inserted_primary_key[0]
+        at = datetime(2025, 1, 1, tzinfo=UTC)
+        conn.execute(
+            insert(AppSession.__table__),
+            [
+                {
+                    "user_id": user,
+                    "started_at": at + timedelta(days=d),
+                    "duration_s": 60,
+                    "platform": "ios",
+                    **lineage,
+                    "source_record": str(d),
+                }  # fmt: skip
+                for d in (0, 9)
+            ],
+        )
+        aggregates.rebuild(Session(bind=conn))
+    first = db.connect()
+    first.begin()
+    rollups.refresh(first)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.begin() as conn:
+                rollups.refresh(conn)
+        except BaseException as exc:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=2)
+    assert thread.is_alive(), "the second refresh must wait for the first to commit"
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    with db.connect() as conn:
+        rows = conn.execute(select(rollups.EngagementRollup.users_with_sessions)).all()
+    assert rows == [(1,)]
+    db.dispose()

@@ -33,6 +33,7 @@ from healthai.models import (
 
 ROLLUPS = (ProgressionRollup, EngagementRollup, ConversionRollup)
 ALL = 0  # the scope of every user
+LOCK_KEY = 0x524F4C4C  # PostgreSQL advisory lock serialising rollup refreshes
 PAID = ("premium", "premium_plus")
 WEEK_S = 7 * 86400
 
@@ -220,6 +221,10 @@ def refresh(
     metric; empty: none), engagement if `sessions`, conversion if `plans`."""
     if metrics is not None and not metrics and not sessions and not plans:
         return
+    if conn.dialect.name == "postgresql":
+        # one refresh at a time until commit: two publications refreshing at once would each
+        # delete the rows they see and insert the same keys (SQLite has one writer anyway)
+        conn.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
     orgs = _organisations(conn)
     if metrics is None or metrics:
         refresh_progression(conn, orgs, metrics)

@@ -50,7 +50,9 @@ def copy_floor(csv_path: str, db_url: str) -> dict[str, Any]:
 
 
 PUBLISHED = "biometric_measurements"
-PUBLISHED_COLUMNS = "id, user_id, metric, measured_at, value, source_sha256, source_record, batch_id"
+PUBLISHED_COLUMNS = (
+    "id, user_id, metric, measured_at, value, source_sha256, source_record, batch_id"
+)
 
 
 def copy_published(work_dir: str, db_url: str) -> dict[str, Any]:

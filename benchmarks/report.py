@@ -176,17 +176,26 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"{api['server']}, {api['measurement_rows']:,} rows in `biometric_measurements`; "
         f"per endpoint at most {api['bounds']['seconds_per_endpoint']:g} s and "
-        f"{api['bounds']['max_requests_per_endpoint']:,} requests (httpx.AsyncClient clients "
-        "in the harness process, after one warm-up request).",
+        f"{api['bounds']['max_requests_per_endpoint']:,} requests "
+        f"({api.get('client', 'httpx.AsyncClient clients in the harness process')}, after "
+        "one warm-up request)"
+        + (
+            f"; database pool {api['pool']['size']} + {api['pool']['max_overflow']} per worker"
+            if "pool" in api
+            else ""
+        )
+        + ". CPU columns: the API processes' and the load generator's CPU time per request.",
         "",
-        "| endpoint | concurrent | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | req/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | concurrent | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | req/s "
+        "| server CPU (ms) | client CPU (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for e in api["endpoints"]:
         out.append(
             f"| `{e['request'][4:]}` | {e['concurrency']} | {e['requests']:,} | {e['errors']} | "
             f"{_fmt(e['p50_ms'], 1)} | {_fmt(e['p95_ms'], 1)} | {_fmt(e['p99_ms'], 1)} | "
-            f"{_fmt(e['throughput_rps'], 1)} |"
+            f"{_fmt(e['throughput_rps'], 1)} | {_fmt(e.get('server_cpu_ms'), 1)} | "
+            f"{_fmt(e.get('client_cpu_ms'), 1)} |"
         )
     if api["skipped_routes"]:
         skipped = ", ".join(f"`{r}`" for r in api["skipped_routes"])

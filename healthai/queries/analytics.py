@@ -178,10 +178,11 @@ def progression(
     """Per user with at least two measurements of `metric`: first and last value, change and
     change per week; summarised as the users measured, mean change, mean weekly rate and the
     share whose value went down. Over the whole history, one row of `progression_rollups`.
-    Over a period, each user's first and last measurement of the period are looked up in the
-    (user, metric, time) index, for the users whose span (`user_metric_spans`) meets the
-    period: a few index probes a user instead of reading every measurement of the period; on
-    PostgreSQL the sums are taken in the database (one row read), on SQLite here."""
+    Over a period, for the users whose span (`user_metric_spans`) meets the period, each
+    user's first and last measurement of the period: the span's own when it lies in the
+    period, otherwise looked up in the (user, metric, time) index (a probe), instead of
+    reading every measurement of the period; on PostgreSQL the sums are taken in the
+    database (one row read), on SQLite here."""
     if date_from is None and date_to is None:
         r = ProgressionRollup
         row = session.execute(
@@ -199,13 +200,21 @@ def progression(
     own = select().where(
         m.user_id == span.user_id, m.metric == metric, *_instants(m.measured_at, date_from, date_to)
     )
-    probes = {
-        f"{end}_{name}": own.add_columns(column).order_by(order).limit(1).scalar_subquery()
-        for end, order in (("first", m.measured_at), ("last", m.measured_at.desc()))
-        for name, column in (("at", m.measured_at), ("value", m.value))
+    # a user's first measurement of the period is the span's first if that one is in the
+    # period, else the first one after the period's start (a probe); likewise the last
+    inside = {
+        "first": (_instants(span.first_at, date_from, None), m.measured_at),
+        "last": (_instants(span.last_at, None, date_to), m.measured_at.desc()),
     }
+    columns = []
+    for end, (own_end_inside, order) in inside.items():
+        for name, column in (("at", m.measured_at), ("value", m.value)):
+            known = getattr(span, f"{end}_{name}")
+            probe = own.add_columns(column).order_by(order).limit(1).scalar_subquery()
+            value = case((and_(*own_end_inside), known), else_=probe) if own_end_inside else known
+            columns.append(value.label(f"{end}_{name}"))
     ends = _scoped(
-        select(span.user_id, *(probe.label(name) for name, probe in probes.items())).where(
+        select(span.user_id, *columns).where(
             span.metric == metric,
             *_instants(span.last_at, date_from, None),
             *_instants(span.first_at, None, date_to),

@@ -47,10 +47,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="API processes (default API_WORKERS, as docker-compose.yml)")  # fmt: skip
     p.add_argument("--api-kinds", default=",".join(api_load.KINDS),
                    help="which API endpoints to measure (comma-separated)")  # fmt: skip
-    p.add_argument("--api-only", metavar="DATABASE_URL", default=None,
-                   help="measure only the API, on this existing database (nothing dropped; an "
-                   "admin API key is added and revoked afterwards, reads add access-log rows); "
-                   "results in <results-dir>/api-<database>.json, docs untouched")  # fmt: skip
+    p.add_argument("--serve-only", metavar="DATABASE_URL", default=None,
+                   help="measure only the API and the web pages, on this existing database "
+                   "(nothing dropped; an admin API key and an admin account are added and "
+                   "disabled afterwards, reads add access-log rows); results in "
+                   "<results-dir>/serve-<database>.json, docs untouched")  # fmt: skip
+    p.add_argument("--no-pages", action="store_true",
+                   help="with --serve-only: the API alone")  # fmt: skip
     p.add_argument("--page-repeats", type=int, default=3, help="warm renders per page")
     p.add_argument("--results-dir", type=Path, default=env.ROOT / "benchmarks" / "results")
     p.add_argument("--doc", type=Path, default=env.ROOT / "docs" / "performance.md")
@@ -132,19 +135,23 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
     return results
 
 
-def run_api_only(args: argparse.Namespace, command: str) -> int:
-    """The API part alone, on an existing database: results to api-<database>.json."""
+def run_serve_only(args: argparse.Namespace, command: str) -> int:
+    """The API and web parts alone, on an existing database (a run kept with --keep-db, say,
+    measured again after a change): results to serve-<database>.json."""
     from sqlalchemy.engine import make_url
 
-    from benchmarks import data
+    from benchmarks import data, report
 
-    work = Path(tempfile.mkdtemp(prefix="healthai-bench-api-"))
+    db_url = args.serve_only
+    work = Path(tempfile.mkdtemp(prefix="healthai-bench-serve-"))
     (work / "logs").mkdir(parents=True)
     start_load = env.load()
     try:
-        env.point_settings(args.api_only, work, "")
+        env.point_settings(db_url, work, "")
+        from benchmarks import web
+
         api = api_load.run(
-            args.api_only,
+            db_url,
             work,
             args.concurrency,
             args.analytics_concurrency,
@@ -154,6 +161,7 @@ def run_api_only(args: argparse.Namespace, command: str) -> int:
             data.last_days(30),
             args.api_kinds,
         )
+        pages = None if args.no_pages else web.run(db_url, work, args.page_repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results = {
@@ -161,28 +169,24 @@ def run_api_only(args: argparse.Namespace, command: str) -> int:
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
         "load_avg_start": start_load,
         "load_avg_end": env.load(),
-        "machine": env.machine(args.api_only),
+        "machine": env.machine(db_url),
         "api": api,
+        "web": pages,
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = args.results_dir / f"api-{make_url(args.api_only).database}.json"
+    out = args.results_dir / f"serve-{make_url(db_url).database}.json"
     out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"{api['server']}; pool {api['pool']}; {api['measurement_rows']:,} measurements")
-    print("endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req")
-    for e in api["endpoints"]:
-        print(
-            f"{e['endpoint']} | {e['requests']} | {e['errors']} | {e['throughput_rps']} | "
-            f"{e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['server_cpu_ms']}"
-        )
+    print(report.serving_markdown(results))
     print(f"load average {start_load} -> {results['load_avg_end']}; results in {out}")
-    return 0 if all(e["errors"] == 0 for e in api["endpoints"]) else 1
+    api_ok = all(e["errors"] == 0 for e in api["endpoints"])
+    return 0 if api_ok and (pages is None or all(p["ok"] for p in pages["pages"])) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = _command(argv)
-    if args.api_only:
-        return run_api_only(args, command)
+    if args.serve_only:
+        return run_serve_only(args, command)
     results = run(args, command)
     from benchmarks import report
 

@@ -42,13 +42,20 @@ def _fmt(value: float | int | None, digits: int = 0) -> str:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """One line per target of the issue: what was measured, the bound, pass or fail."""
-    ing = results["ingestion"]
-    lines = []
+    """One line per target of the issue: what was measured, the bound, pass or fail (only the
+    parts the run measured: a --serve-only run has no ingestion, perhaps no pages)."""
+    lines: list[dict[str, Any]] = []
 
     def add(target: str, measured: str, passed: bool, note: str = "") -> None:
         lines.append({"target": target, "measured": measured, "passed": passed, "note": note})
 
+    if "ingestion" in results:
+        _ingestion_targets(results["ingestion"], add)
+    _serving_targets(results, add)
+    return lines
+
+
+def _ingestion_targets(ing: dict[str, Any], add: Any) -> None:
     ratios = ing["ratios"]
     add(
         "Ingestion ≥ 0.5 × COPY's throughput, validation included",
@@ -76,6 +83,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "yes" if ing["verification"]["ok"] else "NO",
         ing["verification"]["ok"],
     )
+
+
+def _serving_targets(results: dict[str, Any], add: Any) -> None:
     for e in results["api"]["endpoints"]:
         clean = e["errors"] == 0
         if e["kind"] == "analytics":
@@ -92,14 +102,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 clean and e["p99_ms"] is not None and e["p99_ms"] < 50,
                 "" if clean else f"{e['errors']} errors",
             )
-    for p in results["web"]["pages"]:
+    for p in (results.get("web") or {}).get("pages", []):
         add(
             f"Page `{p['page']}` renders in < 1 s",
             f"{p['max_s']:.2f} s (max of warm), {p['cold_s']:.2f} s cold",
             p["ok"] and p["max_s"] < 1.0,
             "" if p["ok"] else "error page or HTTP error",
         )
-    return lines
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -171,6 +180,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"{v['files']['full'].get('rows_pending', 0):,} pending; "
         f"{v['measurements_published']:,} measurements published for "
         f"{v['measurements_expected']:,} expected.",
+    ]
+    out += _api_lines(api) + _web_lines(web) + _target_lines(results["targets"])
+    return "\n".join(out) + "\n"
+
+
+def _api_lines(api: dict[str, Any]) -> list[str]:
+    out = [
         "",
         "#### API",
         "",
@@ -200,7 +216,13 @@ def markdown(results: dict[str, Any]) -> str:
     if api["skipped_routes"]:
         skipped = ", ".join(f"`{r}`" for r in api["skipped_routes"])
         out += ["", f"Not measured (path parameter): {skipped}."]
-    out += [
+    return out
+
+
+def _web_lines(web: dict[str, Any] | None) -> list[str]:
+    if not web:
+        return []
+    out = [
         "",
         "#### Web interface",
         "",
@@ -214,12 +236,29 @@ def markdown(results: dict[str, Any]) -> str:
             f"| `{p['page']}` | {p['cold_s']:.2f} | {p['median_s']:.2f} | {p['max_s']:.2f} | "
             f"{'yes' if p['ok'] else 'NO'} |"
         )
-    out += ["", "#### Targets", "", "| target | measured | result | note |", "|---|---|---|---|"]
-    for t in results["targets"]:
+    return out
+
+
+def _target_lines(targets: list[dict[str, Any]]) -> list[str]:
+    out = ["", "#### Targets", "", "| target | measured | result | note |", "|---|---|---|---|"]
+    for t in targets:
         out.append(
             f"| {t['target']} | {t['measured']} | {'pass' if t['passed'] else '**fail**'} | "
             f"{t['note']} |"
         )
+    return out
+
+
+def serving_markdown(results: dict[str, Any]) -> str:
+    """The tables of a --serve-only run (API, pages, their targets)."""
+    m = results["machine"]
+    out = [
+        f"Run `{results['command']}` on {results['finished_at']} (UTC), "
+        f"commit `{m.get('git_commit', '?')}`; load average at the start "
+        f"{results['load_avg_start']}, at the end {results['load_avg_end']}.",
+    ]
+    out += _api_lines(results["api"]) + _web_lines(results.get("web"))
+    out += _target_lines(targets(results))
     return "\n".join(out) + "\n"
 
 

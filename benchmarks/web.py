@@ -5,9 +5,12 @@ while it answers that GET, so the GET's duration is the server's render time."""
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,11 @@ from healthai.db import get_engine, session_scope
 ERROR_MARK = "internal error"
 
 
-def admin_cookie(db_url: str) -> str:
-    """The cookie the dashboard's sign-in sets: a signed access token of an admin account."""
+@contextmanager
+def admin_cookie(db_url: str) -> Iterator[str]:
+    """The cookie the dashboard's sign-in sets (a signed access token) of an admin account
+    made for this run, disabled afterwards (so runs on a kept database do not pile up live
+    accounts)."""
     from api.security import create_token, hash_password
     from dashboard.auth import COOKIE
     from healthai.models import ApiAccount
@@ -29,29 +35,33 @@ def admin_cookie(db_url: str) -> str:
 
     with session_scope(get_engine(db_url)) as session:
         account = ApiAccount(
-            username="benchmark-admin",
+            username=f"benchmark-admin-{secrets.token_hex(4)}",
             role="admin",
             is_active=True,
             password_hash=hash_password("benchmark-only-not-a-login"),
         )
         session.add(account)
         session.flush()
+        account_id = account.id
         token, _jti, _exp = create_token(get_settings(), account.id, account.role)
-    return f"{COOKIE}={token}"
+    try:
+        yield f"{COOKIE}={token}"
+    finally:
+        with session_scope(get_engine(db_url)) as session:
+            session.get(ApiAccount, account_id).is_active = False
 
 
 def run(db_url: str, work: Path, repeats: int) -> dict[str, Any]:
     from dashboard.shell import PAGES
 
-    cookie = admin_cookie(db_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "dashboard.serve", "--address", "127.0.0.1", "--port", str(port)]
     pages = []
-    headers = {"Cookie": cookie}
     with (
+        admin_cookie(db_url) as cookie,
         server(cmd, f"{base}/connexion", work / "logs" / "dashboard.log"),
-        httpx.Client(base_url=base, headers=headers, timeout=120) as client,
+        httpx.Client(base_url=base, headers={"Cookie": cookie}, timeout=120) as client,
     ):
         for slug in PAGES:
             times, statuses, failed = [], [], False

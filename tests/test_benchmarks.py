@@ -37,7 +37,7 @@ def test_harness_reports_every_section_and_counts_add_up(
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         _check_harness_results(tmp_path, doc)
-        _check_api_only(tmp_path, db_url)
+        _check_serve_only(tmp_path, db_url)
     finally:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -45,24 +45,33 @@ def test_harness_reports_every_section_and_counts_add_up(
         admin.dispose()
 
 
-def _check_api_only(tmp_path: Path, db_url: str) -> None:
-    """`--api-only`: the API part alone on an existing database, its key revoked afterwards."""
-    cmd = [sys.executable, "-m", "benchmarks", "--api-only", db_url, "--api-kinds", "detail"]
+def _check_serve_only(tmp_path: Path, db_url: str) -> None:
+    """`--serve-only`: the API and the pages alone on an existing database (a kept run), the
+    key and the account it made disabled afterwards."""
+    from dashboard.shell import PAGES
+
+    cmd = [sys.executable, "-m", "benchmarks", "--serve-only", db_url, "--api-kinds", "detail"]
     cmd += ["--api-seconds", "1", "--api-requests", "50", "--api-workers", "1"]
-    cmd += ["--results-dir", str(tmp_path / "api-only")]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    cmd += ["--page-repeats", "1", "--results-dir", str(tmp_path / "serve-only")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     database = make_url(db_url).database
-    results = json.loads((tmp_path / "api-only" / f"api-{database}.json").read_text())
+    results = json.loads((tmp_path / "serve-only" / f"serve-{database}.json").read_text())
     assert results["api"]["workers"] == 1
     assert [e["endpoint"] for e in results["api"]["endpoints"]] == ["detail"]
+    assert {p["page"] for p in results["web"]["pages"]} == {f"/{slug}" for slug in PAGES}
+    assert "#### Targets" in done.stdout and "renders in < 1 s" in done.stdout
     engine = create_engine(db_url)
     with engine.connect() as conn:
         keys = conn.execute(
             text("SELECT revoked_at FROM api_keys WHERE name LIKE 'benchmark-%'")
         ).all()
+        admins = conn.execute(
+            text("SELECT is_active FROM api_accounts WHERE username LIKE 'benchmark-admin-%'")
+        ).all()
     engine.dispose()
     assert len(keys) == 2 and all(k.revoked_at is not None for k in keys)
+    assert len(admins) == 2 and not any(a.is_active for a in admins)
 
 
 def _check_harness_results(tmp_path: Path, doc: Path) -> None:

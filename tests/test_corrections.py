@@ -81,3 +81,42 @@ def test_one_correction_applies_to_every_row_with_the_same_defect(
     with session_for(platform) as session:
         assert session.get(Batch, result.requeued_batch_id).rows_staged == len(rows)
     assert open_rows(platform) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_source_of_facts_is_corrected_and_published(engine: str, platform: str) -> None:
+    """A meal of the v1 log (a source of facts: no natural key of its own) quarantined for more
+    sugars than carbohydrates: corrected, it is re-queued without its already published user,
+    audited, approved by someone else and published; the run's counts still add up."""
+    from healthai.models import MealLog
+
+    assert materialize_sources(platform, "daily_food_nutrition_v1_log").success
+    with session_for(platform) as session:
+        first = session.scalar(select(Batch.id))
+        batches.approve(session, first, "bruno")
+        batches.publish(session, first, "bruno")
+    row = next(
+        r for r in open_rows(platform)
+        if [x["rule"] for x in r.reasons] == ["sugars_not_above_carbohydrates"]
+    )  # fmt: skip
+    users, meals = count(platform, "users"), count(platform, "meal_logs")
+    with session_for(platform) as session:
+        fixed = quarantine.correct(
+            session, row.id, {"Sugars (g)": row.raw["Carbohydrates (g)"]}, "ana", "swapped"
+        )
+    assert fixed.valid and fixed.requeued_batch_id is not None
+    with session_for(platform) as session:
+        batch = session.get(Batch, fixed.requeued_batch_id)
+        assert batch.status == "audited", [c.observed for c in batch.checks]
+        assert batch.rows_by_table == {"meal_logs": 1}  # its user is already published
+        batches.approve(session, batch.id, "bruno")
+        batches.publish(session, batch.id, "bruno")
+    assert (count(platform, "users"), count(platform, "meal_logs")) == (users, meals + 1)
+    with session_for(platform) as session:
+        meal = session.scalar(select(MealLog).where(MealLog.batch_id == fixed.requeued_batch_id))
+        assert meal.sugars_g == pytest.approx(float(row.raw["Carbohydrates (g)"]))
+        assert meal.source_record == row.source_record
+        run = session.get(IngestionRun, row.run_id)
+        assert run.rows_in == (
+            run.rows_published + run.rows_quarantined + run.rows_duplicate + run.rows_pending
+        )

@@ -195,17 +195,7 @@ def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
             cleaned.duplicates += len(duplicates)
             if len(duplicates):
                 tables = {t: f[~f[RECORD].isin(duplicates)] for t, f in tables.items()}
-        # Entities a record brings along (e.g. the user of a meal log) that are already known,
-        # or kept from an earlier chunk, are not staged again: the record's facts then refer
-        # to the known row.
-        for table, frame in list(tables.items()):
-            key = NATURAL_KEYS.get(table)
-            if table != spec.primary_table and key in frame.columns and len(frame):
-                known = _existing_keys(session, table, frame[key].tolist())
-                seen = entities_seen.setdefault(table, KeySet())
-                fresh = ~frame[key].isin(known).to_numpy() & ~seen.contains(frame[[key]])
-                seen.add(frame[[key]])
-                tables[table] = frame[fresh]
+        tables = without_known_entities(session, spec, tables, entities_seen)
         records = [f[RECORD] for f in tables.values() if len(f)]
         cleaned.records += pd.concat(records).nunique() if records else 0
         for table, frame in tables.items():
@@ -237,6 +227,27 @@ def _existing_keys(session: Session, table: str, keys: list[str]) -> set[str]:
             )
         )
     return found
+
+
+def without_known_entities(
+    session: Session,
+    spec: SourceSpec,
+    tables: dict[str, pd.DataFrame],
+    seen: dict[str, KeySet] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Entities a record brings along (e.g. the user of a meal log) that are already published
+    or pending, or (with `seen`) kept from an earlier chunk, are not staged again: the
+    record's facts then refer to the known row."""
+    seen = {} if seen is None else seen
+    for table, frame in list(tables.items()):
+        key = NATURAL_KEYS.get(table)
+        if table != spec.primary_table and key in frame.columns and len(frame):
+            known = _existing_keys(session, table, frame[key].tolist())
+            kept = seen.setdefault(table, KeySet())
+            fresh = ~frame[key].isin(known).to_numpy() & ~kept.contains(frame[[key]])
+            kept.add(frame[[key]])
+            tables[table] = frame[fresh]
+    return tables
 
 
 def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRun) -> Batch | None:

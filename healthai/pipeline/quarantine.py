@@ -16,7 +16,7 @@ from healthai.models import AuditLog, Batch, IngestionRun, QuarantinedRow, Sourc
 from healthai.pipeline import batches
 from healthai.pipeline.contract import jsonable, validate
 from healthai.pipeline.errors import BatchStateError, ContractError, NotFoundError
-from healthai.pipeline.ingest import _existing_keys, write_staging
+from healthai.pipeline.ingest import _existing_keys, without_known_entities, write_staging
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext
 
@@ -104,10 +104,13 @@ def correct_rows(
         return result
     first = rows[0]
     ctx = CleanContext(spec.name, first.source_sha256, first.created_at or datetime.now(UTC))
-    tables = spec.transform(valid, ctx)
-    main = tables[spec.primary_table]
-    existing = _existing_keys(session, spec.primary_table, main[spec.primary_key].tolist())
-    dup_records = set(main[RECORD][main[spec.primary_key].isin(existing)].astype(str))
+    tables = without_known_entities(session, spec, spec.transform(valid, ctx))
+    dup_records: set[str] = set()
+    if spec.primary_table is not None:  # as at ingestion: a source of facts has no natural
+        # key; a fact already published is caught by the audit of the re-queued batch
+        main = tables[spec.primary_table]
+        existing = _existing_keys(session, spec.primary_table, main[spec.primary_key].tolist())
+        dup_records = set(main[RECORD][main[spec.primary_key].isin(existing)].astype(str))
     valid_rows = [r for r in rows if r.id not in result.reasons]
     for row in valid_rows:
         row.resolved_by, row.resolved_at = actor, datetime.now(UTC)
@@ -116,6 +119,8 @@ def correct_rows(
             result.duplicates.append(row.id)
     requeue = [r for r in valid_rows if r.source_record not in dup_records]
     if requeue:
+        keep = {r.source_record for r in requeue}
+        staged = {t: f[f[RECORD].astype(str).isin(keep)] for t, f in tables.items()}
         run = session.get(IngestionRun, first.run_id)
         batch = Batch(
             source_id=source.id,
@@ -124,18 +129,12 @@ def correct_rows(
             source_sha256=first.source_sha256,
             status="staged",
             rows_staged=len(requeue),
-            rows_by_table={t: len(f) for t, f in tables.items()},
+            rows_by_table={t: len(f) for t, f in staged.items() if len(f)},
         )
         session.add(batch)
         session.flush()
-        keep = {r.source_record for r in requeue}
-        for table, frame_t in tables.items():
-            write_staging(
-                session,
-                table,
-                frame_t[frame_t[RECORD].astype(str).isin(keep)],
-                batch.id,
-            )
+        for table, frame_t in staged.items():
+            write_staging(session, table, frame_t, batch.id)
         for row in requeue:
             row.status, row.requeued_batch_id = "requeued", batch.id
         # the records move from quarantined to pending on their runs

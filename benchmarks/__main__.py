@@ -75,6 +75,22 @@ def _command(argv: list[str] | None) -> str:
     return "python -m benchmarks " + shlex.join(given)
 
 
+def _measure_api(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
+    from benchmarks import data
+
+    return api_load.run(
+        db_url,
+        work,
+        args.concurrency,
+        args.analytics_concurrency,
+        args.api_seconds,
+        args.api_requests,
+        args.api_workers,
+        data.last_days(30),
+        args.api_kinds,
+    )
+
+
 def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
     began = time.perf_counter()
     start_load = env.load()
@@ -85,7 +101,7 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
         with env.scratch_database(args.admin_url, args.database, args.keep_db) as db_url:
             env.point_settings(db_url, work, TRUSTED)
             # imported once the settings point at the scratch database
-            from benchmarks import api_load, data, ingestion, web
+            from benchmarks import data, ingestion, web
             from healthai import migrate
 
             migrate.upgrade(db_url)
@@ -97,17 +113,7 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
             print(f"[bench] setup published: {setup['rows']}", flush=True)
             ing = ingestion.run(dataset, db_url, work, args.pandas_limit)
             print(f"[bench] ingestion: {json.dumps(ing['ratios'])}", flush=True)
-            api = api_load.run(
-                db_url,
-                work,
-                args.concurrency,
-                args.analytics_concurrency,
-                args.api_seconds,
-                args.api_requests,
-                args.api_workers,
-                data.last_days(30),
-                args.api_kinds,
-            )
+            api = _measure_api(args, db_url, work)
             print(f"[bench] API: {len(api['endpoints'])} endpoints measured", flush=True)
             pages = web.run(db_url, work, args.page_repeats)
             print(f"[bench] web: {len(pages['pages'])} pages measured", flush=True)
@@ -140,7 +146,7 @@ def run_serve_only(args: argparse.Namespace, command: str) -> int:
     measured again after a change): results to serve-<database>.json."""
     from sqlalchemy.engine import make_url
 
-    from benchmarks import data, report
+    from benchmarks import report
 
     db_url = args.serve_only
     work = Path(tempfile.mkdtemp(prefix="healthai-bench-serve-"))
@@ -150,17 +156,7 @@ def run_serve_only(args: argparse.Namespace, command: str) -> int:
         env.point_settings(db_url, work, "")
         from benchmarks import web
 
-        api = api_load.run(
-            db_url,
-            work,
-            args.concurrency,
-            args.analytics_concurrency,
-            args.api_seconds,
-            args.api_requests,
-            args.api_workers,
-            data.last_days(30),
-            args.api_kinds,
-        )
+        api = _measure_api(args, db_url, work)
         pages = None if args.no_pages else web.run(db_url, work, args.page_repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)

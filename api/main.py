@@ -11,7 +11,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.ratelimit import SlidingWindowLimiter
 from api.routers import accounts, auth, health, resources
 from healthai.db import make_engine, session_factory
 from healthai.settings import Settings, get_settings
@@ -116,9 +115,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
-    app.state.login_limiter = SlidingWindowLimiter(
-        settings.login_rate_limit, settings.login_rate_window_s
-    )
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(

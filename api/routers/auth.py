@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select, update
 
+from api import ratelimit
 from api.deps import SessionDep, SettingsDep, require
 from api.errors import error_responses
 from api.schemas.auth import Me, RefreshRequest, Token
@@ -37,8 +38,9 @@ def _bad_credentials(detail: str = "wrong username or password") -> HTTPExceptio
     response_model=Token,
     summary="Sign in (OAuth2 password flow)",
     description="Exchange a username and password for a short-lived access token and a "
-    "refresh token. Rate limited per client address and username (sliding window, in process): "
-    "over the limit the answer is 429 with `Retry-After`.",
+    "refresh token. Rate limited per client address and username (sliding window counted in "
+    "the database, so shared by every worker and replica): over the limit the answer is 429 "
+    "with `Retry-After`.",
     responses=error_responses(401, 422, 429),
 )
 def login(
@@ -48,7 +50,7 @@ def login(
     settings: SettingsDep,
 ) -> Token:
     client = request.client.host if request.client else "unknown"
-    wait = request.app.state.login_limiter.hit(f"{client}|{form.username.lower()}")
+    wait = ratelimit.hit(session, settings, ratelimit.attempt_key(settings, client, form.username))
     if wait is not None:
         raise HTTPException(
             status_code=429,

@@ -1,4 +1,5 @@
-"""People and machines allowed to call the API, their tokens, and the personal-data access log."""
+"""People and machines allowed to call the API, their tokens, their sign-in attempts, and the
+personal-data access log."""
 
 from __future__ import annotations
 
@@ -69,6 +70,24 @@ class RefreshToken(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, counted by the sign-in rate limit of every API worker and replica
+    (api/ratelimit.py); deleted once older than the window (`LOGIN_RATE_WINDOW_S`)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = pk()
+    key: Mapped[str] = mapped_column(
+        CHAR(64),
+        comment="HMAC-SHA256 of the client address and the lower-cased username, keyed with "
+        "PSEUDONYM_SECRET.",
+    )
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True, comment="When the attempt was made."
+    )
 
 
 class PersonalDataAccess(Base):

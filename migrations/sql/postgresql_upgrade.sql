@@ -1339,5 +1339,24 @@ ALTER TABLE staging_workout_sessions DROP COLUMN source_sha256;
 
 UPDATE healthai_alembic_version SET version_num='0006_lean_staging' WHERE healthai_alembic_version.version_num = '0005_analytics_rollups';
 
+-- Running upgrade 0006_lean_staging -> 0007_login_attempts
+
+CREATE TABLE login_attempts (
+    id SERIAL NOT NULL, 
+    key CHAR(64) NOT NULL, 
+    at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_login_attempts PRIMARY KEY (id)
+);
+
+COMMENT ON COLUMN login_attempts.key IS 'HMAC-SHA256 of the client address and the lower-cased username, keyed with PSEUDONYM_SECRET.';
+
+COMMENT ON COLUMN login_attempts.at IS 'When the attempt was made.';
+
+CREATE INDEX ix_login_attempts_key_at ON login_attempts (key, at);
+
+CREATE INDEX ix_login_attempts_at ON login_attempts (at);
+
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
+
 COMMIT;
 

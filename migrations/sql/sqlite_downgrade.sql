@@ -1,3 +1,13 @@
+-- Running downgrade 0007_login_attempts -> 0006_lean_staging
+
+DROP INDEX ix_login_attempts_at;
+
+DROP INDEX ix_login_attempts_key_at;
+
+DROP TABLE login_attempts;
+
+UPDATE healthai_alembic_version SET version_num='0006_lean_staging' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+
 -- Running downgrade 0006_lean_staging -> 0005_analytics_rollups
 
 CREATE TABLE _alembic_tmp_staging_app_sessions (

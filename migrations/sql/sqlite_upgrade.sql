@@ -1406,3 +1406,18 @@ CREATE INDEX ix_staging_workout_sessions_batch_id ON staging_workout_sessions (b
 
 UPDATE healthai_alembic_version SET version_num='0006_lean_staging' WHERE healthai_alembic_version.version_num = '0005_analytics_rollups';
 
+-- Running upgrade 0006_lean_staging -> 0007_login_attempts
+
+CREATE TABLE login_attempts (
+    id INTEGER NOT NULL, 
+    "key" CHAR(64) NOT NULL, 
+    at DATETIME NOT NULL, 
+    CONSTRAINT pk_login_attempts PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_login_attempts_key_at ON login_attempts ("key", at);
+
+CREATE INDEX ix_login_attempts_at ON login_attempts (at);
+
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
+

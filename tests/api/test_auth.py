@@ -1,5 +1,5 @@
-"""Sign-in, refresh rotation, logout, API keys, rate limit, accounts, production secrets,
-and the create-admin command."""
+"""Sign-in, refresh rotation, logout, API keys, accounts, production secrets, and the
+create-admin command (the sign-in rate limit: test_login_rate_limit.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from api.main import create_app
 from healthai.settings import Settings
 from tests.api.conftest import API_KEY, PASSWORD, Env
 from tests.api.helpers import assert_problem, uid
@@ -100,19 +99,6 @@ def test_accounts_and_disabling(env: Env) -> None:
     assert r.status_code == 200 and r.json()["is_active"] is False
     assert_problem(c.get("/users", headers=auth), 401)  # disabled at once
     assert_problem(login(c, name, "a long enough pass"), 401)
-
-
-def test_login_rate_limit(env: Env) -> None:
-    settings = env.settings.model_copy(update={"login_rate_limit": 3})
-    app = create_app(settings, env.app.state.engine)
-    c = TestClient(app)
-    for _ in range(3):
-        assert login(c, "analyst", "wrong password!").status_code == 401
-    r = login(c, "analyst")
-    body = assert_problem(r, 429)
-    assert int(r.headers["retry-after"]) >= 1 and "too many" in body["detail"]
-    # another username from the same client is counted apart
-    assert login(c, "steward").status_code == 200
 
 
 def test_production_refuses_dev_secrets() -> None:

@@ -39,6 +39,13 @@ def _db(args: argparse.Namespace) -> None:
             print(path.relative_to(PROJECT_ROOT))
 
 
+def api_command(host: str, port: int) -> list[str]:
+    """uvicorn serving the API with `API_WORKERS` processes, as docker-compose.yml does."""
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    workers = str(get_settings().api_workers)
+    return [uvicorn, "api.main:app", "--host", host, "--port", str(port), "--workers", workers]
+
+
 def _serve(args: argparse.Namespace) -> None:
     home = write_dagster_home()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
@@ -54,14 +61,7 @@ def _serve(args: argparse.Namespace) -> None:
             str(args.dagster_port),
         ],
         "Dagster daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        "API": [
-            str(bin_dir / "uvicorn"),
-            "api.main:app",
-            "--host",
-            args.host,
-            "--port",
-            str(args.api_port),
-        ],
+        "API": api_command(args.host, args.api_port),
         "Web interface": [
             sys.executable,
             "-m",

@@ -58,6 +58,10 @@ def login(
             headers={"Retry-After": str(int(wait) + 1)},
         )
     account = session.scalar(select(ApiAccount).where(ApiAccount.username == form.username))
+    # End the read: no transaction held through the Argon2 check, and the refresh token's
+    # insert starts its own (SQLite refuses, without waiting, to turn a reading transaction
+    # into a writing one while another connection writes).
+    session.commit()
     if not verify_password(form.password, account.password_hash if account else None):
         raise _bad_credentials()
     if not account.is_active:

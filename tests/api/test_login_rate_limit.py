@@ -128,3 +128,17 @@ def test_simultaneous_attempts_on_two_workers_never_pass_the_limit(
         codes = list(pool.map(lambda c: login(c, name, "wrong password!").status_code, clients))
     # at most the limit is checked (a race may refuse more, never let more through)
     assert set(codes) <= {401, 429} and codes.count(401) <= LIMIT, codes
+
+
+def test_simultaneous_sign_ins_on_two_workers_all_succeed(
+    env: Env, workers: tuple[TestClient, TestClient]
+) -> None:
+    """Distinct accounts signing in at once through both workers each get their tokens (on
+    SQLite too: no "database is locked")."""
+    first, second = workers
+    names = [account(env) for _ in range(12)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        codes = list(
+            pool.map(lambda i: login((first, second)[i % 2], names[i]).status_code, range(12))
+        )
+    assert codes == [200] * len(names)

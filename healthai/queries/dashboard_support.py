@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from healthai.models import (
@@ -86,18 +86,25 @@ def recent_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def quarantine_backlog(session: Session) -> list[dict[str, Any]]:
-    """Open quarantined rows per source and rule."""
+    """Open quarantined rows per source and rule (a row breaking two rules counts under
+    both; a row without a rule under "?"), counted in the database: the backlog grows with
+    the data (0.5 % of 10 M rows is 50,000 rows), its summary must not."""
+    q = QuarantinedRow.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        reason = func.json_array_elements(q.c.reasons).table_valued("value")
+        rule = reason.c.value.op("->>")("rule")
+    else:
+        reason = func.json_each(q.c.reasons).table_valued("value")
+        rule = func.json_extract(reason.c.value, "$.rule")
+    named = func.coalesce(rule, "?")
     stmt = (
-        select(Source.name, QuarantinedRow.reasons)
-        .join(Source, Source.id == QuarantinedRow.source_id)
-        .where(QuarantinedRow.status == "open")
+        select(Source.name, named, func.count(q.c.id.distinct()))
+        .select_from(q.join(Source, Source.id == q.c.source_id).outerjoin(reason, literal(True)))
+        .where(q.c.status == "open")
+        .group_by(Source.name, named)
+        .order_by(Source.name, named)
     )
-    counts: dict[tuple[str, str], int] = {}
-    for name, reasons in session.execute(stmt):
-        rules = sorted({str(r.get("rule")) for r in reasons or []}) or ["?"]
-        for rule in rules:
-            counts[(name, rule)] = counts.get((name, rule), 0) + 1
-    return [{"source": s, "rule": r, "rows": n} for (s, r), n in sorted(counts.items())]
+    return [{"source": s, "rule": r, "rows": n} for s, r, n in session.execute(stmt)]
 
 
 def failed_checks(session: Session, limit: int = 50) -> tuple[list[dict[str, Any]], int]:

@@ -40,9 +40,13 @@ def _db(args: argparse.Namespace) -> None:
 
 
 def api_command(host: str, port: int) -> list[str]:
-    """uvicorn serving the API with `API_WORKERS` processes, as docker-compose.yml does."""
+    """uvicorn serving the API with `API_WORKERS` processes, as docker-compose.yml does; one
+    on the embedded SQLite default, which admits one writer at a time (write transactions of
+    several processes at once fail with "database is locked")."""
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    workers = str(get_settings().api_workers)
+    settings = get_settings()
+    sqlite = settings.database_url.startswith("sqlite")
+    workers = "1" if sqlite else str(settings.api_workers)
     return [uvicorn, "api.main:app", "--host", host, "--port", str(port), "--workers", workers]
 
 

@@ -1,5 +1,5 @@
 """`healthai serve` (make run) starts the API with `API_WORKERS` uvicorn processes, as
-docker-compose.yml does."""
+docker-compose.yml does, and one on the embedded SQLite default."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ from healthai import cli
 from healthai.settings import get_settings
 
 
-@pytest.mark.parametrize("workers", ["1", "3"])
-def test_api_runs_api_workers_processes(workers: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("database", "workers", "expected"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/x", "1", "1"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/x", "3", "3"),
+        ("sqlite:///var/healthai.db", "3", "1"),  # one writer at a time
+    ],
+)
+def test_api_runs_api_workers_processes(
+    database: str, workers: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database)
     monkeypatch.setenv("API_WORKERS", workers)
     get_settings.cache_clear()
     try:
@@ -24,6 +34,6 @@ def test_api_runs_api_workers_processes(workers: str, monkeypatch: pytest.Monkey
         "--port",
         "8000",
         "--workers",
-        workers,
+        expected,
     ]
     assert command[0].endswith("uvicorn")

@@ -10,8 +10,10 @@ from typing import Any
 import panel as pn
 import tornado.web
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.security import ROLE_SCOPES, create_token, decode_token, verify_password
+from healthai import ratelimit
 from healthai.db import get_engine, session_scope
 from healthai.models.accounts import ApiAccount
 from healthai.settings import get_settings
@@ -76,22 +78,33 @@ def safe_next(value: str | None) -> str:
 class LoginHandler(tornado.web.RequestHandler):
     """GET: the sign-in page (plain accessible HTML); POST: check, set the cookie, redirect."""
 
-    def _page(self, error: bool = False, status: int = 200) -> None:
+    def _page(self, error: bool = False, status: int = 200, limited: bool = False) -> None:
         from dashboard.shell import render_login
 
         lang = self.get_argument("lang", "fr")
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write(render_login(lang, self.get_argument("next", ""), error))
+        self.write(render_login(lang, self.get_argument("next", ""), error, limited))
 
     def get(self) -> None:
         self._page()
 
     def post(self) -> None:
-        token = authenticate(self.get_argument("username", ""), self.get_argument("password", ""))
+        username = self.get_argument("username", "")
+        settings = get_settings()
+        key = ratelimit.attempt_key(settings, self.request.remote_ip or "unknown", username)
+        with Session(get_engine()) as session:  # the API's limit (hit commits its own work)
+            wait = ratelimit.hit(session, settings, key)
+        if wait is not None:
+            self.set_header("Retry-After", str(int(wait) + 1))
+            self._page(error=True, status=429, limited=True)
+            return
+        token = authenticate(username, self.get_argument("password", ""))
         if token is None:
             self._page(error=True)
             return
+        with session_scope(get_engine()) as session:
+            ratelimit.clear(session, key)
         self.set_cookie(COOKIE, token, httponly=True, samesite="Lax", path="/")
         self.redirect(safe_next(self.get_argument("next", "")))
 

@@ -152,7 +152,7 @@ LOGIN_TEMPLATE = jinja2.Environment(autoescape=True).from_string(
 )
 
 
-def render_login(lang: str, next_url: str, error: bool) -> str:
+def render_login(lang: str, next_url: str, error: bool, limited: bool = False) -> str:
     lang = lang if lang in LANGS else "fr"
     values = _common(lang, "vue-ensemble", "connexion")
     for item in values["nav_items"]:
@@ -161,7 +161,7 @@ def render_login(lang: str, next_url: str, error: bool) -> str:
         **values,
         next=next_url,
         error=error,
-        error_text=t("bad_login", lang),
+        error_text=t("too_many_logins" if limited else "bad_login", lang),
         intro=t("signin_intro", lang),
         username_label=t("username", lang),
         password_label=t("password", lang),

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select, update
 
-from api import ratelimit
 from api.deps import SessionDep, SettingsDep, require
 from api.errors import error_responses
 from api.schemas.auth import Me, RefreshRequest, Token
 from api.security import Principal, create_token, decode_token, verify_password
+from healthai import ratelimit
 from healthai.models import ApiAccount, RefreshToken
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -50,7 +50,8 @@ def login(
     settings: SettingsDep,
 ) -> Token:
     client = request.client.host if request.client else "unknown"
-    wait = ratelimit.hit(session, settings, ratelimit.attempt_key(settings, client, form.username))
+    key = ratelimit.attempt_key(settings, client, form.username)
+    wait = ratelimit.hit(session, settings, key)
     if wait is not None:
         raise HTTPException(
             status_code=429,
@@ -66,6 +67,7 @@ def login(
         raise _bad_credentials()
     if not account.is_active:
         raise _bad_credentials("account disabled")
+    ratelimit.clear(session, key)
     return _issue(session, settings, account)
 
 

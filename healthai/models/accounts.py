@@ -73,8 +73,9 @@ class RefreshToken(Base):
 
 
 class LoginAttempt(Base):
-    """One sign-in attempt, counted by the sign-in rate limit of every API worker and replica
-    (api/ratelimit.py); deleted once older than the window (`LOGIN_RATE_WINDOW_S`)."""
+    """One sign-in attempt (API or dashboard), counted by the sign-in rate limit of every
+    worker and replica (healthai/ratelimit.py); deleted once older than the window
+    (`LOGIN_RATE_WINDOW_S`)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)

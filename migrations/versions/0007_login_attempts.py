@@ -1,5 +1,5 @@
 """login attempts: the sign-in rate limit's attempts, shared by every API worker and replica
-(api/ratelimit.py); rows are deleted once older than the window
+(healthai/ratelimit.py); rows are deleted once older than the window
 
 Revision ID: 0007_login_attempts
 Revises: 0006_lean_staging

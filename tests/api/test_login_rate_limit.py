@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api import ratelimit
 from api.main import create_app
 from api.security import hash_password
+from healthai import ratelimit
 from healthai.db import make_engine
 from healthai.models.accounts import ApiAccount, LoginAttempt
 from healthai.settings import Settings
@@ -112,10 +112,26 @@ def test_attempts_older_than_the_window_no_longer_count(
     # half a window later, the wait is what is left until the oldest attempt leaves it
     age(env, key, window / 2)
     assert refused_wait(login(second, name)) <= window.total_seconds() / 2 + 1
-    # a window later, none counts, and the old rows are gone (pruned at the next attempt)
+    # a window later, none counts, the old rows are gone (pruned at the next attempt), and the
+    # successful sign-in cleared its own
     age(env, key, window / 2)
     assert login(first, name).status_code == 200
-    assert attempts(env, key) == 1
+    assert attempts(env, key) == 0
+
+
+def test_a_successful_sign_in_clears_its_attempts(
+    env: Env, workers: tuple[TestClient, TestClient]
+) -> None:
+    """The limit bounds guesses, not a person signing in again and again."""
+    first, second = workers
+    name = account(env)
+    for _ in range(LIMIT - 1):
+        assert_problem(login(first, name, "wrong password!"), 401)
+    for _ in range(2 * LIMIT):
+        assert login(second, name).status_code == 200
+    for _ in range(LIMIT):
+        assert_problem(login(first, name, "wrong password!"), 401)
+    assert login(second, name).status_code == 429
 
 
 def test_simultaneous_attempts_on_two_workers_never_pass_the_limit(

@@ -497,3 +497,26 @@ DOWNLOAD_HREF = """() => {
   };
   return find(document);
 }"""
+
+
+def test_sign_in_form_is_rate_limited_like_the_api(server: str) -> None:
+    """The dashboard's sign-in counts its attempts where the API does (`login_attempts`):
+    after LOGIN_RATE_LIMIT failures for one username from one address, the next attempt is
+    answered 429 with Retry-After and a French message, whatever the password."""
+    import httpx
+
+    from healthai.settings import get_settings
+
+    limit = get_settings().login_rate_limit
+    form = {"username": "limit-probe", "password": "not the password"}
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=30) as client:
+        for _ in range(limit):
+            failed = client.post("/connexion", data=form)
+            assert failed.status_code == 200 and "incorrect" in failed.text
+        refused = client.post("/connexion", data=form)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "Trop de tentatives de connexion" in refused.text
+        # another username from the same address is not affected
+        other = client.post("/connexion", data={**form, "username": "limit-probe-2"})
+        assert other.status_code == 200 and "incorrect" in other.text

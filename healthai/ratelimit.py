@@ -4,8 +4,10 @@ a row of `login_attempts` in the platform's database, so every process counts th
 An attempt is written and committed before its window is counted, so two processes racing on
 the same key each see the other's attempt: at most `limit` attempts pass per window (a race
 may refuse one more than strictly needed, never let one more through). A refused attempt is
-removed again, so hammering does not extend the wait. Rows older than the window are deleted
-at every attempt: the table holds at most one window of attempts."""
+removed again, so hammering does not extend the wait. A successful sign-in clears its key's
+attempts (`clear`): the limit bounds guesses, not a person signing in again. Rows older than
+the window are deleted at every attempt: the table holds at most one window of attempts.
+Used by the API's `POST /auth/token` and the dashboard's sign-in form alike."""
 
 from __future__ import annotations
 
@@ -50,3 +52,8 @@ def hit(session: Session, settings: Settings, key: str) -> float | None:
     session.commit()
     oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)  # SQLite: naive UTC
     return max(0.0, (oldest + window - now).total_seconds())
+
+
+def clear(session: Session, key: str) -> None:
+    """Forget `key`'s attempts after a successful sign-in (in the caller's transaction)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))

@@ -101,7 +101,7 @@ def log_personal_access(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Record a read, export or erasure of personal data (committed with the caller's unit
-    of work; a read commits it with `commit_read_log`)."""
+    of work; a read is logged and committed by `log_personal_read`)."""
     session.add(
         PersonalDataAccess(
             at=datetime.now(UTC),
@@ -115,12 +115,19 @@ def log_personal_access(
     )
 
 
-def commit_read_log(session: Session) -> None:
-    """Commit a read's access-log entry. On PostgreSQL the commit does not wait for the WAL
-    flush (`SET LOCAL synchronous_commit = off`, this transaction only): a crash of the database
-    server can lose the last fraction of a second of read entries (at most three times
+def log_personal_read(
+    session: Session,
+    principal: Principal,
+    request: Request,
+    resource: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a read of personal data and commit it. On PostgreSQL the commit does not wait for
+    the WAL flush (`SET LOCAL synchronous_commit = off`, this transaction only): a crash of the
+    database server can lose the last fraction of a second of read entries (at most three times
     `wal_writer_delay`, 0.6 s by default), never corrupt the log nor lose a write, and a read no
     longer waits for a disk flush. Writes, exports and erasures commit synchronously."""
+    log_personal_access(session, principal, request, "read", resource, detail)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit = off"))
     session.commit()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import SessionDep, commit_read_log, log_personal_access, require
+from api.deps import SessionDep, log_personal_read, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import BatchDetail, BatchParams, BatchRead, Decision, Rejection
@@ -70,15 +70,9 @@ def get_batch(
     if sample:
         samples = jsonable_encoder(flow.batch_samples(session, batch, sample))
         if samples:
-            log_personal_access(
-                session,
-                principal,
-                request,
-                "read",
-                "batches",
-                {"id": batch_id, "tables": sorted(samples)},
+            log_personal_read(
+                session, principal, request, "batches", {"id": batch_id, "tables": sorted(samples)}
             )
-            commit_read_log(session)
     return {**_read(batch), "checks": list(batch.checks), "samples": samples}
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import SessionDep, commit_read_log, log_personal_access, require
+from api.deps import SessionDep, log_personal_read, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import (
@@ -42,10 +42,7 @@ def list_rows(
     rows, total, exact = page(
         session, QuarantinedRow, params.filters(), params.sort, params.limit, params.offset
     )
-    log_personal_access(
-        session, principal, request, "read", "quarantined_rows", {"rows": len(rows)}
-    )
-    commit_read_log(session)
+    log_personal_read(session, principal, request, "quarantined_rows", {"rows": len(rows)})
     return {
         "data": rows,
         "count": total,
@@ -72,8 +69,7 @@ def get_row(
     row = session.get(QuarantinedRow, row_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"quarantined row {row_id} does not exist")
-    log_personal_access(session, principal, request, "read", "quarantined_rows", {"id": row_id})
-    commit_read_log(session)
+    log_personal_read(session, principal, request, "quarantined_rows", {"id": row_id})
     return row
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import SessionDep, commit_read_log, log_personal_access, require
+from api.deps import SessionDep, log_personal_access, log_personal_read, require
 from api.errors import error_responses
 from api.schemas import resources as s
 from api.schemas.common import Page
@@ -231,15 +231,13 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             options=res.load,
         )
         if res.personal:
-            log_personal_access(
+            log_personal_read(
                 session,
                 principal,
                 request,
-                "read",
                 res.table,
                 {"filters": params.model_dump(mode="json", exclude_none=True), "rows": len(rows)},
             )
-            commit_read_log(session)
         return {
             "data": rows,
             "count": total,
@@ -266,8 +264,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         if row is None:
             raise _not_found(res, row_id)
         if res.personal:
-            log_personal_access(session, principal, request, "read", res.table, {"id": row_id})
-            commit_read_log(session)
+            log_personal_read(session, principal, request, res.table, {"id": row_id})
         return row
 
     @router.post(

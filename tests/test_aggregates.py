@@ -420,6 +420,27 @@ def add_meals_and_workouts(s: Session) -> None:
             )
 
 
+def _published_batch(conn: Any) -> int:
+    """A source and one published batch, written directly (rows for the batch come after)."""
+    from sqlalchemy import insert
+
+    source = conn.execute(
+        insert(Source.__table__).values(
+            name="pre",
+            title="t",
+            format="csv",
+            location="t",
+            owner="t",
+            licence="t",
+            update_frequency="never",
+            auto_approve=False,
+        )
+    ).inserted_primary_key[0]
+    return conn.execute(
+        insert(Batch.__table__).values(source_id=source, status="published", rows_by_table={})
+    ).inserted_primary_key[0]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_aggregate_backed_analytics_equal_scans(
     engine: str, platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -566,21 +587,7 @@ def test_migration_fills_the_aggregates_from_published_rows(engine: str, empty_d
     db = make_engine(empty_db_url)
     rng = random.Random(9)
     with db.begin() as conn:
-        source = conn.execute(
-            insert(Source.__table__).values(
-                name="pre",
-                title="t",
-                format="csv",
-                location="t",
-                owner="t",
-                licence="t",
-                update_frequency="never",
-                auto_approve=False,
-            )
-        ).inserted_primary_key[0]
-        batch = conn.execute(
-            insert(Batch.__table__).values(source_id=source, status="published", rows_by_table={})
-        ).inserted_primary_key[0]
+        batch = _published_batch(conn)
         lineage = {"batch_id": batch, "source_sha256": "0" * 64}
         conn.execute(
             insert(User.__table__),
@@ -673,21 +680,7 @@ def test_concurrent_rollup_refreshes_wait_for_each_other(engine: str, db_url: st
 
     db = make_engine(db_url)
     with db.begin() as conn:
-        source = conn.execute(
-            insert(Source.__table__).values(
-                name="pre",
-                title="t",
-                format="csv",
-                location="t",
-                owner="t",
-                licence="t",
-                update_frequency="never",
-                auto_approve=False,
-            )
-        ).inserted_primary_key[0]
-        batch = conn.execute(
-            insert(Batch.__table__).values(source_id=source, status="published", rows_by_table={})
-        ).inserted_primary_key[0]
+        batch = _published_batch(conn)
         lineage = {"batch_id": batch, "source_sha256": "0" * 64, "source_record": "1"}
         user = conn.execute(
             insert(User.__table__).values(

@@ -47,6 +47,7 @@ from healthai.pipeline.rollups import (
     WEEK_S,
     Engagement,
     Progression,
+    aware,
     converted,
     plan_ends,
 )
@@ -94,10 +95,6 @@ AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200
 
 def _scoped(stmt: Select, model: type, organisation_id: int | None) -> Select:
     return stmt.where(*tenant_clause(model, organisation_id))
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _days(column: Any, date_from: date | None, date_to: date | None) -> list[Any]:
@@ -423,13 +420,13 @@ def engagement(
         ).one_or_none()
         if row is None:  # no session in scope
             return _engagement_answer(datetime.now(UTC), 0, 0, 0, 0, 0, 0)
-        return _engagement_answer(_aware(row[0]).astimezone(UTC), *row[1:])
+        return _engagement_answer(aware(row[0]), *row[1:])
     if as_of is None:
         latest = session.scalar(
             _scoped(select(func.max(days.last_at)).where(*period), days, organisation_id)
         )
-        as_of = _aware(latest) if latest else datetime.now(UTC)
-    as_of = _aware(as_of).astimezone(UTC)
+        as_of = latest or datetime.now(UTC)
+    as_of = aware(as_of)
 
     def active(n_days: int) -> int:
         lo = as_of - timedelta(days=n_days)

@@ -1,6 +1,7 @@
 # One image for every HealthAI Coach service (migrations, Dagster webserver and daemon, API,
-# web interface); docker-compose.yml picks the command. Installed from requirements.lock with
-# uv, exactly as the Makefile's `install` target does.
+# web interface); docker-compose.yml picks the command. Installed from requirements.lock, the
+# runtime set only (no pytest, Playwright, JupyterLab or linters: those are requirements-dev.lock,
+# the Makefile's `install`), with uv as the Makefile does.
 FROM python:3.11-slim
 
 ARG UV_VERSION=0.13.9
@@ -16,7 +17,7 @@ RUN useradd --create-home --uid 10001 healthai \
 
 WORKDIR /app
 
-# Dependencies first (cached while only the code changes): the pinned lock is the install.
+# Dependencies first (cached while only the code changes): the pinned runtime lock is the install.
 COPY requirements.lock pyproject.toml ./
 RUN uv pip sync --no-cache --python /opt/venv/bin/python requirements.lock
 

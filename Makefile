@@ -16,36 +16,40 @@ API_PORT ?= 8000
 DASHBOARD_PORT ?= 5006
 DAGSTER_PORT ?= 3000
 
-.PHONY: help install install-test-deps migrate materialize run serve test lint lock sql openapi docs-gen docs bench notebook clean
+NOTEBOOK_PORT ?= 8888
 
-help:
-	@echo "make run      set up, migrate, materialise every asset, serve Dagster UI, API, web UI"
-	@echo "make test     install what tests need and run the whole suite (SQLite and PostgreSQL)"
-	@echo "make lint     ruff"
-	@echo "make lock     re-resolve requirements.lock from pyproject.toml"
+.PHONY: help install install-test-deps migrate materialize profiles run test lint lock sql openapi docs-gen docs bench notebook clean
+
+# `make help` prints every target with the text after its `##` (a test checks none is missing).
+help: ## list every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q uv==$(UV_VERSION)
 
-# The lock file is the install: pinned, reproducible.
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+# The lock files are the install: pinned, reproducible. requirements.lock is the runtime set
+# (what the Dockerfile installs); requirements-dev.lock adds the development set (tests, lint,
+# JupyterLab, docs, benchmarks) at the same versions (it is resolved under requirements.lock).
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip sync --python $(BIN)/python requirements-dev.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed ## venv + the pinned development install (requirements-dev.lock)
 
-lock: | $(BIN)/python
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+lock: | $(BIN)/python ## re-resolve requirements.lock (runtime) and requirements-dev.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		-c requirements.lock -o requirements-dev.lock
 
-install-test-deps:
+install-test-deps: ## Debian Chromium, ChromeDriver and the npm tools the tests need
 	bash scripts/install_test_deps.sh
 
-migrate: install
+migrate: install ## apply the Alembic migrations to DATABASE_URL
 	$(BIN)/healthai db upgrade
 
-materialize: migrate
+materialize: migrate ## simulate a population and materialise every asset (notebooks excepted)
 	$(BIN)/healthai dagster-home
 	$(BIN)/healthai simulate $(SIMULATE) --seed-organisations
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
@@ -53,42 +57,46 @@ materialize: migrate
 
 # The notebooks and profiling reports take about a minute per source: they are queued for
 # the Dagster daemon, which `make run` starts, and appear in profiles_reports/.
-profiles: materialize
+profiles: materialize ## queue the notebooks and profiling reports for the Dagster daemon
 	$(BIN)/dagster job launch -w workspace.yaml -j profile_reports
 
-run: profiles
+run: profiles ## set up, migrate, materialise every asset, serve Dagster UI, API, web UI
 	$(BIN)/healthai demo-accounts
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
 
-test: install install-test-deps
+test: install install-test-deps ## install what tests need and run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-sql: install
+sql: install ## regenerate migrations/sql/ from the Alembic revisions
 	$(BIN)/healthai db sql
 
 # The API's OpenAPI document, kept current by a test.
-openapi: install
+openapi: install ## regenerate docs/openapi.json
 	$(BIN)/healthai openapi
 
 # The documents generated from the code (docs/data-model.md), kept current by a test.
-docs-gen: install
+docs-gen: install ## regenerate the documents generated from the code
 	$(BIN)/healthai docs
 
 # The client's documents: the French technical report (PDF) and the deck (docs/report/, docs/deck/).
-docs: install docs-gen
+docs: install docs-gen ## the French technical report and the client deck, as PDF
 	bash scripts/build_docs.sh
 
 # Benchmarks (docs/performance.md): SCALE rows of biometrics, side by side with COPY and pandas.
 SCALE ?= 1000000
-bench: install
+bench: install ## the benchmarks of docs/performance.md (SCALE=1000000)
 	$(BIN)/python -m benchmarks --scale $(SCALE)
 
-notebook: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# JupyterLab on notebooks/ with the project's environment (its kernel is .venv's Python);
+# root (a container, CI) needs --allow-root.
+notebook: install ## JupyterLab on notebooks/ (NOTEBOOK_PORT=8888)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 \
+		--port=$(NOTEBOOK_PORT) --ServerApp.port_retries=0 \
+		$$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
-clean:
+clean: ## remove var/ (database, landing zone, Dagster storage)
 	rm -rf var/

@@ -414,7 +414,7 @@ def build(name: str) -> nbformat.NotebookNode:
         ),
         new_markdown_cell(
             "## 5. Profiles: the raw file and the cleaned rows, side by side\n\n"
-            "Two ydata-profiling reports (minimal mode above `PROFILE_MINIMAL_ROWS` rows) and one "
+            "Two data-profiling reports (minimal mode above `PROFILE_MINIMAL_ROWS` rows) and one "
             "page showing them next to each other, written to `output_dir`."
         ),
         new_code_cell(

@@ -1,10 +1,11 @@
 """Profiling reports and notebook runs, shared by the notebooks, the Dagster profile assets and
 the tests.
 
-A source's report is two ydata-profiling HTML files, the raw file as read and the rows kept
-after the contract (coerced, quarantined and duplicate rows removed), plus one page showing
-them side by side. Above `settings.profile_minimal_rows` rows (or 100 columns) the reports run
-in minimal mode (no correlations, interactions or duplicate search) so large sources stay fast.
+A source's report is two data-profiling HTML files (fg-data-profiling, the maintained successor
+of ydata-profiling), the raw file as read and the rows kept after the contract (coerced,
+quarantined and duplicate rows removed), plus one page showing them side by side. Above
+`settings.profile_minimal_rows` rows (or 100 columns) the reports run in minimal mode (no
+correlations, interactions or duplicate search) so large sources stay fast.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def minimal_mode(frame: pd.DataFrame, threshold: int | None = None) -> bool:
 def profile(
     frame: pd.DataFrame, title: str, path: Path, minimal: bool | None = None
 ) -> dict[str, Any]:
-    """Write one ydata-profiling HTML report; returns what was done and how long it took."""
-    from ydata_profiling import ProfileReport
+    """Write one data-profiling HTML report; returns what was done and how long it took."""
+    from data_profiling import ProfileReport
 
     minimal = minimal_mode(frame) if minimal is None else minimal
     start = time.perf_counter()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,11 +40,13 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# The Swagger UI page loads its assets from a CDN.
+# The documentation pages (Swagger UI, ReDoc) load their scripts and styles from DOCS_STATIC,
+# files of the fastapi-offline package: nothing from another host (ReDoc's search runs in a
+# worker it starts from a blob).
+DOCS_STATIC = "/docs/static"
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
 
 
@@ -61,7 +64,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"] in DOCS_PATHS
+        docs = scope["path"] in DOCS_PATHS or scope["path"].startswith(DOCS_STATIC + "/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -105,12 +108,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(
         settings.database_url, settings.db_pool_size, settings.db_max_overflow
     )
-    app = FastAPI(
+    app = FastAPIOffline(
         title="HealthAI Coach API",
         version="1.0.0",
         description=DESCRIPTION,
         generate_unique_id_function=_unique_id,
-        swagger_ui_parameters={"persistAuthorization": True},
+        static_url=DOCS_STATIC,
+        # no call to the public validator (validator.swagger.io)
+        swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -193,8 +193,8 @@ def test_production_install_imports_and_serves_without_the_development_set(
 ) -> None:
     python = runtime_venv / "bin" / "python"
     env = {
+        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")},
         "PATH": f"{runtime_venv / 'bin'}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
         "PYTHONPATH": str(ROOT),  # the project's code, as the image's `--no-deps -e .`
         "DATABASE_URL": f"sqlite:///{tmp_path / 'healthai.db'}",
         "VAR_DIR": str(tmp_path / "var"),

@@ -67,9 +67,12 @@ run: profiles ## set up, migrate, materialise every asset, serve Dagster UI, API
 test: install install-test-deps ## install what tests need and run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
-lint: install ## ruff (lint and format check)
+# mypy checks healthai/, api/, assets/ and dashboard/ ([tool.mypy] in pyproject.toml: the
+# modules of its baseline list are not reported yet; every other module stays clean).
+lint: install ## ruff (lint and format check) and mypy (type check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 sql: install ## regenerate migrations/sql/ from the Alembic revisions
 	$(BIN)/healthai db sql

@@ -101,7 +101,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         )
         worst = sorted(
             (x for x in evaluation.measures if x.value is not None and x.value < 1),
-            key=lambda x: x.value,
+            key=lambda x: x.value or 0.0,  # None filtered out above
         )[:10]
         yield dg.MaterializeResult(
             metadata={

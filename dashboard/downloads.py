@@ -11,7 +11,6 @@ organisation whatever it asks for. Every download goes to the personal-data acce
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,8 +20,8 @@ from sqlalchemy.orm import Session
 from dashboard.auth import COOKIE, DashUser, user_from_token
 from healthai.db import get_engine, session_scope
 from healthai.models.accounts import PersonalDataAccess
-from healthai.queries.exports import MEDIA, encode, export_columns, export_record
-from healthai.queries.listing import iter_rows
+from healthai.queries import exports as queries
+from healthai.queries.exports import MEDIA, encode, export_columns
 from healthai.settings import get_settings
 
 PATH = "/telechargement"
@@ -52,11 +51,9 @@ def export_records(
     session: Session, model: type, organisation_id: int | None, limit: int
 ) -> Iterator[dict[str, Any]]:
     """The API's export records (pseudonymised) of `model`, in the API's order."""
-    settings = get_settings()
-    columns = export_columns(model, False)
-    rows = islice(iter_rows(session, model, {}, None, organisation_id), limit)
-    for row in rows:
-        yield export_record(row, model, columns, settings, False)
+    return queries.export_records(
+        session, model, get_settings(), False, organisation_id=organisation_id, limit=limit
+    )
 
 
 def export_chunks(

@@ -55,7 +55,8 @@ def list_batches(
     response_model=BatchDetail,
     summary="Batch detail",
     description="The batch, every audit check's result, and sample rows per table. Requires "
-    "`batches:read`; reading sample rows is logged as personal-data access.",
+    "`batches:read`; sample rows of tables about people only for a caller who may read "
+    "people's data (`people:read`), and that read is logged as personal-data access.",
     responses=error_responses(404),
 )
 def get_batch(
@@ -68,7 +69,8 @@ def get_batch(
     batch = flow.get_batch(session, batch_id)
     samples: dict[str, list[dict[str, Any]]] = {}
     if sample:
-        samples = jsonable_encoder(flow.batch_samples(session, batch, sample))
+        people = "people:read" in principal.scopes
+        samples = jsonable_encoder(flow.batch_samples(session, batch, sample, people))
         if samples:
             log_personal_read(
                 session, principal, request, "batches", {"id": batch_id, "tables": sorted(samples)}

@@ -4,7 +4,6 @@ User identifiers are pseudonymised (HMAC-SHA256 with `PSEUDONYM_SECRET`) unless 
 asks for `identified=true`; every export is written to the personal-data access log."""
 
 from collections.abc import Iterator
-from itertools import islice
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -15,10 +14,11 @@ from api.deps import SessionDep, log_personal_access, require
 from api.errors import error_responses
 from api.routers.resources import RESOURCES
 from api.schemas import exports as x
+from api.schemas.common import Id
 from api.security import Principal
 from healthai.models import AppSession, DailyActivity, SatisfactionSurvey, Subscription
-from healthai.queries.exports import MEDIA, encode, export_columns, export_record
-from healthai.queries.listing import iter_rows
+from healthai.privacy import is_personal
+from healthai.queries.exports import MEDIA, encode, export_columns, export_records
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=error_responses(401, 403, 422))
 
@@ -41,18 +41,43 @@ def _stream(
     fmt: str,
 ) -> Iterator[str]:
     settings = request.app.state.settings
-    columns = export_columns(model, identified)
     with request.app.state.sessionmaker() as session:
-        rows = islice(
-            iter_rows(session, model, filters, sort),
-            offset,
-            None if limit is None else offset + limit,
+        records = export_records(
+            session,
+            model,
+            settings,
+            identified,
+            filters=filters,
+            sort=sort,
+            limit=limit,
+            offset=offset,
         )
-        records = (export_record(r, model, columns, settings, identified) for r in rows)
-        yield from encode(records, columns, fmt)
+        yield from encode(records, export_columns(model, identified), fmt)
+
+
+PSEUDONYMISED = (
+    "Unless an admin sets `identified=true`, the export is pseudonymised: every user id "
+    "(`users.id`, `user_id`) and every row id of a table about people is a pseudonym "
+    "(HMAC-SHA256 keyed with the platform's secret, 16 hex characters, stable across exports); "
+    "the lineage columns (`batch_id`, `source_sha256`, `source_record`, `created_at`) and "
+    "`users.external_key` are left out; rows come ordered by pseudonym (or by `sort`, ties "
+    "broken by pseudonym), never by real id, and `sort=id` / `sort=user_id` sort by the "
+    "pseudonyms shown. Filtering by a real `user_id` is for callers allowed identified exports "
+    "(403 otherwise: it would link a real id to its pseudonym)."
+)
 
 
 def _build(path: str, model: type, params: type) -> None:
+    extra: dict = {}
+    if "user_id" in params.model_fields:
+        extra["user_id"] = (
+            Id | None,
+            Field(
+                default=None,
+                description="Real user id. Without `identified=true`, only for a caller allowed "
+                "identified exports (admin); 403 otherwise.",
+            ),
+        )
     ExportParams = create_model(  # noqa: N806
         f"{params.__name__.removesuffix('Params')}ExportParams",
         __base__=params,
@@ -62,14 +87,17 @@ def _build(path: str, model: type, params: type) -> None:
             Field(default=False, description="Real user ids (admin only); else pseudonyms."),
         ),
         limit=(int | None, Field(default=None, ge=1, le=10_000_000, description="Max rows.")),
+        **extra,
     )
 
     @router.get(
         f"/{path}",
         summary=f"Export {path.replace('-', ' ')}",
         description=f"The published `{model.__tablename__}` rows matching the filters, "
-        "streamed as CSV or JSON (an array of objects). User identifiers are pseudonyms "
-        "unless an admin sets `identified=true`. Requires `exports:read`; logged.",
+        "streamed as CSV or JSON (an array of objects); `offset` and `limit` are applied by "
+        "the database. "
+        + (PSEUDONYMISED if is_personal(model.__table__) else "")
+        + " Requires `exports:read`; logged.",
         name=f"export_{path.replace('-', '_')}",
         response_class=StreamingResponse,
         responses={
@@ -91,6 +119,13 @@ def _build(path: str, model: type, params: type) -> None:
         if params.identified and "exports:identified" not in principal.scopes:
             raise HTTPException(
                 status_code=403, detail="only an admin may export real user identifiers"
+            )
+        user_filter = getattr(params, "user_id", None) is not None
+        if user_filter and not params.identified and "exports:identified" not in principal.scopes:
+            raise HTTPException(
+                status_code=403,
+                detail="filtering a pseudonymised export by a real user id would link the id to "
+                "its pseudonym: only an admin may",
             )
         filters = {k: v for k, v in params.filters().items() if k not in ("format", "identified")}
         log_personal_access(

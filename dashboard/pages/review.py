@@ -66,7 +66,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             detail.objects = []
             return
         with db() as session:
-            d = dashboard_support.batch_detail(session, chooser.value)
+            people = bool(ctx.user and ctx.user.can("people:read"))
+            d = dashboard_support.batch_detail(session, chooser.value, people=people)
         checks = pd.DataFrame(
             d["checks"], columns=["check", "description", "passed", "blocking", "observed"]
         )

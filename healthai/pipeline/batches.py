@@ -50,6 +50,7 @@ from healthai.pipeline.errors import (
     NotFoundError,
 )
 from healthai.pipeline.readers import RECORD, iter_file
+from healthai.privacy import is_personal
 from healthai.settings import get_settings
 
 PIPELINE_ACTOR = "pipeline"
@@ -62,11 +63,16 @@ def get_batch(session: Session, batch_id: int) -> Batch:
     return batch
 
 
-def batch_samples(session: Session, batch: Batch, sample: int) -> dict[str, list[dict[str, Any]]]:
+def batch_samples(
+    session: Session, batch: Batch, sample: int, people: bool = True
+) -> dict[str, list[dict[str, Any]]]:
     """Up to `sample` rows per table of a batch: from the published tables once it is
-    published, from staging before (rolled back or rejected batches have none)."""
+    published, from staging before (rolled back or rejected batches have none). Tables about
+    people only when `people` (the reader may read people's data)."""
     samples: dict[str, list[dict[str, Any]]] = {}
     for name in batch.rows_by_table or {}:
+        if not people and name in metadata.tables and is_personal(metadata.tables[name]):
+            continue
         table = metadata.tables.get(name) if batch.status == "published" else STAGING.get(name)
         if table is None or "batch_id" not in table.c:
             continue

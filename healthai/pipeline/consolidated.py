@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Table, select
+from sqlalchemy import Column, Table
 from sqlalchemy.orm import Session
 
+from healthai import privacy
 from healthai.models import PUBLISHED, metadata
-from healthai.privacy import pseudonym
+from healthai.queries.exports import export_columns, export_select
 from healthai.settings import Settings
 
 # Published tables plus the vocabularies and tenants they reference.
@@ -23,53 +24,40 @@ TABLES: tuple[str, ...] = (
     "equipment",
     *(t.name for t in PUBLISHED),
 )
-# Columns that would re-identify a person across sources: left out of the export.
-DROPPED = {("users", "external_key")}
 FORMATS = ("csv", "json", "parquet")
 
 
-def _user_columns(table: Table) -> list[str]:
-    """Columns holding a user id: users.id and every foreign key to users."""
-    cols = ["id"] if table.name == "users" else []
-    return cols + [
-        c.name
-        for c in table.columns
-        if any(fk.column.table.name == "users" for fk in c.foreign_keys)
-    ]
-
-
 def _describe(table: Table, column: Column) -> dict[str, Any]:
-    pseudonymised = column.name in _user_columns(table)
+    domain = privacy.pseudonymised_columns(table).get(column.name)
+    what = "user identifier" if domain == privacy.USER else "row identifier"
     return {
         "table": table.name,
         "column": column.name,
-        "type": "string (pseudonym)" if pseudonymised else str(column.type),
+        "type": "string (pseudonym)" if domain else str(column.type),
         "nullable": bool(column.nullable),
         "description": (column.comment or "")
-        + (" User identifier, pseudonymised (HMAC-SHA256)." if pseudonymised else ""),
+        + (f" {what.capitalize()}, pseudonymised (HMAC-SHA256)." if domain else ""),
     }
 
 
 def export(session: Session, out_dir: Path, settings: Settings) -> dict[str, int]:
     """Write every table in every format into `out_dir` (replacing the previous export) and
-    `data_dictionary.json`; returns the rows written per table."""
+    `data_dictionary.json`; returns the rows written per table. Tables about people are
+    pseudonymised as the API's exports are (`healthai.queries.exports`): pseudonymous ids, no
+    lineage, no natural key, ordered by pseudonym."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     dictionary: list[dict[str, Any]] = []
     for name in TABLES:
         table = metadata.tables[name]
-        columns = [c for c in table.columns if (name, c.name) not in DROPPED]
-        rows = session.execute(select(*columns)).mappings().all()
-        frame = pd.DataFrame(rows, columns=[c.name for c in columns])
-        for col in _user_columns(table):
-            frame[col] = frame[col].map(
-                lambda v: pseudonym(settings, None if pd.isna(v) else int(v))
-            )
+        columns = export_columns(table, identified=False)
+        rows = session.execute(export_select(session, table, settings, identified=False)).all()
+        frame = pd.DataFrame(rows, columns=columns)
         frame.to_csv(out_dir / f"{name}.csv", index=False)
         frame.to_json(out_dir / f"{name}.json", orient="records", date_format="iso", indent=1)
         frame.to_parquet(out_dir / f"{name}.parquet", index=False)
         written[name] = len(frame)
-        dictionary += [_describe(table, c) for c in columns]
+        dictionary += [_describe(table, table.c[c]) for c in columns]
     (out_dir / "data_dictionary.json").write_text(
         json.dumps({"tables": written, "columns": dictionary}, indent=1, ensure_ascii=False)
     )

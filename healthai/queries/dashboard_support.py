@@ -157,8 +157,11 @@ def batches_waiting(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def batch_detail(session: Session, batch_id: int, sample: int = 5) -> dict[str, Any]:
-    """The batch's checks and up to `sample` rows per table (same reading as the API's)."""
+def batch_detail(
+    session: Session, batch_id: int, sample: int = 5, people: bool = True
+) -> dict[str, Any]:
+    """The batch's checks and up to `sample` rows per table (same reading as the API's;
+    tables about people only when `people`)."""
     batch = session.get(Batch, batch_id)
     if batch is None:
         return {"checks": [], "samples": {}}
@@ -172,7 +175,7 @@ def batch_detail(session: Session, batch_id: int, sample: int = 5) -> dict[str, 
         }
         for c in sorted(batch.checks, key=lambda c: c.name)
     ]
-    samples = batches.batch_samples(session, batch, sample)
+    samples = batches.batch_samples(session, batch, sample, people)
     return {"checks": checks, "samples": samples}
 
 

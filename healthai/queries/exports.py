@@ -1,7 +1,11 @@
-"""Export records and their encoding, shared by the API's `/exports` and the web interface's
-download links so that both answer the same file for the same rows.
+"""Export records and their encoding, shared by the API's `/exports`, the web interface's
+download links and the consolidated export, so that all answer the same rows the same way.
 
-User identifiers are pseudonymised (`healthai.privacy.pseudonym`) unless `identified`."""
+An export of a table about people is pseudonymised unless `identified` (`healthai.privacy`):
+every user id and every row id of facts is a keyed pseudonym computed in the database, the
+lineage columns (batch, file fingerprint, line, time written) and natural keys are left out,
+and rows come ordered by pseudonym (or by the requested column, ties broken by pseudonym),
+never by real id. Offsets and limits are applied by the database."""
 
 from __future__ import annotations
 
@@ -12,11 +16,18 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from healthai.models import User
-from healthai.privacy import pseudonym
+from sqlalchemy import Select, Table, select
+from sqlalchemy.orm import Session
+
+from healthai import privacy
+from healthai.queries.listing import filter_clauses, tenant_clause
 from healthai.settings import Settings
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def _table(model: type | Table) -> Table:
+    return model if isinstance(model, Table) else model.__table__  # type: ignore[attr-defined]
 
 
 def _value(value: Any) -> Any:
@@ -27,22 +38,65 @@ def _value(value: Any) -> Any:
     return value
 
 
-def export_columns(model: type, identified: bool) -> list[str]:
-    names = [c.name for c in model.__table__.columns]  # type: ignore[attr-defined]
-    if model is User and not identified:
-        names.remove("external_key")  # a natural key: would re-identify
-    return names
+def export_columns(model: type | Table, identified: bool) -> list[str]:
+    return [c.name for c in privacy.export_columns(_table(model), identified)]
 
 
-def export_record(
-    row: Any, model: type, columns: list[str], settings: Settings, identified: bool
-) -> dict[str, Any]:
-    out = {c: _value(getattr(row, c)) for c in columns}
-    if not identified:
-        key = "id" if model is User else "user_id"
-        if key in out:
-            out[key] = pseudonym(settings, out[key])
-    return out
+def export_select(
+    session: Session,
+    model: type | Table,
+    settings: Settings,
+    identified: bool,
+    filters: dict[str, Any] | None = None,
+    sort: str | None = None,
+    organisation_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Select:
+    """The SELECT of an export: its columns (pseudonyms computed in SQL), the filters and the
+    partner's confinement (`model` must then be a mapped class), the order, limit and offset."""
+    table = _table(model)
+    domains = {} if identified else privacy.pseudonymised_columns(table)
+    if domains:
+        privacy.prepare(session)
+    dialect = session.get_bind().dialect.name
+
+    def expression(name: str) -> Any:
+        if name in domains:
+            return privacy.pseudonym_sql(settings, dialect, domains[name], table.c[name])
+        return table.c[name]
+
+    columns = [expression(c.name).label(c.name) for c in privacy.export_columns(table, identified)]
+    stmt = select(*columns).select_from(table)
+    if filters:
+        stmt = stmt.where(*filter_clauses(model, filters))
+    if organisation_id is not None:
+        stmt = stmt.where(*tenant_clause(model, organisation_id))
+    order = []
+    if sort:
+        name = sort.lstrip("-")
+        if name not in table.c:
+            raise ValueError(f"cannot sort by {name!r}")
+        order.append(expression(name).desc() if sort.startswith("-") else expression(name))
+    # ties (and the default order): the row's pseudonym first, never its real id
+    keys = [c.name for c in table.primary_key.columns]
+    order += [expression(k) for k in sorted(keys, key=lambda k: k not in domains)]
+    stmt = stmt.order_by(*order).offset(offset or None)
+    return stmt if limit is None else stmt.limit(limit)
+
+
+def export_records(
+    session: Session,
+    model: type | Table,
+    settings: Settings,
+    identified: bool,
+    chunk: int = 1000,
+    **options: Any,
+) -> Iterator[dict[str, Any]]:
+    """The records of an export (see `export_select` for `options`), fetched in chunks."""
+    stmt = export_select(session, model, settings, identified, **options)
+    for row in session.execute(stmt.execution_options(yield_per=chunk)).mappings():
+        yield {k: _value(v) for k, v in row.items()}
 
 
 def encode(records: Iterable[dict[str, Any]], columns: list[str], fmt: str) -> Iterator[str]:

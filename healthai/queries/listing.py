@@ -7,7 +7,7 @@ empty fields can be passed as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
@@ -119,16 +119,3 @@ def get_one(  # noqa: ANN201
     stmt = select(model).where(pk == row_id, *tenant_clause(model, organisation_id))
     stmt = stmt.options(*options)
     return session.scalar(stmt)
-
-
-def iter_rows(
-    session: Session,
-    model: type,
-    filters: dict[str, Any] | None = None,
-    sort: str | None = None,
-    organisation_id: int | None = None,
-    chunk: int = 1000,
-) -> Iterator[Any]:
-    """Every matching row, fetched in chunks (for streamed exports)."""
-    stmt = build_select(model, filters, sort, organisation_id).execution_options(yield_per=chunk)
-    yield from session.scalars(stmt)

@@ -9,7 +9,7 @@ import io
 from sqlalchemy import select
 
 from healthai.models import MealLog, PersonalDataAccess, User
-from healthai.privacy import pseudonym
+from healthai.privacy import pseudonym, pseudonym_of
 from tests.api.conftest import Env
 from tests.api.helpers import assert_problem
 
@@ -41,20 +41,34 @@ def test_csv_export_with_filters_is_pseudonymised_for_analysts(env: Env) -> None
     c, a = env.client, env.ids["user_a"]
     r = c.get(
         "/exports/meal-logs",
-        params={"user_id": a, "sort": "-eaten_on"},
+        params={"meal_type": "lunch", "sort": "-eaten_on"},
         headers=env.headers["analyst"],
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     with env.session() as s:
-        expected = s.scalars(
-            select(MealLog)
-            .where(MealLog.user_id == a)
-            .order_by(MealLog.eaten_on.desc(), MealLog.id)
-        ).all()
-    assert [int(x["id"]) for x in rows] == [m.id for m in expected]
-    assert {x["user_id"] for x in rows} == {pseudonym(env.settings, a)}
+        expected = s.scalars(select(MealLog).where(MealLog.meal_type == "lunch")).all()
+    # the same rows, each id and user id replaced by its keyed pseudonym (computed in SQL,
+    # equal to healthai.privacy's), newest first
+    assert sorted((x["id"], x["user_id"], x["eaten_on"]) for x in rows) == sorted(
+        (
+            pseudonym_of(env.settings, "meal_logs", m.id),
+            pseudonym(env.settings, m.user_id),
+            m.eaten_on.isoformat(),
+        )
+        for m in expected
+    )
+    assert [x["eaten_on"] for x in rows] == sorted((x["eaten_on"] for x in rows), reverse=True)
+    assert not {"source_record", "source_sha256", "batch_id"} & set(rows[0])
     assert str(a) != pseudonym(env.settings, a)
+    # a real user id as a filter would link it to its pseudonym: only for an admin
+    assert_problem(
+        c.get("/exports/meal-logs", params={"user_id": a}, headers=env.headers["analyst"]), 403
+    )
+    own = c.get(
+        "/exports/meal-logs", params={"user_id": a, "format": "json"}, headers=env.headers["admin"]
+    ).json()
+    assert own and {x["user_id"] for x in own} == {pseudonym(env.settings, a)}
     # the users table: ids pseudonymised the same way, natural key dropped
     users = list(
         csv.DictReader(io.StringIO(c.get("/exports/users", headers=env.headers["analyst"]).text))

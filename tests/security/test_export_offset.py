@@ -52,7 +52,8 @@ def test_export_offset_and_limit_are_applied_by_the_database(api: Env, identifie
     assert beyond == []
     reads = [(s, p) for s, p in seen if "FROM meal_logs" in s and "personal_data_access" not in s]
     assert len(reads) == 2, reads
-    for (statement, parameters), (offset, limit) in zip(reads, [(1, 2), (9_999_999, None)], strict=True):
+    expected = [(1, 2), (9_999_999, None)]
+    for (statement, parameters), (offset, limit) in zip(reads, expected, strict=True):
         assert "OFFSET" in statement.upper(), statement
         values = list(parameters.values() if isinstance(parameters, dict) else parameters)
         assert offset in values, (statement, parameters)

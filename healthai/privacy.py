@@ -99,6 +99,7 @@ def prepare(session: Session) -> None:
     a deterministic Python function is registered on the connection)."""
     if session.get_bind().dialect.name == "sqlite":
         connection = session.connection().connection.driver_connection
+        assert connection is not None  # an open connection of this session
         connection.create_function(_SQLITE_FUNCTION, 2, _sqlite_hmac16, deterministic=True)
 
 

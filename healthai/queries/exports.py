@@ -68,9 +68,10 @@ def export_select(
 
     columns = [expression(c.name).label(c.name) for c in privacy.export_columns(table, identified)]
     stmt = select(*columns).select_from(table)
-    if filters:
-        stmt = stmt.where(*filter_clauses(model, filters))
-    if organisation_id is not None:
+    if filters or organisation_id is not None:
+        if isinstance(model, Table):
+            raise TypeError("filters and confinement need the mapped class, not its table")
+        stmt = stmt.where(*filter_clauses(model, filters or {}))
         stmt = stmt.where(*tenant_clause(model, organisation_id))
     order = []
     if sort:

@@ -18,7 +18,7 @@ DAGSTER_PORT ?= 3000
 
 NOTEBOOK_PORT ?= 8888
 
-.PHONY: help install install-test-deps migrate materialize profiles run test lint lock sql openapi docs-gen docs bench notebook clean
+.PHONY: help install install-test-deps migrate materialize run test lint lock sql openapi docs-gen docs bench notebook clean
 
 # `make help` prints every target with the text after its `##` (a test checks none is missing).
 help: ## list every target
@@ -55,12 +55,10 @@ materialize: migrate ## simulate a population and materialise every asset (noteb
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
 		$(BIN)/dagster asset materialize -m assets.definitions --select 'not tag:profile=notebook'
 
-# The notebooks and profiling reports take about a minute per source: they are queued for
-# the Dagster daemon, which `make run` starts, and appear in profiles_reports/.
-profiles: materialize ## queue the notebooks and profiling reports for the Dagster daemon
-	$(BIN)/dagster job launch -w workspace.yaml -j profile_reports
-
-run: profiles ## set up, migrate, materialise every asset, serve Dagster UI, API, web UI
+# The notebooks and profiling reports (about a minute per source) are not made here: the
+# Dagster daemon that `make run` starts makes each one when it is missing or its source's data
+# changed (the profiles_on_change sensor), and they appear in profiles_reports/.
+run: materialize ## set up, migrate, materialise every asset, serve Dagster UI, API, web UI
 	$(BIN)/healthai demo-accounts
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
 

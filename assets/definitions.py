@@ -14,7 +14,7 @@ from assets.automation import (
     source_schedule,
 )
 from assets.ingestion import build_source_assets
-from assets.quality import build_quality_assets, quality_job, quality_schedule
+from assets.quality import build_quality_assets, profile_sensor, quality_job, quality_schedule
 from assets.resources import Database
 from healthai.logging import configure_logging
 from healthai.sources import SOURCES
@@ -26,7 +26,8 @@ source_assets = [a for spec in specs for a in build_source_assets(spec)]
 quality_assets = [a for spec in specs for a in build_quality_assets(spec)]
 jobs = {spec.name: source_job(spec) for spec in specs}
 all_quality = quality_job(specs)
-# The notebooks and profiling reports of every source (also part of each source's own job).
+# Every source's notebook and profiling reports at once, launched by hand (from the UI); the
+# `profiles_on_change` sensor makes each report when its source's data changes.
 profile_reports = dg.define_asset_job(
     "profile_reports",
     selection=dg.AssetSelection.tag("profile", "notebook"),
@@ -40,7 +41,7 @@ defs = dg.Definitions(
         *(source_schedule(spec, jobs[spec.name]) for spec in specs),
         quality_schedule(all_quality),
     ],
-    sensors=[landing_sensor(specs, jobs), approved_batches],
+    sensors=[landing_sensor(specs, jobs), approved_batches, profile_sensor()],
     resources={"database": Database()},
     executor=dg.in_process_executor,
 )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from assets.fetch import build_fetch_asset
 from assets.resources import Database
 from healthai.models import Batch, IngestionRun
-from healthai.pipeline import batches, ingest
+from healthai.pipeline import batches, ingest, landing
 from healthai.pipeline.errors import ContractError
 from healthai.pipeline.landing import candidate_files
 from healthai.pipeline.spec import SourceSpec
@@ -281,6 +281,11 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 status=summary[-1]["status"],
                 rows=summary[-1]["rows"],
             )
+        # The source's data version is its newest file: the same files give the same version,
+        # so what depends on the data (the profile report) is made again only on a new file.
+        with database.session() as session:
+            newest = landing.newest_file(session, name)
+            data_version = newest.sha256 if newest else "no file"
         yield dg.Output(
             [s["batch"] for s in summary],
             metadata={
@@ -288,6 +293,7 @@ def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 "rows_staged": sum(s["rows"] for s in summary),
                 "awaiting_approval": sum(1 for s in summary if s["status"] == "audited"),
             },
+            data_version=dg.DataVersion(data_version),
         )
         yield dg.AssetCheckResult(
             check_name="batch_audit",

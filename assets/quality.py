@@ -6,10 +6,17 @@
   JSON line (logger `healthai.quality`) and calls the alert webhook when one is configured.
 - `<source>_profile` runs the source's notebook with papermill on its newest file and writes
   the executed notebook and the raw / cleaned data-profiling reports to profiles_reports/.
+  It is made again only when its source's data changed (a new data version of
+  `<source>_staged`: a new file) or what the report is made from changed (its code version:
+  notebook, declaration, profiler), by the `profiles_on_change` automation sensor.
 
-Both sit in the source's group, so the source's job (schedule and landing sensor) runs them
-after each ingestion; `quality_job` re-measures every source daily, so a source that stops
-delivering is seen late even when its own schedule finds nothing new.
+A source that is off (`SourceSpec.off_reason`, e.g. ExerciseDB without a URL) is neither
+measured nor profiled: its quality materialisation says why it is off and its checks are
+skipped (never failed); its profile is never requested.
+
+The quality asset sits in the source's group, so the source's job (schedule and landing sensor)
+runs it after each ingestion; `quality_job` re-measures every source daily, so a source that
+stops delivering is seen late even when its own schedule finds nothing new.
 """
 
 import json
@@ -20,11 +27,11 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
-from sqlalchemy import select
 
 from assets.resources import Database
 from healthai import quality
-from healthai.models import RawFile, Source
+from healthai.models import QualitySnapshot
+from healthai.pipeline import landing
 from healthai.pipeline.spec import SourceSpec
 from healthai.quality import profiling
 from healthai.settings import get_settings
@@ -34,9 +41,44 @@ log = logging.getLogger("healthai.quality")
 # Rows read by the profile notebook at most (a reproducible sample above that).
 PROFILE_SAMPLE_ROWS = 200_000
 
+# A report is made when it is missing (unless its last run failed: a person looks first), when
+# its source's data changed (a new data version of `<source>_staged`, the SHA-256 of the
+# source's newest file) or when its code version changed; never while its source is being
+# ingested, nor twice at once. (Dagster's `eager()` would not make a report missing at the
+# first evaluation, and would make it again after every ingestion run, new data or not.)
+_CHANGED: dg.AutomationCondition = (
+    dg.AutomationCondition.any_deps_match(dg.AutomationCondition.data_version_changed())
+    | dg.AutomationCondition.code_version_changed()
+)
+_MISSING: dg.AutomationCondition = (
+    dg.AutomationCondition.missing() & ~dg.AutomationCondition.execution_failed()
+)
+PROFILE_ON_CHANGE: dg.AutomationCondition = (
+    (_MISSING | _CHANGED.since_last_handled())
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("profile_on_change")
+
 
 def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
     return "n/a" if value is None else pattern.format(value)
+
+
+def _score_description(snapshot: QualitySnapshot) -> str:
+    """What the score says and where to act: the lowest dimensions and the open quarantine."""
+    if snapshot.score is None:
+        return "no score: nothing measured yet"
+    measured = [(d, getattr(snapshot, d)) for d in quality.WEIGHTS]
+    lowest = sorted((x for x in measured if x[1] is not None), key=lambda x: x[1])[:2]
+    text = f"score {snapshot.score:.1f} (threshold {snapshot.threshold:.0f}); lowest: "
+    text += ", ".join(f"{d} {v:.3f}" for d, v in lowest)
+    if snapshot.quarantine_open:
+        text += (
+            f"; {snapshot.quarantine_open:,} quarantined rows open: review them in the web "
+            "interface (Corrections page) or through the API (/quarantine)"
+        )
+    return text
 
 
 def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
@@ -46,16 +88,24 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
     owners = [spec.owner] if "@" in spec.owner else []
     quality_key = f"{name}_quality"
 
-    @dg.asset(
+    # A multi-asset so that the checks may be left out: an off source's checks are skipped.
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                quality_key,
+                deps=[f"{name}_staged"],
+                group_name=group,
+                kinds={"sql", "pandas"},
+                owners=owners,
+                tags=tags,
+                description=f"{spec.title}: quality metrics (completeness, validity, "
+                "uniqueness, consistency, freshness, volume, quarantine backlog) and the overall "
+                "score, stored with their history (quality_snapshots, quality_metrics). See "
+                "docs/quality.md.",
+            )
+        ],
         name=quality_key,
-        deps=[f"{name}_staged"],
-        group_name=group,
-        kinds={"sql", "pandas"},
-        owners=owners,
-        tags=tags,
-        description=f"{spec.title}: quality metrics (completeness, validity, uniqueness, "
-        "consistency, freshness, volume, quarantine backlog) and the overall score, stored "
-        "with their history (quality_snapshots, quality_metrics). See docs/quality.md.",
+        can_subset=True,
         check_specs=[
             dg.AssetCheckSpec(
                 "freshness",
@@ -76,6 +126,11 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         ],
     )
     def quality_asset(context: dg.AssetExecutionContext, database: Database):
+        if off := spec.off_reason():
+            log.info(json.dumps({"event": "quality_off", "dagster_run": context.run_id,
+                                 "source": name, "reason": off}))  # fmt: skip
+            yield dg.MaterializeResult(asset_key=quality_key, metadata={"status": off})
+            return  # no check result: the checks show as skipped, not failed
         with database.session() as session:
             evaluation = quality.evaluate(session, spec, dagster_run_id=context.run_id)
             snapshot = evaluation.snapshot
@@ -104,6 +159,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             key=lambda x: x.value or 0.0,  # None filtered out above
         )[:10]
         yield dg.MaterializeResult(
+            asset_key=quality_key,
             metadata={
                 "score": dg.MetadataValue.float(float(snapshot.score))
                 if snapshot.score is not None
@@ -127,9 +183,10 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
                 ),
                 "alerts": dg.MetadataValue.json(snapshot.alerts),
                 "webhook_notified": notified,
-            }
+            },
         )
         yield dg.AssetCheckResult(
+            asset_key=quality_key,
             check_name="freshness",
             passed=not snapshot.stale,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -144,12 +201,15 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             ),
         )
         yield dg.AssetCheckResult(
+            asset_key=quality_key,
             check_name="score_above_threshold",
             passed=snapshot.score is None or snapshot.score >= snapshot.threshold,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"score": _fmt(snapshot.score, "{:.2f}"), "threshold": snapshot.threshold},
+            description=_score_description(snapshot),
         )
         yield dg.AssetCheckResult(
+            asset_key=quality_key,
             check_name="volume",
             passed=not snapshot.volume_anomaly,
             severity=dg.AssetCheckSeverity.WARN,
@@ -161,39 +221,34 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name=f"{name}_profile",
-        ins={"staged": dg.AssetIn(f"{name}_staged")},
+        deps=[f"{name}_staged"],
         group_name=group,
         kinds={"jupyter", "html"},
         owners=owners,
-        # `--select '* - tag:profile=notebook'` leaves the (slower) notebook runs out
+        # `--select 'not tag:profile=notebook'` leaves the (slower) notebook runs out
         tags={**tags, "profile": "notebook"},
+        code_version=profiling.code_version(spec),
+        # an off source's report is never requested
+        automation_condition=None if spec.off_reason() else PROFILE_ON_CHANGE,
         description=f"{spec.title}: the exploratory notebook notebooks/{name}.ipynb run with "
         "papermill on the newest file, with data-profiling reports of the raw file and of the "
-        "cleaned rows side by side, in profiles_reports/.",
+        "cleaned rows side by side, in profiles_reports/. Made again when the source's data "
+        "changes (a new file) or the notebook, the declaration or the profiler does.",
     )
     def profile_asset(
-        context: dg.AssetExecutionContext, database: Database, staged: list[int]
+        context: dg.AssetExecutionContext, database: Database
     ) -> dg.MaterializeResult:
         reports = get_settings().reports_dir
-        page = reports / f"{name}_profile.html"
+        if off := spec.off_reason():
+            return dg.MaterializeResult(metadata={"status": off})
         if not profiling.notebook_path(name).exists():
-            return dg.MaterializeResult(metadata={"skipped": f"no notebook notebooks/{name}.ipynb"})
-        if not staged and page.exists():
-            return dg.MaterializeResult(
-                metadata={
-                    "skipped": "no new batch: the existing report is current",
-                    "report": dg.MetadataValue.path(str(page)),
-                }
-            )
+            return dg.MaterializeResult(metadata={"status": f"no notebook notebooks/{name}.ipynb"})
         with database.session() as session:
-            stored = session.scalars(
-                select(RawFile.stored_path)
-                .join(Source, Source.id == RawFile.source_id)
-                .where(Source.name == name)
-                .order_by(RawFile.created_at.desc(), RawFile.id.desc())
-                .limit(1)
-            ).first()
+            newest = landing.newest_file(session, name)
+            stored = newest.stored_path if newest else None
         path = Path(stored) if stored and Path(stored).exists() else None
+        if path is None and profiling.default_input(spec) is None:
+            return dg.MaterializeResult(metadata={"status": "no file yet: nothing to profile"})
         result = profiling.run_notebook(
             name, input_path=path, output_dir=reports, sample_size=PROFILE_SAMPLE_ROWS
         )
@@ -214,6 +269,18 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         )
 
     return [quality_asset, profile_asset]
+
+
+def profile_sensor() -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the profile assets' automation condition (PROFILE_ON_CHANGE) every minute."""
+    return dg.AutomationConditionSensorDefinition(
+        "profiles_on_change",
+        target=dg.AssetSelection.tag("profile", "notebook"),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=60,
+        description="Makes a source's profiling report when it is missing, when the source's "
+        "data changed (a new file) or when its notebook, declaration or profiler changed.",
+    )
 
 
 def quality_job(specs: list[SourceSpec]) -> UnresolvedAssetJobDefinition:

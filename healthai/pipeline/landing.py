@@ -102,6 +102,17 @@ def ensure_source(session: Session, spec: SourceSpec) -> Source:
     return source
 
 
+def newest_file(session: Session, source_name: str) -> RawFile | None:
+    """The source's most recently stored file (what its profile and its freshness read)."""
+    return session.scalars(
+        select(RawFile)
+        .join(Source, Source.id == RawFile.source_id)
+        .where(Source.name == source_name)
+        .order_by(RawFile.created_at.desc(), RawFile.id.desc())
+        .limit(1)
+    ).first()
+
+
 def known_file(session: Session, source: Source, sha256: str) -> RawFile | None:
     return session.scalar(
         select(RawFile).where(RawFile.source_id == source.id, RawFile.sha256 == sha256)

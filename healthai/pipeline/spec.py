@@ -55,3 +55,7 @@ class SourceSpec:
     fetch: Callable[[], Any] | None = None
     # Sources whose batches this one references: staged after theirs in a run.
     after: tuple[str, ...] = ()
+    # Why the source is off under the current settings (None: on), e.g. an API without a URL.
+    # An off source is neither measured nor profiled: its quality checks are skipped (shown
+    # as off, never failed) and its report is not made.
+    off_reason: Callable[[], str | None] = lambda: None

@@ -25,7 +25,6 @@ from healthai.models import (
     QualityMetric,
     QualitySnapshot,
     QuarantinedRow,
-    RawFile,
     Source,
 )
 from healthai.pipeline import landing
@@ -282,12 +281,7 @@ def evaluate(
     source = landing.ensure_source(session, spec)
     measures: list[m.Measure] = []
 
-    newest_file = session.scalars(
-        select(RawFile)
-        .where(RawFile.source_id == source.id)
-        .order_by(RawFile.created_at.desc(), RawFile.id.desc())
-        .limit(1)
-    ).first()
+    newest_file = landing.newest_file(session, spec.name)
     if newest_file is not None and Path(newest_file.stored_path).exists():
         measures += raw_measures(spec, Path(newest_file.stored_path))
 

@@ -11,7 +11,10 @@ correlations, interactions or duplicate search) so large sources stay fast.
 from __future__ import annotations
 
 import glob
+import hashlib
 import html
+import importlib.metadata
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +197,17 @@ def write_profiles(
 
 def notebook_path(source: str) -> Path:
     return NOTEBOOKS_DIR / f"{source}.ipynb"
+
+
+def code_version(spec: SourceSpec) -> str:
+    """What a source's report is made from besides its data: the notebook, the source's
+    declaration (reader options, contract, cleaning), this module and the profiler's version.
+    The profile asset's Dagster code version: when it changes, the report is made again."""
+    digest = hashlib.sha256(importlib.metadata.version("fg-data-profiling").encode())
+    declaration = sys.modules[spec.transform.__module__].__file__
+    for path in (notebook_path(spec.name), Path(declaration or ""), Path(__file__)):
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()[:16]
 
 
 def run_notebook(

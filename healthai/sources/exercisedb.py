@@ -266,9 +266,17 @@ def fetch(
         return Fetched(path, sha, len(records), client.requests, client.retries, existing)
 
 
+def off_reason() -> str | None:
+    """Off while no API URL is configured: nothing to read (the data is never shipped)."""
+    if get_settings().exercisedb_url.strip():
+        return None
+    return "off: EXERCISEDB_URL is empty (set it to the API's base URL to read ExerciseDB)"
+
+
 SPEC = SourceSpec(
     name=NAME,
     fetch=fetch,
+    off_reason=off_reason,
     title="ExerciseDB exercise catalogue (REST API)",
     format="json",
     # Nothing shipped under raw/: files come from fetch() into the landing zone.

@@ -11,23 +11,23 @@ A source declares its fetch function (`SourceSpec.fetch`); assets/ingestion.py p
 asset first in the source's own job, before `<name>_landed`.
 """
 
-import json
-import logging
 from collections.abc import Callable
 
 import dagster as dg
 
 from assets.resources import Database
+from healthai.logging import get_logger
 from healthai.pipeline import ingest
 from healthai.pipeline.http_source import Fetched, FetchError
 from healthai.pipeline.spec import SourceSpec
 
-log = logging.getLogger("healthai.pipeline")
+log = get_logger("healthai.pipeline")
 
 
 def _event(**fields: object) -> None:
     """One structured (JSON) log line naming the run and the source."""
-    log.info(json.dumps(fields, default=str))
+    event = str(fields.pop("event"))
+    log.info(event, **fields)
 
 
 def build_fetch_asset(

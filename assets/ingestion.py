@@ -6,8 +6,6 @@ other batches wait for a person (API or web interface), then the publication sen
 publishes them.
 """
 
-import json
-import logging
 from collections import Counter
 
 import dagster as dg
@@ -16,18 +14,20 @@ from sqlalchemy.orm import Session
 
 from assets.fetch import build_fetch_asset
 from assets.resources import Database
+from healthai.logging import get_logger
 from healthai.models import Batch, IngestionRun
 from healthai.pipeline import batches, ingest, landing
 from healthai.pipeline.errors import ContractError
 from healthai.pipeline.landing import candidate_files
 from healthai.pipeline.spec import SourceSpec
 
-log = logging.getLogger("healthai.pipeline")
+log = get_logger("healthai.pipeline")
 
 
 def _event(**fields: object) -> None:
     """One structured (JSON) log line naming the run, the source and the batch."""
-    log.info(json.dumps(fields, default=str))
+    event = str(fields.pop("event"))
+    log.info(event, **fields)
 
 
 def _audit_and_publish(

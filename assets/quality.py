@@ -19,8 +19,6 @@ runs it after each ingestion; `quality_job` re-measures every source daily, so a
 stops delivering is seen late even when its own schedule finds nothing new.
 """
 
-import json
-import logging
 from pathlib import Path
 
 import dagster as dg
@@ -30,13 +28,14 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 
 from assets.resources import Database
 from healthai import quality
+from healthai.logging import get_logger
 from healthai.models import QualitySnapshot
 from healthai.pipeline import landing
 from healthai.pipeline.spec import SourceSpec
 from healthai.quality import profiling
 from healthai.settings import get_settings
 
-log = logging.getLogger("healthai.quality")
+log = get_logger("healthai.quality")
 
 # Rows read by the profile notebook at most (a reproducible sample above that).
 PROFILE_SAMPLE_ROWS = 200_000
@@ -127,8 +126,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
     )
     def quality_asset(context: dg.AssetExecutionContext, database: Database):
         if off := spec.off_reason():
-            log.info(json.dumps({"event": "quality_off", "dagster_run": context.run_id,
-                                 "source": name, "reason": off}))  # fmt: skip
+            log.info("quality_off", dagster_run=context.run_id, source=name, reason=off)
             yield dg.MaterializeResult(asset_key=quality_key, metadata={"status": off})
             return  # no check result: the checks show as skipped, not failed
         with database.session() as session:
@@ -139,17 +137,12 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         notified = quality.dispatch(name, snapshot)
         scores = {d: getattr(snapshot, d) for d in quality.WEIGHTS}
         log.info(
-            json.dumps(
-                {
-                    "event": "quality_measured",
-                    "dagster_run": context.run_id,
-                    "source": name,
-                    "snapshot": snapshot_id,
-                    "score": snapshot.score,
-                    **scores,
-                },
-                default=str,
-            )
+            "quality_measured",
+            dagster_run=context.run_id,
+            source=name,
+            snapshot=snapshot_id,
+            score=snapshot.score,
+            **scores,
         )
         table = "\n".join(
             f"| {d} | {_fmt(s)} | {quality.WEIGHTS[d]:.2f} |" for d, s in scores.items()
@@ -252,11 +245,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         result = profiling.run_notebook(
             name, input_path=path, output_dir=reports, sample_size=PROFILE_SAMPLE_ROWS
         )
-        log.info(
-            json.dumps(
-                {"event": "profiled", "dagster_run": context.run_id, "source": name, **result}
-            )
-        )
+        log.info("profiled", dagster_run=context.run_id, source=name, **result)
         return dg.MaterializeResult(
             metadata={
                 "notebook": dg.MetadataValue.path(result["notebook"]),

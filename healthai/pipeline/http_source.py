@@ -1,8 +1,8 @@
 """A reusable client for paginated JSON REST APIs feeding the landing zone.
 
 What every API source needs, once: timeouts, retries with exponential backoff on 429, 5xx and
-connection errors (honouring `Retry-After`), a client-side rate limit, and pagination in the
-two shapes public APIs commonly use:
+connection errors (honouring `Retry-After`; the retry loop is tenacity's), a client-side rate
+limit, and pagination in the two shapes public APIs commonly use:
 
 - offset paging: `?offset=&limit=` answering `{metadata: {totalPages, nextPage, ...}, data}`
   (ExerciseDB's own code; `nextPage` is a URL or null);
@@ -20,7 +20,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
-import logging
 import random
 import threading
 import time
@@ -31,14 +30,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import tenacity
 
-log = logging.getLogger("healthai.pipeline")
+from healthai.logging import get_logger
+
+log = get_logger("healthai.pipeline")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class FetchError(RuntimeError):
     """The API could not be read: the message says where, how often it was tried and why."""
+
+
+class RetryableError(Exception):
+    """One attempt failed in a way worth trying again: a transport error, or a 429 / 5xx answer
+    (with the delay its `Retry-After` asks for, if any)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after = reason, retry_after
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,10 @@ class ApiClient:
         self.sleep = sleep
         self.limiter = RateLimiter(self.policy.requests_per_second, sleep=sleep)
         self._random = random.Random(seed)
+        # backoff_s, 2 x backoff_s, 4 x ... capped: the delay before retry n (before jitter)
+        self._backoff = tenacity.wait_exponential(
+            multiplier=self.policy.backoff_s, max=self.policy.max_backoff_s
+        )
         self.requests = 0  # every HTTP attempt, retries included
         self.retries = 0
         self._client = httpx.Client(
@@ -140,55 +155,64 @@ class ApiClient:
     def close(self) -> None:
         self._client.close()
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.policy.max_backoff_s)
-        base = min(self.policy.backoff_s * 2 ** (attempt - 1), self.policy.max_backoff_s)
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """The delay before the next attempt: what `Retry-After` asked for, else exponential
+        backoff (backoff_s, doubling), both capped at max_backoff_s, the backoff with jitter."""
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, RetryableError) and failure.retry_after is not None:
+            return min(failure.retry_after, self.policy.max_backoff_s)
+        base = self._backoff(state)
         return base * (1 + self.policy.jitter * (2 * self._random.random() - 1))
+
+    def _before_retry(self, url: str, state: tenacity.RetryCallState) -> None:
+        self.retries += 1
+        failure = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "api_retry",
+            url=url,
+            attempt=state.attempt_number,
+            error=str(failure),
+            delay_s=round(state.upcoming_sleep, 3),
+        )
+
+    def _attempt(self, url: str, params: dict[str, Any] | None) -> Any:
+        """One GET, after the rate limiter's slot."""
+        self.limiter.wait()
+        self.requests += 1
+        try:
+            response = self._client.get(url, params=params)
+        except httpx.TransportError as exc:  # connect/read errors and timeouts
+            raise RetryableError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code < 400:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise FetchError(f"GET {response.url}: the answer is not JSON") from exc
+        if response.status_code not in RETRY_STATUSES:
+            raise FetchError(
+                f"GET {response.url} failed with HTTP {response.status_code} "
+                f"(not retried): {response.text[:200]}"
+            )
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        raise RetryableError(f"HTTP {response.status_code}", retry_after)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        last = ""
-        for attempt in range(1, self.policy.max_attempts + 1):
-            self.limiter.wait()
-            self.requests += 1
-            retry_after = None
-            try:
-                response = self._client.get(url, params=params)
-            except httpx.TransportError as exc:  # connect/read errors and timeouts
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code < 400:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        raise FetchError(f"GET {response.url}: the answer is not JSON") from exc
-                last = f"HTTP {response.status_code}"
-                if response.status_code not in RETRY_STATUSES:
-                    raise FetchError(
-                        f"GET {response.url} failed with HTTP {response.status_code} "
-                        f"(not retried): {response.text[:200]}"
-                    )
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if attempt == self.policy.max_attempts:
-                break
-            delay = self._delay(attempt, retry_after)
-            self.retries += 1
-            log.warning(
-                json.dumps(
-                    {
-                        "event": "api_retry",
-                        "url": url,
-                        "attempt": attempt,
-                        "error": last,
-                        "delay_s": round(delay, 3),
-                    }
-                )
-            )
-            self.sleep(delay)
-        raise FetchError(
-            f"GET {url} failed after {self.policy.max_attempts} attempts; last error: {last}"
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(RetryableError),
+            sleep=self.sleep,
+            before_sleep=lambda state: self._before_retry(url, state),
+            reraise=True,
         )
+        try:
+            return retrying(self._attempt, url, params)
+        except RetryableError as exc:
+            raise FetchError(
+                f"GET {url} failed after {self.policy.max_attempts} attempts; "
+                f"last error: {exc.reason}"
+            ) from exc
 
     def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
         """Yield the records of each page, whichever of the supported shapes the API speaks."""

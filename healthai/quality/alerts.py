@@ -4,16 +4,15 @@ logged and never fails the run."""
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
 import httpx
 
+from healthai.logging import get_logger
 from healthai.models import QualitySnapshot
 from healthai.settings import Settings, get_settings
 
-log = logging.getLogger("healthai.quality")
+log = get_logger("healthai.quality")
 
 
 def payload(source: str, snapshot: QualitySnapshot) -> dict[str, Any]:
@@ -39,23 +38,11 @@ def post_webhook(url: str, body: dict[str, Any], timeout: float) -> bool:
     try:
         response = httpx.post(url, json=body, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - a bad URL, DNS, refusal, timeout: never fatal
-        log.error(
-            json.dumps(
-                {"event": "alert_webhook_failed", "source": body.get("source"), "error": str(exc)}
-            )
-        )
+        log.error("alert_webhook_failed", source=body.get("source"), error=str(exc))
         return False
     if response.is_success:
         return True
-    log.error(
-        json.dumps(
-            {
-                "event": "alert_webhook_failed",
-                "source": body.get("source"),
-                "status_code": response.status_code,
-            }
-        )
-    )
+    log.error("alert_webhook_failed", source=body.get("source"), status_code=response.status_code)
     return False
 
 
@@ -67,19 +54,9 @@ def dispatch(source: str, snapshot: QualitySnapshot, settings: Settings | None =
         return False
     body = payload(source, snapshot)
     for alert in snapshot.alerts:
-        log.warning(
-            json.dumps(
-                {
-                    "event": "quality_alert",
-                    "source": source,
-                    "snapshot_id": snapshot.id,
-                    "score": snapshot.score,
-                    "threshold": snapshot.threshold,
-                    **alert,
-                },
-                default=str,
-            )
-        )
+        # the alert's own fields (kind, message, score...) win, as in its stored form
+        base = {"source": source, "snapshot_id": snapshot.id, "score": snapshot.score}
+        log.warning("quality_alert", **{**base, "threshold": snapshot.threshold, **alert})
     if not settings.alert_webhook_url:
         return False
     return post_webhook(settings.alert_webhook_url, body, settings.alert_webhook_timeout_s)

@@ -15,7 +15,6 @@ and each exercise matched to the same exercise of the published free-exercise-db
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ import httpx
 import pandas as pd
 import pandera.pandas as pa
 
+from healthai.logging import get_logger
 from healthai.pipeline.contract import cross_field
 from healthai.pipeline.http_source import (
     ApiClient,
@@ -38,7 +38,7 @@ from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.settings import Settings, get_settings
 from healthai.sources.vocabulary import body_part_name, equipment_name, muscle_links
 
-log = logging.getLogger("healthai.pipeline")
+log = get_logger("healthai.pipeline")
 
 NAME = "exercisedb"
 ENDPOINT = "api/v1/exercises"
@@ -196,7 +196,7 @@ def published_catalogue(source: str = MATCH_SOURCE) -> dict[str, str]:
                 select(table.c.code, table.c.name).where(table.c.source == source)
             ).all()
     except Exception as exc:  # noqa: BLE001 - no catalogue to match is not an error
-        log.warning(json.dumps({"event": "match_catalogue_unavailable", "error": str(exc)}))
+        log.warning("match_catalogue_unavailable", error=str(exc))
         return {}
     return {code: name for code, name in rows}
 

@@ -500,7 +500,7 @@ def _volume(spec: SourceSpec) -> str:
 
 
 def _measure_volume(spec: SourceSpec) -> str:
-    from healthai.pipeline.readers import read_file
+    from healthai.pipeline.readers import read_source
     from healthai.settings import get_settings
 
     if spec.fetch is not None or spec.format == "api":
@@ -513,7 +513,7 @@ def _measure_volume(spec: SourceSpec) -> str:
         return "no file shipped under `raw/`"
     parts = []
     for path in files:
-        result = read_file(path, spec.format, **spec.read_options)
+        result = read_source(path, spec)
         text = f"`raw/{path.relative_to(raw_dir).as_posix()}`: {len(result.frame):,} rows"
         if result.malformed:
             text += f" + {len(result.malformed):,} malformed lines (quarantined)"
@@ -538,6 +538,12 @@ def _source_section(spec: SourceSpec) -> list[str]:
             + (
                 f" (options: {', '.join(f'{k}={v!r}' for k, v in sorted(s.read_options.items()))})"
                 if s.read_options
+                else ""
+            )
+            + (
+                f"; also read: {', '.join(f'`{f}`' for f in s.formats[1:])} (the format is "
+                "read from the file's content; any other is refused)"
+                if len(s.formats) > 1
                 else ""
             ),
         ),

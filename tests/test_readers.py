@@ -66,20 +66,140 @@ def test_single_column_blank_lines_are_not_rows(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "fmt", "message"),
+    ("name", "content", "fmt", "rule", "message"),
     [
-        ("empty.csv", b"", "csv", "empty"),
-        ("blank.csv", b"\n\n  \n", "csv", "empty"),
-        ("notjson.json", b"a,b\n1,2\n", "json", "not valid JSON"),
-        ("object.json", b'{"x": 1}', "json", "expected a JSON array"),
-        ("none.json", b"[]", "json", "holds no record"),
-        ("fake.xlsx", b"a,b\n1,2\n", "xlsx", "not a readable spreadsheet"),
+        ("empty.csv", b"", "csv", "file_empty", "empty.csv: the file is empty."),
+        ("blank.csv", b"\n\n  \n", "csv", "file_empty", "blank.csv: the file is empty."),
+        ("empty.json", b"", "json", "file_empty", "empty.json: the file is empty."),
+        ("blank.json", b" \n", "json", "file_empty", "blank.json: the file is empty."),
+        (
+            "object.json",
+            b'{"x": 1}',
+            "json",
+            "json_not_records",
+            "object.json: expected a JSON array of records (or an object with a 'data' or "
+            "'items' array).",
+        ),
+        ("no.json", b"[]", "json", "json_no_record", "no.json: the JSON array holds no record."),
+        (
+            "cut.json",
+            b'[{"a": 1},\n {"a": 2},\n {"a": "thr',
+            "json",
+            "json_truncated",
+            "cut.json: the JSON stops before its end (cut at line 3, column 12, byte 33); the "
+            "file was probably not copied whole.",
+        ),
+        (
+            "cut2.json",
+            b'[{"a": 1},\n {"a": 2}',
+            "json",
+            "json_truncated",
+            "cut2.json: the JSON stops before its end (cut at line 2, column 10, byte 20); the "
+            "file was probably not copied whole.",
+        ),
+        (
+            "typo.json",
+            b'[{"a": 1} {"a": 2}]',
+            "json",
+            "json_invalid",
+            "typo.json: not valid JSON at line 1, column 11 (byte 10): Expecting ',' delimiter.",
+        ),
+        (
+            "notjson.json",
+            b"a,b\n1,2\n",
+            "json",
+            "format_not_accepted",
+            "notjson.json: this is a CSV (text) file, but source this source accepts JSON only.",
+        ),
+        (
+            "fake.xlsx",
+            b"a,b\n1,2\n",
+            "xlsx",
+            "format_not_accepted",
+            "fake.xlsx: this is a CSV (text) file, but source this source accepts XLSX only.",
+        ),
     ],
 )
-def test_files_that_are_not_what_they_claim_are_refused(
-    tmp_path: Path, name: str, content: bytes, fmt: str, message: str
+def test_files_that_are_not_what_they_claim_are_refused_with_a_steward_message(
+    tmp_path: Path, name: str, content: bytes, fmt: str, rule: str, message: str
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(ContractError, match=message):
+    with pytest.raises(ContractError) as caught:
         read_file(path, fmt)
+    assert caught.value.rule == rule
+    assert str(caught.value.for_file(name)) == message
+
+
+def _workbook(path: Path, rows: list[list[object]], sheet: str = "Sheet1") -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = sheet
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_the_format_is_read_from_the_content_not_the_name(tmp_path: Path) -> None:
+    """A workbook named .csv is read as a workbook by a source that accepts spreadsheets, and
+    refused with a clear message (never a UnicodeDecodeError) by one that does not; a CSV
+    named .xlsx likewise."""
+    book = _workbook(tmp_path / "export.csv", [["a", "b"], [1, "x"], [2.5, "y"]])
+    result = read_file(book, "csv", formats=("csv", "xlsx"))
+    assert result.format == "xlsx"
+    assert result.frame[["a", "b"]].values.tolist() == [["1", "x"], ["2.5", "y"]]
+    with pytest.raises(ContractError) as caught:
+        read_file(book, "csv", source="gym_members")
+    assert str(caught.value.for_file("export.csv")) == (
+        "export.csv: this is an Excel workbook (XLSX), but source gym_members accepts CSV only."
+    )
+    text = tmp_path / "sheet.xlsx"
+    text.write_text("a,b\n1,x\n")
+    assert read_file(text, "xlsx", formats=("xlsx", "csv")).frame["b"].tolist() == ["x"]
+    odd = tmp_path / "photo.csv"
+    odd.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(ContractError, match="binary file of an unknown kind"):
+        read_file(odd, "csv")
+
+
+def test_spreadsheet_csv_export_leftovers_are_handled(tmp_path: Path) -> None:
+    """A CSV saved by a spreadsheet: a title and an empty line above the header, trailing
+    separators on every line (unnamed empty columns), lines of separators only. The header is
+    found by the expected column names; none of the leftovers becomes a row or a column."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Gym members - export of 2024-05-01,,,,\n"
+        ",,,,\n"
+        "Age,Gender,Weight (kg),,\n"
+        "56,Male,88.3,,\n"
+        ",,,,\n"
+        "46,Female,74.9,,\n"
+        "32,Female,68.1\n"  # this line lost its trailing separators
+        "40,Male,70.0,,x\n"  # a value in an unnamed column: not a leftover, kept visible
+    )
+    result = read_file(path, "csv", columns=["Age", "Gender", "Weight (kg)"])
+    frame = result.frame
+    assert list(frame.columns[:4]) == [RECORD, "Age", "Gender", "Weight (kg)"]
+    assert frame["Age"].tolist() == ["56", "46", "32", "40"]
+    assert frame[RECORD].tolist() == [1, 3, 4, 5]  # numbered below the header
+    assert frame["Unnamed: 4"].tolist() == ["", "", "", "x"]
+    assert not result.malformed
+
+
+def test_spreadsheet_workbook_leftovers_are_handled(tmp_path: Path) -> None:
+    book = _workbook(
+        tmp_path / "export.xlsx",
+        [
+            ["Gym members", None, None, None],
+            [],
+            ["Age", "Gender", "Weight (kg)", None],
+            [56, "Male", 88.3, None],
+            [None, None, None, None],
+            [46, "Female", 74.9, None],
+        ],
+    )
+    result = read_file(book, "xlsx", columns=["Age", "Gender", "Weight (kg)"])
+    assert list(result.frame.columns) == [RECORD, "Age", "Gender", "Weight (kg)"]
+    assert result.frame.values.tolist() == [[1, "56", "Male", "88.3"], [3, "46", "Female", "74.9"]]

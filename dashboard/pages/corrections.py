@@ -32,8 +32,19 @@ LISTED = re.compile(r"^isin\((?P<values>.*)\)$")
 
 
 def explain(ctx: Context, reason: dict) -> str:
-    """A validation reason in words a person can act on (RGAA 11.11: suggest a fix)."""
+    """A validation reason in words a person can act on (RGAA 11.11: suggest a fix).
+    Reasons carry a rule id of healthai.pipeline.rules and its params."""
     rule = str(reason.get("rule") or "")
+    params = reason.get("params") or {}
+    if rule in ("not_a_number", "not_a_whole_number"):
+        return ctx.t("why_number", rule=rule)
+    if rule in ("out_of_range", "out_of_range_above_min"):
+        return ctx.t("why_range", lo=params.get("min"), hi=params.get("max"))
+    if rule == "not_allowed":
+        return ctx.t("why_list", values=", ".join(map(str, params.get("allowed", []))))
+    if rule == "missing_value":
+        return ctx.t("why_required")
+    # legacy pandera wording of rows quarantined before rule ids
     if rule.startswith(("coerce_dtype", "dtype")):
         return ctx.t("why_number" if "float" in rule or "int" in rule else "why_type", rule=rule)
     if m := RANGE.match(rule):

@@ -49,7 +49,7 @@ from healthai.pipeline.errors import (
     FourEyesError,
     NotFoundError,
 )
-from healthai.pipeline.readers import RECORD, iter_file
+from healthai.pipeline.readers import RECORD, iter_source
 from healthai.privacy import is_personal
 from healthai.settings import get_settings
 
@@ -449,7 +449,7 @@ def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) ->
     if fresh and rf is not None:
         spec = SOURCES[batch.source.name]
         path, chunk = Path(rf.stored_path), get_settings().ingest_chunk_rows
-        for part in iter_file(path, spec.format, chunk, **spec.read_options):
+        for part in iter_source(path, spec, chunk):
             frame = part.frame[part.frame[RECORD].astype(str).isin(fresh)]
             payloads = row_payloads(frame, list(frame.index))
             raws |= {str(frame.at[i, RECORD]): payloads[i] for i in frame.index}

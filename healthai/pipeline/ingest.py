@@ -27,11 +27,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from healthai.models import NATURAL_KEYS, STAGING, Batch, IngestionRun, QuarantinedRow, RawFile
-from healthai.pipeline import bulk, landing
+from healthai.pipeline import bulk, dates, landing
 from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
-from healthai.pipeline.contract import FileScope, Rejected, jsonable, validate
+from healthai.pipeline.contract import FileScope, Rejected, column_kind, jsonable, validate
 from healthai.pipeline.errors import ContractError
-from healthai.pipeline.readers import RECORD, iter_file
+from healthai.pipeline.readers import RECORD, iter_source
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.settings import get_settings
 
@@ -49,6 +49,11 @@ class Landed:
     received_at: datetime
     raw_file_id: int | None = None
     duplicate_of: int | None = None
+    original_name: str = ""  # the name of the file the person dropped (messages use it)
+
+    @property
+    def name(self) -> str:
+        return self.original_name or self.path.name
 
 
 @dataclass
@@ -102,10 +107,13 @@ def land(session: Session, spec: SourceSpec, run: IngestionRun, path: Path) -> L
             now,
             previous.id,
             duplicate_of=previous.id,
+            original_name=path.name,
         )
     raw = landing.store(session, source, path, sha)
     run.raw_file_id = raw.id
-    return Landed(spec.name, run.id, Path(raw.stored_path), sha, now, raw.id)
+    return Landed(
+        spec.name, run.id, Path(raw.stored_path), sha, now, raw.id, original_name=path.name
+    )
 
 
 def check(
@@ -120,29 +128,60 @@ def check(
     soft: Counter[str] = Counter({name: 0 for name in spec.soft_rules})
     source_id = landing.ensure_source(session, spec).id
     rows = chunk_rows or get_settings().ingest_chunk_rows
-    # One savepoint: a file refused in a later chunk leaves none of its rows in quarantine.
-    with session.begin_nested(), FileScope():
-        for result in iter_file(landed.path, spec.format, rows, **spec.read_options):
-            raw = result.frame
-            validation = validate(spec.normalise(raw.copy()), spec.contract, raw)
-            rejected = [
-                Rejected(record=m[RECORD], raw=m["raw"], reasons=[m["reason"]])
-                for m in result.malformed
-            ] + validation.rejected
-            _quarantine(session, source_id, landed, rejected)
-            reasons.update(r["rule"] for q in rejected for r in q.reasons)
-            checked.rows_in += result.rows_in
-            checked.quarantined += len(rejected)
-            valid = validation.valid
-            if len(valid):
-                for name, (_, flags) in spec.soft_rules.items():
-                    soft[name] += int(flags(valid).sum())
-                checked.valid.write(valid)
-                checked.rows_valid += len(valid)
-            del raw, validation, valid, rejected
-            release_memory()
+    try:
+        # One savepoint: a file refused in a later chunk leaves none of its rows in quarantine.
+        with session.begin_nested(), FileScope() as scope:
+            for result in iter_source(landed.path, spec, rows):
+                raw = result.frame
+                if scope.date_orders is None:  # the file's order of day and month
+                    scope.date_orders = date_orders(spec, landed.path, raw, rows)
+                validation = validate(spec.normalise(raw.copy()), spec.contract, raw)
+                rejected = [
+                    Rejected(record=m[RECORD], raw=m["raw"], reasons=[m["reason"]])
+                    for m in result.malformed
+                ] + validation.rejected
+                _quarantine(session, source_id, landed, rejected)
+                reasons.update(r["rule"] for q in rejected for r in q.reasons)
+                checked.rows_in += result.rows_in
+                checked.quarantined += len(rejected)
+                valid = validation.valid
+                if len(valid):
+                    for name, (_, flags) in spec.soft_rules.items():
+                        soft[name] += int(flags(valid).sum())
+                    checked.valid.write(valid)
+                    checked.rows_valid += len(valid)
+                del raw, validation, valid, rejected
+                release_memory()
+    except ContractError as exc:
+        raise exc.for_file(landed.name) from exc
     checked.reasons, checked.soft = dict(reasons), dict(soft)
     return checked
+
+
+def date_orders(
+    spec: SourceSpec, path: Path, first: pd.DataFrame, chunk_rows: int | None = None
+) -> dict[str, dates.Order | None]:
+    """The order of day and month of each date column written day/month/year or
+    month/day/year, decided over the whole file (`healthai.pipeline.dates`): from `first`,
+    the file's first chunk, when it is the whole file; else by reading those columns of
+    every chunk."""
+    columns = [
+        name
+        for name, column in spec.contract.columns.items()
+        if column_kind(column).startswith("datetime")
+        and name in first.columns
+        and dates.is_numeric_column(first[name])
+    ]
+    if not columns:
+        return {}
+    if chunk_rows is None or len(first) < chunk_rows:
+        return dates.decide({c: first[c] for c in columns})
+    found = {c: dates.Evidence() for c in columns}
+    for part in iter_source(path, spec, chunk_rows):
+        for c in columns:
+            if c in part.frame.columns:
+                found[c] = found[c] | dates.evidence(part.frame[c])
+    return {c: e.order for c, e in found.items()}
 
 
 def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rejected]) -> None:

@@ -4,10 +4,18 @@ Every frame returned has a `_record` column: the row's 1-based position in the s
 excluded) for tabular files, or the record's index for JSON arrays. Values are kept as read
 (strings for CSV/Excel), so the contract, not the reader, decides what is valid.
 
+What a file is, is read from its content, not from its name (`sniff_format`): a workbook
+dropped into a CSV source is read as a workbook if the source accepts spreadsheets, and
+refused with a clear message otherwise, never decoded as text. Spreadsheet leftovers are
+handled: title lines above the header (the header is the line naming the most expected
+columns), trailing unnamed columns and separators, empty lines.
+
 Files are read in chunks of at most `chunk_rows` rows (`iter_file`), so a file of any size is
 processed in bounded memory; `read_file` is the same reader returning the whole file as one
 chunk. CSV is parsed by pyarrow's streaming reader (every value a string, quoted newlines
 allowed); JSON and spreadsheets are parsed whole (they are small) and cut into chunks.
+Errors are `ContractError`s carrying a rule id (`healthai.pipeline.rules`); the caller names
+the file the person dropped in them (`ContractError.for_file`).
 """
 
 from __future__ import annotations
@@ -16,10 +24,11 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,10 +38,24 @@ import pyarrow.csv as pcsv
 from charset_normalizer import from_bytes
 
 from healthai.pipeline.errors import ContractError
+from healthai.pipeline.rules import reason
 
 RECORD = "_record"
 _DECIMAL_COMMA = r"^-?\d+,\d+$"
 _BLOCK = 1 << 22  # bytes parsed at a time by the CSV reader (a line must fit in it)
+_HEADER_SEARCH = 20  # lines (or sheet rows) searched for the header below title lines
+UNNAMED = "Unnamed: {}"
+
+# What each format is called in messages, and which formats one reader reads.
+FORMAT_NAMES = {
+    "csv": "a CSV (text) file",
+    "json": "a JSON file",
+    "xlsx": "an Excel workbook (XLSX)",
+    "xls": "an Excel 97-2003 workbook (XLS)",
+    "zip": "a ZIP archive",
+    "binary": "a binary file of an unknown kind",
+}
+SPREADSHEETS = ("xlsx", "xls")
 
 
 @dataclass
@@ -42,10 +65,25 @@ class ReadResult:
     encoding: str | None = None
     delimiter: str | None = None
     decimal: str = "."
+    format: str | None = None  # what the file was read as (from its content)
 
     @property
     def rows_in(self) -> int:
         return len(self.frame) + len(self.malformed)
+
+
+class Readable(Protocol):
+    """What the reader needs of a source declaration (`SourceSpec`)."""
+
+    name: str
+    format: str
+    read_options: dict[str, Any]
+
+    @property
+    def formats(self) -> tuple[str, ...]: ...
+
+    @property
+    def columns(self) -> list[str]: ...
 
 
 # Sources are French and English exports: when a file is not UTF-8, the candidates are the
@@ -82,6 +120,78 @@ def _is_blank(path: Path) -> bool:
         return all(not block.strip() for block in iter(lambda: fh.read(1 << 20), b""))
 
 
+# ------------------------------------------------------------------ what the file is
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def sniff_format(path: Path) -> str:
+    """The file's format read from its content: csv, json, xlsx, xls, zip, binary or empty."""
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if not head.strip():
+        return "empty" if _is_blank(path) else "csv"
+    if head.startswith(_OLE2):
+        return "xls"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            return "zip"
+        return "xlsx" if any(n.startswith("xl/") for n in names) else "zip"
+    text = head
+    for bom in _TEXT_BOMS:
+        if head.startswith(bom):
+            text = head[len(bom) :]
+            break
+    else:
+        if b"\x00" in head:
+            return "binary"
+    try:
+        start = text.decode("utf-16" if head[:2] in _TEXT_BOMS[1:] else "latin-1").lstrip()
+    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
+        start = ""
+    return "json" if start[:1] in ("[", "{") else "csv"
+
+
+def accepted(fmt: str, formats: Sequence[str]) -> bool:
+    """Whether a file of `fmt` is read by a source accepting `formats` (a source that reads
+    one spreadsheet format reads the other: the same reader opens both)."""
+    if fmt in formats:
+        return True
+    return fmt in SPREADSHEETS and any(f in SPREADSHEETS for f in formats)
+
+
+# ------------------------------------------------------------------ header and leftovers
+def header_position(rows: list[list[str]], columns: Sequence[str] | None) -> int:
+    """Which of the first rows is the header: the first naming the most expected columns
+    (rows above it are a title or notes, as spreadsheets export them); 0 when none names any
+    or nothing is expected."""
+    if not columns:
+        return 0
+    expected = {str(c).strip() for c in columns}
+    scores = [len(expected & {str(v).strip() for v in row}) for row in rows[:_HEADER_SEARCH]]
+    best = max(scores, default=0)
+    return scores.index(best) if best else 0
+
+
+def _names(header: list[str]) -> list[str]:
+    """Column names: stripped; an empty one (a spreadsheet's trailing separator) becomes
+    `Unnamed: i`, kept only while it holds values."""
+    return [h.strip() or UNNAMED.format(i) for i, h in enumerate(header)]
+
+
+def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
+    empty = [
+        c
+        for c in frame.columns
+        if str(c).startswith("Unnamed: ")
+        and frame[c].map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all()
+    ]
+    return frame.drop(columns=empty) if empty else frame
+
+
 def _record_numbers(first: int, count: int, invalid: np.ndarray) -> np.ndarray:
     """Record numbers of the valid rows `first`..`first + count - 1` (0-based among valid
     rows), given the sorted record numbers of the rows that were not valid."""
@@ -103,53 +213,105 @@ def _decimal_commas(table: pa.Table) -> tuple[pa.Table, bool]:
     return pa.table(columns, names=table.column_names), found
 
 
-def iter_csv(path: Path, chunk_rows: int | None = None) -> Iterator[ReadResult]:
+_BLANK = r"^\s*$"
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every value is blank (a line of separators only, `,,,`): no record. Only
+    the rows whose first value is blank are looked at further."""
+    if not table.num_columns or not table.num_rows:
+        return np.zeros(table.num_rows, dtype=bool)
+    candidates = pc.match_substring_regex(table.column(0), _BLANK).fill_null(True)
+    where = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
+    blank = np.zeros(table.num_rows, dtype=bool)
+    if len(where):
+        some = table.take(pa.array(where))
+        empty = np.ones(len(where), dtype=bool)
+        for column in some.columns:
+            empty &= (
+                pc.match_substring_regex(column, _BLANK)
+                .fill_null(True)
+                .to_numpy(zero_copy_only=False)
+            )
+        blank[where] = empty
+    return blank
+
+
+# ------------------------------------------------------------------ CSV
+def iter_csv(
+    path: Path, chunk_rows: int | None = None, columns: Sequence[str] | None = None
+) -> Iterator[ReadResult]:
     if _is_blank(path):
-        raise ContractError(f"{path.name}: the file is empty")
+        raise ContractError.of("file_empty")
     encoding = detect_file_encoding(path)
     with path.open("rb") as fh:
         sample = fh.read(50_000).decode(encoding, errors="replace")
+    lines = sample.split("\n")
     try:
-        dialect = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|")
+        first = next(line for line in lines if line.strip())
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
         delimiter = dialect.delimiter
-    except csv.Error:
+    except (csv.Error, StopIteration):
         delimiter = ","
-    try:
-        header = [
-            h.strip()
-            for h in next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
-        ]
-    except StopIteration as exc:
-        raise ContractError(f"{path.name}: no header line") from exc
-    names = [f"f{i}" for i in range(len(header))]
-    invalid: list[int] = []  # record numbers of rows that are not data (malformed or blank)
+    parsed = [
+        next(csv.reader(io.StringIO(line.rstrip("\r")), delimiter=delimiter), [])
+        for line in lines[:_HEADER_SEARCH]
+    ]
+    at = header_position(parsed, columns)
+    header = parsed[at] if at < len(parsed) else []
+    if not any(h.strip() for h in header):
+        raise ContractError.of("no_header")
+    names = _names(header)
+    named = max(i for i, h in enumerate(header) if h.strip()) + 1  # trailing unnamed: leftovers
+    # Spreadsheets write trailing separators on data lines too: widen to what the first data
+    # lines hold when the extra fields are unnamed
+    widest = max(
+        (
+            len(r)
+            for r in parsed[at + 1 :]
+            if any(v.strip() for v in r) and not any(v.strip() for v in r[named:])
+        ),
+        default=len(names),
+    )
+    names += [UNNAMED.format(i) for i in range(len(names), max(widest, len(names)))]
+    skip = at + 1  # physical lines up to and including the header
+    fields = [f"f{i}" for i in range(len(names))]
+    invalid: list[int] = []  # record numbers of rows that are not data (malformed, blank, ...)
     malformed: list[dict[str, Any]] = []
+    repaired: list[tuple[int, list[str]]] = []  # rows with unnamed fields added or left out
 
     def on_invalid(row: Any) -> str:
         if row.number is None or row.number < 0:  # pragma: no cover - serial parsing knows it
-            raise ContractError(f"{path.name}: a malformed line whose number is unknown")
-        record = row.number - 1  # pyarrow counts the header as row 1
+            raise ContractError(rule="contract_structure", detail="a line without a number")
+        record = row.number - skip  # pyarrow numbers rows from the file's first line
         invalid.append(record)
-        if row.text.strip():
-            malformed.append(
-                {
-                    RECORD: record,
-                    "raw": {"line": row.text},
-                    "reason": {
-                        "rule": "malformed_line",
-                        "column": None,
-                        "value": f"{row.actual_columns} fields where the header has "
-                        f"{row.expected_columns}",
-                    },
-                }
-            )
+        if not row.text.strip():
+            return "skip"
+        values = next(csv.reader(io.StringIO(row.text), delimiter=delimiter), [])
+        if len(values) >= named and not any(v.strip() for v in values[named:]):
+            values = (values + [""] * len(names))[: len(names)]
+            repaired.append((record, values))
+            return "skip"
+        malformed.append(
+            {
+                RECORD: record,
+                "raw": {"line": row.text},
+                "reason": reason(
+                    "malformed_line",
+                    None,
+                    row.text[:200],
+                    found=row.actual_columns,
+                    expected=named,
+                ),
+            }
+        )
         return "skip"
 
     reader = pcsv.open_csv(
         path,
         read_options=pcsv.ReadOptions(
-            column_names=names,
-            skip_rows=1,
+            column_names=fields,
+            skip_rows=skip,
             block_size=_BLOCK,
             encoding=_arrow_encoding(encoding),
             use_threads=False,  # serial parsing numbers every line
@@ -161,35 +323,46 @@ def iter_csv(path: Path, chunk_rows: int | None = None) -> Iterator[ReadResult]:
             invalid_row_handler=on_invalid,
         ),
         convert_options=pcsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={n: pa.string() for n in fields},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
     decimal = "."
     done = 0  # valid rows already returned
-    emitted_malformed = 0
+    emitted_malformed = emitted_repaired = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
 
     def chunk(batches: list[pa.RecordBatch], rows: int) -> ReadResult:
-        nonlocal decimal, done, emitted_malformed
+        nonlocal decimal, done, emitted_malformed, emitted_repaired
         table = pa.Table.from_batches(batches, schema=reader.schema)
+        records = _record_numbers(done, rows, np.sort(np.asarray(invalid, dtype=np.int64)))
+        done += rows
+        fixed = repaired[emitted_repaired:]
+        emitted_repaired = len(repaired)
+        if fixed:
+            extra = pa.table(
+                {f: [v[i] for _, v in fixed] for i, f in enumerate(fields)},
+                schema=reader.schema,
+            )
+            table = pa.concat_tables([table, extra])
+            records = np.concatenate([records, np.array([r for r, _ in fixed], dtype=np.int64)])
         if delimiter == ";":
             table, found = _decimal_commas(table)
             decimal = "," if found else decimal
-        records = _record_numbers(done, rows, np.sort(np.asarray(invalid, dtype=np.int64)))
-        done += rows
+        keep = ~_blank_rows(table)  # a line of blanks or separators is no row
         frame = table.to_pandas()
-        frame.columns = header
-        if len(header) == 1:  # a line of blanks is no row, as in the csv module
-            blank = frame.iloc[:, 0].str.strip() == ""
-            frame, records = frame[~blank.to_numpy()], records[~blank.to_numpy()]
+        frame.columns = names
+        frame, records = frame[keep], records[keep]
+        order = np.argsort(records, kind="stable")
+        frame, records = frame.iloc[order], records[order]
         frame.insert(0, RECORD, records)
         frame.index = pd.RangeIndex(len(frame))
+        frame = _drop_empty_unnamed(frame)
         bad = malformed[emitted_malformed:]
         emitted_malformed = len(malformed)
-        return ReadResult(frame, bad, encoding, delimiter, decimal)
+        return ReadResult(frame, bad, encoding, delimiter, decimal, "csv")
 
     step = chunk_rows or 0
     yielded = False
@@ -202,7 +375,12 @@ def iter_csv(path: Path, chunk_rows: int | None = None) -> Iterator[ReadResult]:
             yield chunk(head.to_batches(), step)
             yielded = True
             pending, pending_rows = rest.to_batches(), rest.num_rows
-    if pending_rows or not yielded or len(malformed) > emitted_malformed:
+    if (
+        pending_rows
+        or not yielded
+        or len(malformed) > emitted_malformed
+        or len(repaired) > emitted_repaired
+    ):
         yield chunk(pending, pending_rows)
 
 
@@ -211,25 +389,38 @@ def _arrow_encoding(encoding: str) -> str:
     return "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
+# ------------------------------------------------------------------ JSON
+def _position(text: str, pos: int) -> dict[str, int]:
+    """Line, column (1-based) and byte offset of character `pos` of `text`."""
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return {"line": line, "col": col, "pos": len(text[:pos].encode("utf-8"))}
+
+
 def read_json(path: Path, record_key: str | None = None) -> ReadResult:
+    data = path.read_bytes()
+    text = data.decode(detect_encoding(data))
+    if not text.strip():
+        raise ContractError.of("file_empty")
     try:
-        payload = json.loads(path.read_bytes().decode(detect_encoding(path.read_bytes())))
+        payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno})"
-        ) from exc
+        end = len(text.rstrip())
+        if exc.pos >= end or exc.msg.startswith("Unterminated string"):
+            raise ContractError.of("json_truncated", **_position(text, end)) from exc
+        raise ContractError.of("json_invalid", detail=exc.msg, **_position(text, exc.pos)) from exc
     if isinstance(payload, dict):
         payload = payload.get("data", payload.get("items"))
     if not isinstance(payload, list):
-        raise ContractError(f"{path.name}: expected a JSON array of records")
+        raise ContractError.of("json_not_records")
     if not payload:
-        raise ContractError(f"{path.name}: the file holds no record")
+        raise ContractError.of("json_no_record")
     good = [r for r in payload if isinstance(r, dict)]
     malformed = [
         {
             RECORD: i + 1,
             "raw": {"value": r},
-            "reason": {"rule": "not_an_object", "column": None, "value": repr(r)[:200]},
+            "reason": reason("not_an_object", None, repr(r)[:200]),
         }
         for i, r in enumerate(payload)
         if not isinstance(r, dict)
@@ -237,25 +428,47 @@ def read_json(path: Path, record_key: str | None = None) -> ReadResult:
     frame = pd.DataFrame.from_records(good)
     frame.insert(0, RECORD, [i + 1 for i, r in enumerate(payload) if isinstance(r, dict)])
     frame = frame.astype(object).where(frame.notna(), None)
-    return ReadResult(frame, malformed, encoding="utf-8")
+    return ReadResult(frame, malformed, encoding="utf-8", format="json")
 
 
-def read_excel(path: Path, sheet: str | int = 0) -> ReadResult:
+# ------------------------------------------------------------------ spreadsheets
+def read_excel(
+    path: Path, sheet: str | int = 0, columns: Sequence[str] | None = None
+) -> ReadResult:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="calamine")
-    except ValueError as exc:
-        raise ContractError(f"{path.name}: cannot read sheet {sheet!r} ({exc})") from exc
+        book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # noqa: BLE001 - any parser failure means "not this format"
-        raise ContractError(f"{path.name}: not a readable spreadsheet ({exc})") from exc
+        raise ContractError.of("spreadsheet_unreadable", detail=str(exc)) from exc
+    with book:
+        if isinstance(sheet, str) and sheet not in book.sheet_names:
+            raise ContractError.of(
+                "sheet_missing", sheet=sheet, sheets=", ".join(map(str, book.sheet_names))
+            )
+        try:
+            grid = book.parse(sheet, header=None, dtype=str)
+        except Exception as exc:  # noqa: BLE001
+            raise ContractError.of("spreadsheet_unreadable", detail=str(exc)) from exc
+    grid = grid.astype(object).where(grid.notna(), None)
+    rows = [["" if v is None else str(v) for v in row] for row in grid.head(_HEADER_SEARCH).values]
+    at = header_position(rows, columns)
+    if grid.empty or at >= len(grid):
+        raise ContractError.of("sheet_empty", sheet=sheet)
+    header = rows[at]
+    frame = grid.iloc[at + 1 :].copy()
+    frame.columns = _names(header)
+    # a record's number is its row below the header (sheet row = header row + number)
+    numbers = np.arange(1, len(frame) + 1)
+    blank = frame.map(lambda v: v is None or not str(v).strip()).all(axis=1).to_numpy()
+    frame, numbers = frame[~blank], numbers[~blank]
     if frame.empty:
-        raise ContractError(f"{path.name}: sheet {sheet!r} holds no row")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).where(frame.notna(), None)
-    frame.insert(0, RECORD, range(1, len(frame) + 1))
-    return ReadResult(frame)
+        raise ContractError.of("sheet_empty", sheet=sheet)
+    frame = _drop_empty_unnamed(frame)
+    frame.insert(0, RECORD, numbers)
+    frame.index = pd.RangeIndex(len(frame))
+    return ReadResult(frame, format="xlsx")
 
 
-def _in_chunks(result: ReadResult, chunk_rows: int | None) -> Iterator[ReadResult]:
+def _in_chunks(result: ReadResult, chunk_rows: int | None, fmt: str) -> Iterator[ReadResult]:
     """A file read whole, cut into chunks (its malformed records go with the first)."""
     frame, step = result.frame, chunk_rows or len(result.frame) or 1
     for start in range(0, max(len(frame), 1), step):
@@ -265,26 +478,71 @@ def _in_chunks(result: ReadResult, chunk_rows: int | None) -> Iterator[ReadResul
             result.encoding,
             result.delimiter,
             result.decimal,
+            fmt,
         )
 
 
+# ------------------------------------------------------------------ any file
 def iter_file(
-    path: Path, fmt: str, chunk_rows: int | None = None, **options: Any
+    path: Path,
+    fmt: str,
+    chunk_rows: int | None = None,
+    *,
+    formats: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    source: str | None = None,
+    **options: Any,
 ) -> Iterator[ReadResult]:
     """The file's rows in chunks of at most `chunk_rows` (None: one chunk). At least one chunk
-    is returned, possibly empty; a file that is not what it claims raises ContractError on
-    the first."""
-    readers = {"json": read_json, "xlsx": read_excel, "xls": read_excel}
-    if fmt != "csv" and fmt not in readers:
+    is returned, possibly empty.
+
+    `fmt` is the format declared by the source and `formats` every format it accepts (default:
+    `fmt`); the file's own format is read from its content, and a file of a format the source
+    does not accept is refused (ContractError `format_not_accepted`), as is a file that is not
+    what it claims. `options` (e.g. `sheet`) are those of the declared format; `columns` (the
+    contract's) locate the header below title lines."""
+    if fmt not in ("csv", "json", *SPREADSHEETS):
         raise ContractError(f"unknown format {fmt!r}")
     if not path.exists():
         raise ContractError(f"{path}: file not found")
-    if fmt == "csv":
-        yield from iter_csv(path, chunk_rows, **options)
+    formats = tuple(formats or (fmt,))
+    actual = sniff_format(path)
+    if actual == "empty":
+        raise ContractError.of("file_empty")
+    if not accepted(actual, formats):
+        raise ContractError.of(
+            "format_not_accepted",
+            actual=FORMAT_NAMES.get(actual, actual),
+            accepted=" or ".join(sorted({f.upper() for f in formats})),
+            source=source or "this source",
+        )
+    own = options if accepted(actual, (fmt,)) else {}  # the declared format's options
+    if actual == "csv":
+        yield from iter_csv(path, chunk_rows, columns)
+    elif actual == "json":
+        yield from _in_chunks(read_json(path, **own), chunk_rows, actual)
     else:
-        yield from _in_chunks(readers[fmt](path, **options), chunk_rows)
+        yield from _in_chunks(read_excel(path, columns=columns, **own), chunk_rows, actual)
 
 
 def read_file(path: Path, fmt: str, **options: Any) -> ReadResult:
     """The whole file as one chunk."""
     return next(iter_file(path, fmt, None, **options))
+
+
+def iter_source(path: Path, spec: Readable, chunk_rows: int | None = None) -> Iterator[ReadResult]:
+    """`iter_file` with what the source declares: its formats, options and columns."""
+    return iter_file(
+        path,
+        spec.format,
+        chunk_rows,
+        formats=spec.formats,
+        columns=spec.columns,
+        source=spec.name,
+        **spec.read_options,
+    )
+
+
+def read_source(path: Path, spec: Readable) -> ReadResult:
+    """The whole file as one chunk, read as the source declares."""
+    return next(iter_source(path, spec))

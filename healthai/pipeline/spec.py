@@ -29,7 +29,7 @@ SoftRule = tuple[str, Callable[[pd.DataFrame], pd.Series]]
 class SourceSpec:
     name: str
     title: str
-    format: str  # csv, json, xlsx, xls, api
+    format: str  # csv, json, xlsx, xls (the format files normally come in)
     location: str  # glob under raw/ (shipped) or the landing zone, or a URL for APIs
     contract: pa.DataFrameSchema
     transform: Callable[[pd.DataFrame, CleanContext], dict[str, pd.DataFrame]]
@@ -59,3 +59,17 @@ class SourceSpec:
     # An off source is neither measured nor profiled: its quality checks are skipped (shown
     # as off, never failed) and its report is not made.
     off_reason: Callable[[], str | None] = lambda: None
+    # Other formats a file of this source may come in (read from the file's content, not its
+    # name): e.g. ("xlsx",) for a CSV source whose files are often spreadsheet exports. A file
+    # in a format not listed is refused with a clear message.
+    accepts: tuple[str, ...] = ()
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """Every format a file of this source is read in."""
+        return (self.format, *(f for f in self.accepts if f != self.format))
+
+    @property
+    def columns(self) -> list[str]:
+        """The contract's column names (the reader finds the header line by them)."""
+        return [c for c in self.contract.columns if not c.startswith("_")]

@@ -30,7 +30,7 @@ from healthai.models import (
 from healthai.pipeline import landing
 from healthai.pipeline.contract import jsonable
 from healthai.pipeline.errors import ContractError
-from healthai.pipeline.readers import RECORD, read_file
+from healthai.pipeline.readers import RECORD, read_source
 from healthai.pipeline.spec import SourceSpec
 from healthai.quality import metrics as m
 from healthai.settings import Settings, get_settings
@@ -171,7 +171,7 @@ def raw_measures(spec: SourceSpec, path: Path) -> list[m.Measure]:
     """Completeness of the contract's required (non-nullable) columns and duplicate rows in
     the newest raw file, read with the pipeline's own reader and normaliser."""
     try:
-        result = read_file(path, spec.format, **spec.read_options)
+        result = read_source(path, spec)
     except ContractError as exc:
         return [
             m.Measure(

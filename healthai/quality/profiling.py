@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from healthai.pipeline.contract import validate
-from healthai.pipeline.readers import RECORD, ReadResult, read_file
+from healthai.pipeline.readers import RECORD, ReadResult, read_source
 from healthai.pipeline.spec import SourceSpec
 from healthai.settings import PROJECT_ROOT, get_settings
 
@@ -90,7 +90,7 @@ def load(spec: SourceSpec, path: Path, sample_size: int | None = None) -> Frames
 
     from healthai.pipeline.spec import CleanContext
 
-    result = read_file(path, spec.format, **spec.read_options)
+    result = read_source(path, spec)
     raw = result.frame
     if sample_size and len(raw) > sample_size:
         raw = raw.sample(sample_size, random_state=0).sort_index()

@@ -152,6 +152,7 @@ SPEC = SourceSpec(
     name="daily_food_nutrition",
     title="Daily food & nutrition catalogue (values per portion)",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="daily_food_nutrition/*.csv",
     contract=CONTRACT,
     normalise=normalise,

@@ -138,6 +138,7 @@ SPEC = SourceSpec(
     name="daily_food_nutrition_v1_log",
     title="Daily food & nutrition intake log (earlier layout)",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="daily_food_nutrition_v1_log/*.csv",
     contract=CONTRACT,
     normalise=strip_text,

@@ -167,6 +167,7 @@ SPEC = SourceSpec(
     name="diet_recommendations",
     title="Diet recommendations (synthetic patients)",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="diet_recommendations/*.csv",
     contract=CONTRACT,
     normalise=strip_text,

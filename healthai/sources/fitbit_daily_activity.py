@@ -3,8 +3,10 @@ tracker days of 33 users, 2016-04-12 to 2016-05-12: steps, distance, active minu
 intensity, calories.
 
 Published: users (`fitbit:<Id>`, key only, one per user from their first valid day) and
-`daily_activity` (one row per user and day). Dates are US `M/D/YYYY`, parsed with that exact
-format (a day-first or ISO date fails the contract rather than being misread). Non-wear days
+`daily_activity` (one row per user and day). Dates are written `M/D/YYYY` in Fitbit's US
+exports, `D/M/YYYY` in others: the order is decided per file from its values (a date whose
+first number is above 12 proves day-first, one whose second is, month-first), never assumed
+(`healthai.pipeline.dates`); a date the file cannot decide is quarantined. Non-wear days
 (0 steps, a whole day sedentary, 0 calories) are possible: soft rules. A fact source: no
 primary table; a second row for the same user and day is quarantined by the contract.
 """
@@ -20,7 +22,6 @@ from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import strip_text
 
 USER_PREFIX = "fitbit"
-DATE_FORMAT = "%m/%d/%Y"
 MINUTES = ["VeryActiveMinutes", "FairlyActiveMinutes", "LightlyActiveMinutes", "SedentaryMinutes"]
 DISTANCES = [
     "TotalDistance",
@@ -31,17 +32,6 @@ DISTANCES = [
     "LightActiveDistance",
     "SedentaryActiveDistance",
 ]
-
-
-def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strip text; parse the US date with its exact format (anything else becomes null and is
-    quarantined by the column's not-null rule, the raw value kept)."""
-    frame = strip_text(frame)
-    if "ActivityDate" in frame.columns:
-        frame["ActivityDate"] = pd.to_datetime(
-            frame["ActivityDate"], format=DATE_FORMAT, errors="coerce"
-        )
-    return frame
 
 
 def _num(lo: float, hi: float, kind: type = float) -> pa.Column:
@@ -55,6 +45,7 @@ CONTRACT = pa.DataFrameSchema(
         "ActivityDate": pa.Column(
             pa.DateTime,
             pa.Check.in_range(pd.Timestamp("2000-01-01"), pd.Timestamp("2100-01-01")),
+            coerce=True,
             nullable=False,
         ),
         "TotalSteps": _num(0, 150000, int),
@@ -107,9 +98,10 @@ SPEC = SourceSpec(
     name="fitbit_daily_activity",
     title="Fitbit daily activity (33 users, 2016)",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="fitbit_daily_activity/*.csv",
     contract=CONTRACT,
-    normalise=normalise,
+    normalise=strip_text,
     transform=transform,
     soft_rules={
         "no_steps": (
@@ -141,7 +133,7 @@ SPEC = SourceSpec(
     description="940 tracker days of 33 Fitbit users (April-May 2016): steps, distances, "
     "very/fairly/lightly active and sedentary minutes, calories.",
     defects=(
-        "US dates M/D/YYYY: parsed with that exact format.",
+        "US dates M/D/YYYY (other exports write D/M/YYYY): the order is decided per file.",
         "Non-wear days: 77 with 0 steps, 79 wholly sedentary, 4 with 0 calories (flagged).",
         "Minutes add up to less than 1,440 on 462 days (sleep or non-wear not counted).",
         "Float artefacts (1.879999995); TrackerDistance differs from TotalDistance in 15 rows "

@@ -44,6 +44,7 @@ SPEC = SourceSpec(
     name="fitness_tracker",
     title="Fitness tracker (gym members, synthetic and dirty)",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="fitness_tracker/*.csv",
     contract=copy.deepcopy(gym_members.CONTRACT).set_name("fitness_tracker"),
     normalise=strip_text,

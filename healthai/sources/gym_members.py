@@ -153,6 +153,7 @@ SPEC = SourceSpec(
     name="gym_members",
     title="Gym members exercise tracking",
     format="csv",
+    accepts=("xlsx",),  # spreadsheet exports of the same table
     location="gym_members/*.csv",
     contract=CONTRACT,
     normalise=strip_text,

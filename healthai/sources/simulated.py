@@ -116,7 +116,7 @@ BIOMETRICS_CONTRACT = pa.DataFrameSchema(
         _unique(
             ["user_key", "date"],
             "one_row_per_user_and_day",
-            "a second biometrics row for this user and day",
+            "a second row for the same user and day",
         ),
         cross_field(
             "has_a_measurement",

@@ -88,9 +88,9 @@ def test_defects(
         sheet.to_excel(writer, sheet_name="other", index=False)
     out = run_source(platform, "ciqual")
     assert (out.rows_in, out.published, out.quarantined, out.duplicates) == (6, 2, 3, 1)
-    assert out.reasons["not_nullable"] == 1
-    assert any(r.startswith("coerce_dtype") for r in out.reasons)
-    assert any(r.startswith("in_range") for r in out.reasons)
+    assert out.reasons["missing_value"] == 1
+    assert out.reasons["not_a_number"] == 1
+    assert out.reasons["out_of_range"] == 1
 
 
 @pytest.mark.parametrize("engine", ["sqlite"])
@@ -101,4 +101,6 @@ def test_wrong_sheet_is_refused(
     pd.DataFrame({"a": [1]}).to_excel(folder / "ciqual.xlsx", sheet_name="Feuil1", index=False)
     out = run_source(platform, "ciqual")
     assert out.rows_in == 0 and count(platform, "foods") == 0
-    assert len(out.errors) == 1 and "cannot read sheet 'compo'" in out.errors[0]
+    assert len(out.errors) == 1 and out.errors[0] == (
+        "ciqual.xlsx: no sheet named 'compo' (sheets: Feuil1)."
+    )

@@ -66,5 +66,5 @@ def test_defects(
     assert (out.rows_in, out.published, out.quarantined, out.duplicates) == (5, 1, 4, 0)
     assert out.reasons["minutes_within_day"] == 1
     assert out.reasons["one_row_per_user_and_day"] == 1
-    assert out.reasons["not_nullable"] == 1  # the ISO date, unparsed
-    assert any(r.startswith("in_range") for r in out.reasons)
+    assert out.reasons["not_a_date"] == 1  # the ISO date, not the file's format
+    assert out.reasons["out_of_range"] == 1

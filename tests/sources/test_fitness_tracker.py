@@ -57,10 +57,10 @@ def test_real_file(engine: str, platform: str) -> None:
     assert out.published == published > 0
     assert count(platform, "users") == published
     assert count(platform, "biometric_measurements") == 5 * published
-    assert out.reasons["not_nullable"] == want["nulls"]
+    assert out.reasons["missing_value"] == want["nulls"]
     assert out.reasons["avg_bpm_not_above_max_bpm"] > 0
     assert set(out.reasons) == {
-        "not_nullable",
+        "missing_value",
         "bmi_matches_weight_and_height",
         "avg_bpm_not_above_max_bpm",
     }
@@ -118,6 +118,6 @@ def test_defects_quarantined_with_their_reasons(
     )
     out = run_source(platform, "fitness_tracker")
     assert (out.rows_in, out.published, out.quarantined, out.duplicates) == (5, 1, 3, 1)
-    assert out.reasons["not_nullable"] == 1
+    assert out.reasons["missing_value"] == 1
     assert out.reasons["bmi_matches_weight_and_height"] == 1
-    assert out.reasons["coerce_dtype('float64')"] == 1
+    assert out.reasons["not_a_number"] == 1

@@ -117,7 +117,7 @@ def _with_format(text: pd.Series) -> pd.Series:
             return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
         good = same.to_numpy(zero_copy_only=False)
         out = pd.Series(parsed.to_numpy(zero_copy_only=False).copy(), index=text.index)
-        out[~good] = _pandas(text[~good], fmt).to_numpy()  # not written as the format writes: pandas
+        out[~good] = _pandas(text[~good], fmt).to_numpy()  # written otherwise: pandas decides
         return out
     return _pandas(text, fmt)
 

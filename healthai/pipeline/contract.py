@@ -103,7 +103,7 @@ def cross_field(name: str, columns: list[str], rule: Any, error: str) -> pa.Chec
     to the columns' own rules. A failing row gets one reason, with the values of `columns`."""
     rules.register(name, error)
     check = pa.Check(lambda df: rule(df) | df[columns].isna().any(axis=1), name=name, error=error)
-    check.cross_field = _CrossField(name, columns, rule)  # what `validate` evaluates
+    check.cross_field = _CrossField(name, columns, rule)  # type: ignore[attr-defined]
     return check
 
 
@@ -152,9 +152,10 @@ def unique_rows(columns: list[str], name: str, error: str) -> pa.Check:
 # ------------------------------------------------------------------ column checks
 def _custom_rule(check: pa.Check) -> str:
     """A source's own column check: its name is the rule id, its error the wording."""
-    wording = "{column}: " + (check.error or check.name.replace("_", " "))
-    rules.register(check.name, wording, "value")
-    return check.name
+    name = str(check.name)
+    wording = "{column}: " + (check.error or name.replace("_", " "))
+    rules.register(name, wording, "value")
+    return name
 
 
 def register_contract_rules(schema: pa.DataFrameSchema) -> None:
@@ -237,7 +238,7 @@ rules.register(
 
 def _run_check(check: pa.Check, values: pd.Series) -> tuple[np.ndarray, str, dict[str, Any]]:
     """Whether each (non-null, typed) value passes `check`, with the rule id and params."""
-    builtin = _BUILTIN.get(check.name)
+    builtin = _BUILTIN.get(str(check.name))
     if builtin is not None:
         return builtin(values, check.statistics)
     result = check(values).check_output  # a source's own check, run as pandera runs it
@@ -294,7 +295,7 @@ def _parse(
     if kind in ("int", "float"):
         typed = _numbers(values)
         bad = present & typed.isna().to_numpy()
-        failures = [(bad, "not_a_number", {})]
+        failures: list[tuple[np.ndarray, str, dict[str, Any]]] = [(bad, "not_a_number", {})]
         if kind == "int":
             frac = present & ~bad & (typed % 1 != 0).to_numpy()
             failures.append((frac, "not_a_whole_number", {}))

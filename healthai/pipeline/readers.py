@@ -75,9 +75,14 @@ class ReadResult:
 class Readable(Protocol):
     """What the reader needs of a source declaration (`SourceSpec`)."""
 
-    name: str
-    format: str
-    read_options: dict[str, Any]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def read_options(self) -> dict[str, Any]: ...
 
     @property
     def formats(self) -> tuple[str, ...]: ...

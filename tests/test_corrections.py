@@ -30,6 +30,9 @@ def test_corrected_row_is_requeued_and_four_eyes_apply(engine: str, platform: st
         still_bad = quarantine.correct(session, row.id, {"Avg_BPM": str(max_bpm + 5)}, "ana")
     assert not still_bad.valid
     assert still_bad.reasons[row.id][0]["rule"] == "avg_bpm_not_above_max_bpm"
+    with session_for(platform) as session:  # a refused correction changes nothing
+        refused = session.get(QuarantinedRow, row.id)
+        assert (refused.status, refused.raw, refused.reasons) == ("open", row.raw, row.reasons)
 
     with session_for(platform) as session:
         fixed = quarantine.correct(
@@ -46,10 +49,10 @@ def test_corrected_row_is_requeued_and_four_eyes_apply(engine: str, platform: st
                 .order_by(AuditLog.id)
             )
         )
-        bad, good = str(max_bpm + 5), str(max_bpm - 10)
+        # the refused value never enters the correction history (issue #15, finding 8)
+        good = str(max_bpm - 10)
         assert [(h.actor, h.field, h.before, h.after) for h in history] == [
-            ("ana", "Avg_BPM", row.raw["Avg_BPM"], bad),
-            ("ana", "Avg_BPM", bad, good),
+            ("ana", "Avg_BPM", row.raw["Avg_BPM"], good),
         ]
         with pytest.raises(FourEyesError):
             batches.approve(session, batch.id, "ana")

@@ -112,3 +112,99 @@ class CorrectionResult(BaseModel):
     requeued_batch_id: int | None = Field(
         description="The new batch the row waits in (audited, for someone else's approval)."
     )
+
+
+class SelectionParams(BaseModel):
+    """Open quarantined rows of a source, with a defect (rule, column), from a file (run)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: text(120, 1) | None = Field(None, description="Source name, e.g. `gym_members`.")
+    rule: text(500, 1) | None = Field(
+        None, description="Rule as quarantine reasons name it, e.g. `in_range(0, 24)`."
+    )
+    column: text(500, 1) | None = Field(None, description="Column(s) the reason names.")
+    run_id: Id | None = Field(None, description="The ingestion run (file) the rows come from.")
+
+
+class SelectionPage(SelectionParams):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class SelectedRow(BaseModel):
+    row_id: int
+    source: str
+    run_id: int
+    file: str | None
+    record: str
+    reasons: list[dict[str, Any]]
+    raw: dict[str, Any]
+    malformed: bool = Field(description="A CSV line the reader could not split.")
+
+
+class SelectedPage(BaseModel):
+    data: list[SelectedRow]
+    count: int
+
+
+class Facets(BaseModel):
+    sources: list[dict[str, Any]]
+    defects: list[dict[str, Any]]
+    files: list[dict[str, Any]]
+
+
+class BulkFixBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    column: text(120, 1)
+    mode: Literal["set", "map"] = "set"
+    value: text(2000) | None = None
+    mapping: dict[text(2000), text(2000) | None] = Field(default_factory=dict, max_length=500)
+
+
+class BulkPreviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "selection": {"source": "gym_members", "rule": "avg_bpm_not_above_max_bpm"},
+                    "fix": {"column": "Avg_BPM", "mode": "set", "value": "120"},
+                }
+            ]
+        },
+    )
+    selection: SelectionParams
+    fix: BulkFixBody
+
+
+class BulkCorrection(BulkPreviewRequest):
+    comment: text(2000) | None = None
+    expected: int = Field(
+        ge=0, le=10_000_000, description="Rows the preview said the fix touches (409 otherwise)."
+    )
+
+
+class BulkPreview(BaseModel):
+    selected: int
+    touched: int
+    would_pass: int
+    would_fail: int
+    rows: list[dict[str, Any]]
+
+
+class BulkResult(BaseModel):
+    valid: bool = Field(description="Every touched row passes its contract.")
+    accepted: list[int] = Field(description="Rows re-queued (or discarded as duplicates).")
+    refused: dict[int, list[dict[str, Any]]] = Field(description="Rows still refused, why.")
+    requeued_batch_ids: list[int] = Field(description="New audited batches (one per file).")
+
+
+class LineRead(BaseModel):
+    row_id: int
+    line: str
+
+
+class LineCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line: text(20000, 1) = Field(description="The corrected line, in the file's own format.")
+    comment: text(2000) | None = None

@@ -27,6 +27,8 @@ class CorrectionResult:
     reasons: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requeued_batch_id: int | None = None
     duplicates: list[int] = field(default_factory=list)
+    requeued_batch_ids: list[int] = field(default_factory=list)
+    accepted: list[int] = field(default_factory=list)
 
 
 def _rows(session: Session, row_ids: list[int]) -> list[QuarantinedRow]:
@@ -57,32 +59,71 @@ def correct_rows(
 ) -> CorrectionResult:
     """Apply the same `changes` ({column: new value}) to every row, revalidate, re-queue the
     valid ones in one new batch (audited, waiting for approval by someone else)."""
+    return correct_each(session, {i: changes for i in row_ids}, actor, comment)
+
+
+def correct_each(
+    session: Session,
+    changes: dict[int, dict[str, Any]],
+    actor: str,
+    comment: str | None = None,
+) -> CorrectionResult:
+    """Apply to each row its own `changes` ({row id: {column: new value}}, e.g. a value
+    mapping), revalidate with the source's contract, and re-queue the valid rows in one new
+    batch (audited, waiting for approval by someone else). Each accepted change is written to
+    the audit log; a refused row is left exactly as it was (same values, same reasons) and
+    nothing of it enters the correction history: `result.reasons` says why it was refused.
+
+    Rows of several files (ingestion runs) are corrected file by file: each file's valid rows
+    go into a batch of their own, so that every batch keeps the lineage of one file."""
+    rows = _rows(session, list(changes))
+    groups: dict[int, list[QuarantinedRow]] = {}
+    for row in rows:
+        groups.setdefault(row.run_id, []).append(row)
+    result = CorrectionResult(valid=True)
+    for run_id in sorted(groups):
+        part = _correct_file(session, groups[run_id], changes, actor, comment)
+        result.valid = result.valid and part.valid
+        result.reasons |= part.reasons
+        result.duplicates += part.duplicates
+        result.accepted += part.accepted
+        if part.requeued_batch_id is not None:
+            result.requeued_batch_ids.append(part.requeued_batch_id)
+    result.requeued_batch_id = result.requeued_batch_ids[0] if result.requeued_batch_ids else None
+    return result
+
+
+@dataclass
+class Revalidation:
+    """The rows as corrected, checked by the source's contract; nothing written."""
+
+    spec: Any
+    bases: dict[int, dict[str, Any]]  # row id -> the values before (a malformed line: {})
+    corrected: list[dict[str, Any]]  # the corrected rows, in the rows' order, with RECORD
+    validation: Any  # healthai.pipeline.contract validation result
+    reasons: dict[int, list[dict[str, Any]]]  # row id -> why it is still refused
+
+
+def revalidate(
+    session: Session, rows: list[QuarantinedRow], changes: dict[int, dict[str, Any]]
+) -> Revalidation:
+    """Apply each row's `changes` to its untouched source row and run the source's contract on
+    the result, in memory (used to correct, and to preview a correction before applying it)."""
     from healthai.sources import SOURCES  # sources import the pipeline: resolve at call time
 
-    rows = _rows(session, row_ids)
     source = session.get(Source, rows[0].source_id)
     spec = SOURCES[source.name]
     known = set(spec.contract.columns) - {RECORD}
-    unknown = set(changes) - known
+    unknown = {c for row in rows for c in changes[row.id]} - known
     if unknown:
         raise ContractError(f"unknown column(s) for {source.name}: {sorted(unknown)}")
     corrected = []
+    bases: dict[int, dict[str, Any]] = {}
     for row in rows:
         base = {} if set(row.raw) == {"line"} else dict(row.raw)
-        new = {**base, **{k: None if v is None else str(v) for k, v in changes.items()}}
-        for column, after in changes.items():
-            session.add(
-                AuditLog(
-                    actor=actor,
-                    action="correct",
-                    entity="quarantined_rows",
-                    entity_id=row.id,
-                    field=column,
-                    before=jsonable(base.get(column)),
-                    after=jsonable(after),
-                    comment=comment,
-                )
-            )
+        bases[row.id] = base
+        row_changes = changes[row.id]
+        new = {**base, **{k: None if v is None else str(v) for k, v in row_changes.items()}}
         record = int(row.source_record) if row.source_record.isdigit() else row.source_record
         corrected.append({RECORD: record, **new})
     frame = pd.DataFrame(corrected, index=[r.id for r in rows])
@@ -90,14 +131,42 @@ def correct_rows(
         validation = validate(spec.normalise(frame.copy()), spec.contract, frame)
     except ContractError as exc:
         raise ContractError(f"the corrected rows still break the contract: {exc}") from exc
-    result = CorrectionResult(valid=not validation.rejected)
     by_record = {str(r.record): r for r in validation.rejected}
+    reasons = {}
     for row, new in zip(rows, corrected, strict=True):
         rejected = by_record.get(str(new[RECORD]))
         if rejected is not None:
-            row.raw = jsonable({k: v for k, v in new.items() if k != RECORD})
-            row.reasons = rejected.reasons
-            result.reasons[row.id] = rejected.reasons
+            reasons[row.id] = rejected.reasons
+    return Revalidation(spec, bases, corrected, validation, reasons)
+
+
+def _correct_file(
+    session: Session,
+    rows: list[QuarantinedRow],
+    changes: dict[int, dict[str, Any]],
+    actor: str,
+    comment: str | None,
+) -> CorrectionResult:
+    checked = revalidate(session, rows, changes)
+    spec, bases, validation = checked.spec, checked.bases, checked.validation
+    source = session.get(Source, rows[0].source_id)
+    result = CorrectionResult(valid=not checked.reasons, reasons=checked.reasons)
+    accepted = [r for r in rows if r.id not in result.reasons]
+    result.accepted = [r.id for r in accepted]
+    session.add_all(
+        AuditLog(
+            actor=actor,
+            action="correct",
+            entity="quarantined_rows",
+            entity_id=row.id,
+            field=column,
+            before=jsonable(bases[row.id].get(column)),
+            after=jsonable(after),
+            comment=comment,
+        )
+        for row in accepted
+        for column, after in changes[row.id].items()
+    )
     valid = validation.valid
     if valid.empty:
         session.flush()

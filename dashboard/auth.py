@@ -84,7 +84,9 @@ class LoginHandler(tornado.web.RequestHandler):
         lang = self.get_argument("lang", "fr")
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write(render_login(lang, self.get_argument("next", ""), error, limited))
+        # after a refused sign-in the username stays typed (only the password is asked again)
+        username = self.get_argument("username", "")[:150] if error else ""
+        self.write(render_login(lang, self.get_argument("next", ""), error, limited, username))
 
     def get(self) -> None:
         self._page()

@@ -9,7 +9,7 @@ from typing import Any
 
 import panel as pn
 
-from dashboard import downloads
+from dashboard import downloads, reports
 from dashboard.auth import extra_patterns
 from dashboard.i18n import t
 from dashboard.shell import PAGES, build_page, page_title
@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5006)
     parser.add_argument("--allow-websocket-origin", action="append", default=None)
     args = parser.parse_args(argv)
-    # import every page (and hvPlot) once, before the first visitor waits for it
-    import hvplot.pandas  # noqa: F401
+    # import every page (and Matplotlib, which draws the charts) once, before the first
+    # visitor waits for it
+    import matplotlib.figure  # noqa: F401
 
     for module in PAGES.values():
         importlib.import_module(f"dashboard.pages.{module}")
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         show=False,
         websocket_origin=origins,
-        extra_patterns=[*extra_patterns(), *downloads.patterns()],
+        extra_patterns=[*extra_patterns(), *downloads.patterns(), *reports.patterns()],
         static_dirs={},
     )
 

@@ -91,8 +91,17 @@ def _account_html(user: DashUser | None, lang: str, slug: str) -> str:
     )
 
 
-def _common(lang: str, slug: str, key: str) -> dict[str, Any]:
+def visible_pages(user: DashUser | None) -> list[str]:
+    """The pages the navigation offers: signed out, every page (each asks for a sign-in);
+    signed in, only those the account's role may open (a partner sees no link it cannot use)."""
+    if user is None:
+        return list(PAGES)
+    return [s for s in PAGES if s not in REQUIRED or user.can(REQUIRED[s])]
+
+
+def _common(lang: str, slug: str, key: str, user: DashUser | None = None) -> dict[str, Any]:
     other = t("switch_lang", lang)
+    shown = visible_pages(user)
     return {
         "lang": lang,
         "page_title": page_title(key, lang),
@@ -107,6 +116,7 @@ def _common(lang: str, slug: str, key: str) -> dict[str, Any]:
         "nav_items": [
             {"href": href(s, lang), "label": t(k, lang), "current": s == slug}
             for s, k in PAGES.items()
+            if s in shown
         ],
         "heading": t(key, lang),
         "footer_text": t("footer", lang),
@@ -140,7 +150,7 @@ def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
     main = pn.Column(announcer, content, sizing_mode="stretch_width")
     tmpl = pn.Template(PAGE_TEMPLATE)
     tmpl.add_panel("main", main)
-    for name, value in _common(lang, slug, key).items():
+    for name, value in _common(lang, slug, key, user).items():
         tmpl.add_variable(name, value)
     account = _account_html(user, lang, slug)
     tmpl.add_variable("account_html", jinja2.utils.markupsafe.Markup(account))
@@ -152,7 +162,9 @@ LOGIN_TEMPLATE = jinja2.Environment(autoescape=True).from_string(
 )
 
 
-def render_login(lang: str, next_url: str, error: bool, limited: bool = False) -> str:
+def render_login(
+    lang: str, next_url: str, error: bool, limited: bool = False, username: str = ""
+) -> str:
     lang = lang if lang in LANGS else "fr"
     values = _common(lang, "vue-ensemble", "connexion")
     for item in values["nav_items"]:
@@ -160,6 +172,7 @@ def render_login(lang: str, next_url: str, error: bool, limited: bool = False) -
     return LOGIN_TEMPLATE.render(
         **values,
         next=next_url,
+        username=username,
         error=error,
         error_text=t("too_many_logins" if limited else "bad_login", lang),
         intro=t("signin_intro", lang),

@@ -12,16 +12,21 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from dashboard.components.chart import Series, svg_chart
+from dashboard.i18n import t
+
 # Paul Tol's "bright" qualitative scheme: distinguishable with the common colour-vision
 # deficiencies; used with labels and tables, never as the only carrier of meaning.
 PALETTE = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"]
 
+# Panel/Bokeh widgets (selects) live in shadow roots of their own: this sheet gives them the
+# page's type size, a 3:1 border and the visible focus ring (WCAG 1.4.11, 1.4.4; RGAA 3.3, 10.7).
 FOCUS_CSS = """
 :host *:focus-visible, :host *:focus { outline: 3px solid #0b3d91 !important; outline-offset: 2px; }
-label, .bk-input-group label { color: #1a1a1a; font-weight: 600; }
-.bk-btn { font-size: 1rem; }
-.bk-btn-primary { background-color: #0b3d91; border-color: #0b3d91; color: #fff; }
-.bk-btn-danger { background-color: #a4161a; border-color: #a4161a; color: #fff; }
+:host { font-size: 1rem; --font-size: 1rem; }
+label, .bk-input-group label { color: #1a1a1a; font-weight: 600; font-size: 1rem; }
+select, input, textarea, .bk-input { font-size: 1rem !important; color: #1a1a1a;
+  border: 1px solid #767676 !important; background-color: #ffffff; min-height: 2.25rem; }
 """
 
 CONTENT_CSS = (Path(__file__).parents[1] / "templates" / "content.css").read_text(encoding="utf-8")
@@ -51,7 +56,10 @@ def _cell(value: Any) -> tuple[str, bool]:
 
 
 def table_html(frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None) -> str:
-    """A semantic table: caption, column headers with scope, the first column as row headers."""
+    """A semantic table: caption, column headers with scope, the first column as row headers.
+    Its wrapper scrolls sideways on a narrow screen; the page's `hai-scroll` element makes
+    the table itself a tab stop (named by its caption) only while it overflows, so a keyboard
+    can scroll it and no table is a needless stop."""
     labels = labels or {}
     cols = list(frame.columns)
     head = "".join(f'<th scope="col">{escape(labels.get(c, str(c)))}</th>' for c in cols)
@@ -66,18 +74,23 @@ def table_html(frame: pd.DataFrame, caption: str, labels: dict[str, str] | None 
                 cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{escape(caption)}">'
-        f"<table><caption>{escape(caption)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<hai-scroll><table><caption>{escape(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></hai-scroll>"
     )
 
 
 def html_table(
     frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None, empty: str = ""
 ) -> pn.pane.HTML:
+    return _html(table_or_notice(frame, caption, labels, empty))
+
+
+def table_or_notice(
+    frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None, empty: str = ""
+) -> str:
     if frame.empty:
-        return _html(f'<p class="notice">{escape(empty or caption)}</p>')
-    return _html(table_html(frame, caption, labels))
+        return f'<p class="notice">{escape(empty or caption)}</p>'
+    return table_html(frame, caption, labels)
 
 
 def section(title: str, summary: str = "", level: int = 2) -> pn.pane.HTML:
@@ -99,45 +112,37 @@ def kpi_list(items: list[tuple[str, str]], caption: str) -> pn.pane.HTML:
     return _html(f'<ul class="kpis" aria-label="{escape(caption)}">{lis}</ul>')
 
 
-def _plot(frame: pd.DataFrame, x: str, y: str, kind: str, xlabel: str, ylabel: str) -> Any:
-    import hvplot.pandas  # noqa: F401 - registers .hvplot
-
-    opts = dict(x=x, y=y, height=260, responsive=True, xlabel=xlabel, ylabel=ylabel, toolbar=None)
-    data = frame[[x, y]].copy()
-    data[x] = data[x].astype(str) if kind == "bar" else data[x]
-    if kind == "line":
-        plot = data.hvplot.line(color=PALETTE[0], line_width=3, **opts) * data.hvplot.scatter(
-            color=PALETTE[0], size=40, marker="square", **opts
-        )
-    else:
-        plot = data.hvplot.bar(color=PALETTE[0], rot=30 if len(data) > 6 else 0, **opts)
-    return plot.opts(toolbar=None, default_tools=[], active_tools=[])
-
-
 def accessible_chart(
     title: str,
     summary: str,
     frame: pd.DataFrame,
     x: str,
-    y: str,
+    y: str | list[Series],
     labels: dict[str, str],
     table_caption: str,
     kind: str = "bar",
     level: int = 2,
-) -> pn.Column:
-    """Heading + one-sentence summary + the chart (canvas hidden from assistive tech, no
-    toolbar) + the same numbers as a table."""
-    parts: list[Any] = [section(title, summary, level)]
+    lang: str = "fr",
+    table: pd.DataFrame | None = None,
+) -> pn.pane.HTML:
+    """Heading + one-sentence summary + the chart (an SVG picture whose text alternative is
+    the title and the summary, pointing at the table) + the same numbers as a table, in one
+    pane. `y` is a column, or several series; `table` replaces `frame` in the table when the
+    table shows the numbers differently written (French thousands, labels)."""
+    series = [Series(y, labels.get(y, y))] if isinstance(y, str) else y
+    parts = [f"<h{level}>{escape(title)}</h{level}>", f"<p>{escape(summary)}</p>"]
     if not frame.empty:
-        parts.append(
-            pn.pane.HoloViews(
-                _plot(frame, x, y, kind, labels.get(x, x), labels.get(y, y)),
-                sizing_mode="stretch_width",
-                height=270,
-            )
-        )
-    parts.append(html_table(frame, table_caption, labels, empty=summary))
-    return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["chart"])
+        hint = t("chart_alt_hint", lang, caption=table_caption)
+        label = f"{title}. {summary} {hint}"
+        y_label = series[0].label if len(series) == 1 else labels.get("value", "")
+        svg = svg_chart(frame, x, series, kind, labels.get(x, x), y_label, label, lang)
+        parts.append(f'<div class="chart-picture">{svg}</div>')
+    shown = frame if table is None else table
+    if shown.empty:
+        parts.append(f'<p class="notice">{escape(summary)}</p>')
+    else:
+        parts.append(table_html(shown, table_caption, labels))
+    return _html("".join(parts), css_classes=["chart"])
 
 
 class Announcer(JSComponent):

@@ -9,6 +9,7 @@ from dashboard.components import accessible_chart, html_table, section
 from dashboard.i18n import fmt_num, fmt_pct
 from dashboard.pages.common import db, org_filtered
 from dashboard.shell import Context
+from dashboard.wording import enum
 from healthai.queries import analytics
 
 
@@ -22,24 +23,24 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             sat = analytics.satisfaction(session, org)
         engagement = pd.DataFrame(
             [
-                ("DAU", fmt_num(eng["dau"], lang)),
-                ("WAU", fmt_num(eng["wau"], lang)),
-                ("MAU", fmt_num(eng["mau"], lang)),
-                ("DAU/MAU", fmt_pct(eng["stickiness"], lang)),
-                ("J+7", fmt_pct(eng["retention_d7"], lang)),
-                ("J+30", fmt_pct(eng["retention_d30"], lang)),
+                (t("dau"), fmt_num(eng["dau"], lang)),
+                (t("wau"), fmt_num(eng["wau"], lang)),
+                (t("mau"), fmt_num(eng["mau"], lang)),
+                (t("stickiness"), fmt_pct(eng["stickiness"], lang)),
+                (t("retention_d7"), fmt_pct(eng["retention_d7"], lang)),
+                (t("retention_d30"), fmt_pct(eng["retention_d30"], lang)),
             ],
             columns=["metric", "value"],
         )
         plans = pd.DataFrame(
-            [{"plan": str(k), "users": v} for k, v in conv["by_plan"].items()],
+            [{"plan": enum("plan", k, lang), "users": v} for k, v in conv["by_plan"].items()],
             columns=["plan", "users"],
         )
         satisfaction = pd.DataFrame(
             [
-                (t("rows"), fmt_num(sat["answers"], lang)),
-                ("/10", fmt_num(sat["mean_score"], lang, 2)),
-                ("NPS", fmt_num(sat["nps"], lang, 1)),
+                (t("answers"), fmt_num(sat["answers"], lang)),
+                (t("mean_score"), fmt_num(sat["mean_score"], lang, 2)),
+                (t("kpi_nps"), fmt_num(sat["nps"], lang, 1)),
             ],
             columns=["metric", "value"],
         )
@@ -69,6 +70,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 "users",
                 {"plan": t("plan"), "users": t("count_users")},
                 t("plans_title"),
+                lang=lang,
             ),
             section(
                 t("satisfaction_title"),
@@ -82,6 +84,6 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             html_table(
                 satisfaction, t("satisfaction_title"), {"metric": t("metric"), "value": t("value")}
             ),
-        ]
+        ], 3
 
     return org_filtered(ctx, render)

@@ -6,10 +6,12 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
 import panel as pn
 from sqlalchemy import select
 
 from dashboard.components import styled
+from dashboard.components.actions import ActionBar, action
 from dashboard.shell import Context
 from healthai.db import get_engine, session_scope
 from healthai.models import Organisation
@@ -59,33 +61,102 @@ def since(days: int) -> date | None:
     return date.today() - timedelta(days=days) if days else None
 
 
-def button(label: str, kind: str = "primary") -> pn.widgets.Button:
-    return styled(pn.widgets.Button(name=label, button_type=kind, width=240))
+def apply_bar(ctx: Context, run: Any, label: str | None = None) -> ActionBar:
+    """The "apply the filters" button: shows it is working, then says what was updated."""
+    bar = ActionBar(
+        actions=[action("apply", label or ctx.t("apply"), busy=ctx.t("working_filters"))],
+        cancel_label=ctx.t("cancel"),
+    )
+    bar.on("apply", run)
+    return bar
 
 
 def text(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def applied_message(ctx: Context, shown: int) -> str:
+    """What applying the filters did, counted from what is on screen (never a fixed number)."""
+    return ctx.t("filters_applied", n=shown) if shown else ctx.t("filters_applied_none")
+
+
 def org_filtered(ctx: Context, render: Any) -> pn.Column:
-    """An organisation filter with an apply button above `render(org) -> [panes]`."""
+    """An organisation filter with an apply button above `render(org) -> ([panes], shown)`,
+    `shown` being how many figures or tables with data the panes hold."""
     org = org_select(ctx)
-    apply = button(ctx.t("apply"))
     out = pn.Column(sizing_mode="stretch_width")
 
     def refresh(announce: bool = False) -> None:
-        parts = render(scoped_org(ctx, org.value))
+        parts, shown = render(scoped_org(ctx, org.value))
         out.objects = parts
         if announce:
-            ctx.say(ctx.t("filters_applied", n=len(parts)))
+            message = applied_message(ctx, shown)
+            bar.done(message, "ok")
+            ctx.say(message)
 
-    apply.on_click(lambda _e: refresh(True))
+    bar = apply_bar(ctx, lambda: refresh(True))
     refresh()
     from dashboard.components import section
 
     return pn.Column(
         section(ctx.t("filters")),
-        pn.FlexBox(org, apply, align_items="end"),
+        pn.FlexBox(org, align_items="end"),
+        bar,
         out,
         sizing_mode="stretch_width",
     )
+
+
+# columns whose values are enumeration codes, shown in words in sample tables
+ENUM_COLUMNS = {
+    "sex": "sex",
+    "goal": "goal",
+    "activity_level": "activity",
+    "plan_tier": "plan",
+    "intensity": "intensity",
+    "meal_type": "meal",
+    "workout_type": "workout",
+    "level": "level",
+    "metric": "metric",
+    "platform": "platform",
+}
+HIDDEN_COLUMNS = {"batch_id", "source_sha256"}
+
+
+def sample_frame(rows: list[dict[str, Any]], lang: str, limit: int = 8) -> pd.DataFrame:
+    """Rows of a table as a frame with French column labels and enumeration values in words."""
+    from dashboard.i18n import t
+    from dashboard.wording import enum
+
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    columns = [c for c in frame.columns if c not in HIDDEN_COLUMNS][:limit]
+    frame = frame[columns].copy()
+    for column in columns:
+        if column in ENUM_COLUMNS:
+            frame[column] = frame[column].map(lambda v, k=ENUM_COLUMNS[column]: enum(k, v, lang))
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame = frame.map(lambda v: v if v is None else str(v))
+    return frame.rename(columns={c: t(f"column.{c}", lang) for c in columns})
+
+
+def domain_error(ctx: Context, exc: Exception, item: Any = None) -> str:
+    """A refusal of the domain in plain words (its English technical message stays in the
+    server's log)."""
+    from healthai.pipeline.errors import (
+        BatchStateError,
+        ContractError,
+        FourEyesError,
+        NotFoundError,
+    )
+
+    if isinstance(exc, FourEyesError):
+        return ctx.t("error_four_eyes", id=item)
+    if isinstance(exc, NotFoundError):
+        return ctx.t("error_not_found", id=item)
+    if isinstance(exc, BatchStateError):
+        return ctx.t("error_state", id=item)
+    if isinstance(exc, ContractError):
+        return ctx.t("error_contract")
+    return ctx.t("error_unexpected")

@@ -8,13 +8,13 @@ from __future__ import annotations
 from html import escape
 from itertools import islice
 
-import pandas as pd
 import panel as pn
 
 from dashboard.components import html_table, section, styled
 from dashboard.components.base import CONTENT_CSS
 from dashboard.downloads import FORMATS, LIMITS, download_href, export_records, export_tables
-from dashboard.pages.common import button, db, org_select, scoped_org
+from dashboard.i18n import fmt_num
+from dashboard.pages.common import apply_bar, db, org_select, sample_frame, scoped_org
 from dashboard.shell import Context
 
 PREVIEW = 10
@@ -29,18 +29,23 @@ a.download:focus-visible { outline: 3px solid #0b3d91; outline-offset: 2px; }
 def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
     options = export_tables()
-    table = styled(pn.widgets.Select(name=t("table_choice"), options=list(options), width=260))
+    table = styled(
+        pn.widgets.Select(
+            name=t("table_choice"),
+            options={t(f"export.{path}"): path for path in options},
+            width=320,
+        )
+    )
     org = org_select(ctx)
     fmt = styled(pn.widgets.Select(name=t("format"), options=list(FORMATS), width=120))
     limit = styled(pn.widgets.Select(name=t("limit"), options=list(LIMITS), value=1000, width=200))
-    apply = button(t("apply"))
     preview = pn.Column(sizing_mode="stretch_width")
     link = pn.pane.HTML(stylesheets=[CONTENT_CSS, LINK_CSS], sizing_mode="stretch_width")
 
     def update_link(*_args: object) -> None:
         """The link always downloads what the fields above say, named in its text."""
         href = download_href(table.value, fmt.value, scoped_org(ctx, org.value), limit.value)
-        text = t("download_link", table=table.value, fmt=fmt.value.upper())
+        text = t("download_link", table=t(f"export.{table.value}"), fmt=fmt.value.upper())
         link.object = (
             f'<p><a class="download" href="{escape(href)}" download>{escape(text)}</a></p>'
             f"<p>{escape(t('download_hint'))}</p>"
@@ -53,19 +58,20 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     session, options[table.value], scoped_org(ctx, org.value), limit.value
                 )
             )
-        frame = pd.DataFrame(list(islice(rows, PREVIEW)))
-        frame = frame[list(frame.columns)[:8]] if not frame.empty else frame
+        frame = sample_frame(list(islice(rows, PREVIEW)), ctx.lang, 8)
         preview.objects = [
             html_table(
-                frame.astype(str),
+                frame,
                 t("preview", n=min(PREVIEW, len(rows)), total=len(rows)),
                 empty=t("no_data"),
             )
         ]
         if announce:
-            ctx.say(t("export_ready", total=len(rows)))
+            message = t("export_ready", total=fmt_num(len(rows), ctx.lang))
+            apply.done(message, "ok")
+            ctx.say(message)
 
-    apply.on_click(lambda _e: refresh(True))
+    apply = apply_bar(ctx, lambda: refresh(True))
     for widget in (table, org, fmt, limit):
         widget.param.watch(update_link, "value")
     update_link()

@@ -8,6 +8,7 @@ import panel as pn
 from dashboard.components import accessible_chart
 from dashboard.pages.common import db, org_filtered
 from dashboard.shell import Context
+from dashboard.wording import enum
 from healthai.queries import analytics
 
 
@@ -23,7 +24,9 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             inten = pd.DataFrame(
                 analytics.intensity_levels(session, org), columns=["intensity", "sessions"]
             )
-        inten["intensity"] = inten["intensity"].fillna("—").astype(str)
+        inten["intensity"] = inten["intensity"].map(lambda v: enum("intensity", v, ctx.lang))
+        top["workout_type"] = top["workout_type"].map(lambda v: enum("workout", v, ctx.lang))
+        shown = int(not top.empty) + int(not inten.empty)
         return [
             accessible_chart(
                 t("workouts_title"),
@@ -40,6 +43,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     "minutes": t("minutes"),
                 },
                 t("workouts_title"),
+                lang=ctx.lang,
             ),
             accessible_chart(
                 t("intensity_title"),
@@ -56,7 +60,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 "sessions",
                 {"intensity": t("intensity"), "sessions": t("sessions")},
                 t("intensity_title"),
+                lang=ctx.lang,
             ),
-        ]
+        ], shown
 
     return org_filtered(ctx, render)

@@ -9,6 +9,7 @@ from dashboard.components import accessible_chart, html_table, section
 from dashboard.i18n import fmt_num
 from dashboard.pages.common import db, org_filtered
 from dashboard.shell import Context
+from dashboard.wording import enum
 from healthai.queries import analytics
 
 
@@ -36,6 +37,10 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 mean=fmt_num(e.mean(), ctx.lang),
             )
         trend["date"] = trend["date"].astype(str)
+        ref["sex"] = ref["sex"].map(lambda v: enum("sex", v, ctx.lang))
+        ref["goal"] = ref["goal"].map(lambda v: enum("goal", v, ctx.lang))
+        ref["nutrient"] = ref["nutrient"].map(lambda v: enum("nutrient", v, ctx.lang))
+        shown = int(not trend.empty) + int(not ref.empty)
         return [
             accessible_chart(
                 t("trend_title"),
@@ -46,6 +51,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 {"date": t("date"), "energy_kcal": t("energy"), "users": t("count_users")},
                 t("trend_title"),
                 kind="line",
+                lang=ctx.lang,
             ),
             section(
                 t("ref_title"),
@@ -64,6 +70,6 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 {c: t(c) for c in ref.columns} | {"users": t("count_users")},
                 empty=t("no_data"),
             ),
-        ]
+        ], shown
 
     return org_filtered(ctx, render)

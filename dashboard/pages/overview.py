@@ -11,7 +11,15 @@ import panel as pn
 
 from dashboard.components import kpi_list, section
 from dashboard.i18n import fmt_num, fmt_pct
-from dashboard.pages.common import button, db, org_select, period_select, scoped_org, since
+from dashboard.pages.common import (
+    applied_message,
+    apply_bar,
+    db,
+    org_select,
+    period_select,
+    scoped_org,
+    since,
+)
 from dashboard.shell import Context
 from healthai.queries import analytics
 
@@ -41,7 +49,6 @@ def indicators(organisation_id: int | None, days: int) -> dict[str, Any]:
 
 def build(ctx: Context) -> pn.viewable.Viewable:
     org, period = org_select(ctx), period_select(ctx)
-    apply = button(ctx.t("apply"))
     out = pn.Column(sizing_mode="stretch_width")
 
     def render(announce: bool = False) -> None:
@@ -57,13 +64,16 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         ]
         out.objects = [section(ctx.t("kpi")), kpi_list(items, ctx.t("kpi"))]
         if announce:
-            ctx.say(ctx.t("filters_applied", n=len(items)))
+            message = applied_message(ctx, len(items))
+            apply.done(message, "ok")
+            ctx.say(message)
 
-    apply.on_click(lambda _e: render(True))
+    apply = apply_bar(ctx, lambda: render(True))
     render()
     filters = pn.Column(
         section(ctx.t("filters")),
-        pn.FlexBox(period, org, apply, align_items="end"),
+        pn.FlexBox(period, org, align_items="end"),
+        apply,
         sizing_mode="stretch_width",
     )
     return pn.Column(filters, out, sizing_mode="stretch_width")

@@ -9,6 +9,7 @@ from dashboard.components import accessible_chart, kpi_list, section
 from dashboard.i18n import fmt_num, fmt_pct
 from dashboard.pages.common import db, org_filtered
 from dashboard.shell import Context
+from dashboard.wording import enum
 from healthai.queries import analytics
 
 
@@ -20,9 +21,11 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             ages = pd.DataFrame(analytics.age_distribution(session, org))
             goals = pd.DataFrame(analytics.goals(session, org), columns=["goal", "users"])
             prog = analytics.progression(session, "weight_kg", org)
-        goals["goal"] = goals["goal"].fillna("—")
+        goals["goal"] = goals["goal"].map(lambda g: enum("goal", g, ctx.lang))
+        ages["band"] = ages["band"].map(lambda b: t("age_unknown") if b in (None, "unknown") else b)
         top_age = ages.sort_values("users", ascending=False).iloc[0]
         top_goal = goals.iloc[0] if not goals.empty else {"goal": "—", "users": 0}
+        shown = int(ages.users.sum() > 0) + int(not goals.empty) + 1
         return [
             accessible_chart(
                 t("age_title"),
@@ -32,6 +35,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 "users",
                 {"band": t("band"), "users": t("count_users")},
                 t("age_title"),
+                lang=ctx.lang,
             ),
             accessible_chart(
                 t("goals_title"),
@@ -46,6 +50,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 "users",
                 {"goal": t("goal"), "users": t("count_users")},
                 t("goals_title"),
+                lang=ctx.lang,
             ),
             section(
                 t("progress_title"),
@@ -59,12 +64,12 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             kpi_list(
                 [
                     (t("count_users"), fmt_num(prog["users_measured"], ctx.lang)),
-                    ("Δ kg", fmt_num(prog["mean_change"], ctx.lang, 2)),
-                    ("Δ kg / sem.", fmt_num(prog["mean_change_per_week"], ctx.lang, 3)),
-                    ("↓", fmt_pct(prog["share_decreasing"], ctx.lang)),
+                    (t("kpi_weight_change"), fmt_num(prog["mean_change"], ctx.lang, 2)),
+                    (t("kpi_weight_week"), fmt_num(prog["mean_change_per_week"], ctx.lang, 3)),
+                    (t("kpi_weight_losers"), fmt_pct(prog["share_decreasing"], ctx.lang)),
                 ],
                 t("progress_title"),
             ),
-        ]
+        ], shown
 
     return org_filtered(ctx, render)

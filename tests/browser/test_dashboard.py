@@ -84,6 +84,7 @@ def test_every_page(page, server: str, role: str) -> None:  # noqa: ANN001
         titles.add(s["title"])
         canvases, hidden = canvases_hidden(page)
         assert canvases == hidden, f"{slug}: a chart canvas is exposed to assistive technologies"
+        assert page.locator("text=/Erreur interne/").count() == 0, slug
         if slug in FORBIDDEN.get(role, ()):
             assert page.locator("text=/ne donne pas accès/").count() == 1, slug
         assert_axe_clean(page, f"on /{slug} as {role}")

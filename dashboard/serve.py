@@ -9,7 +9,7 @@ from typing import Any
 
 import panel as pn
 
-from dashboard import downloads, reports
+from dashboard import downloads, reports, session
 from dashboard.auth import extra_patterns
 from dashboard.i18n import t
 from dashboard.shell import PAGES, build_page, page_title
@@ -55,7 +55,12 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         show=False,
         websocket_origin=origins,
-        extra_patterns=[*extra_patterns(), *downloads.patterns(), *reports.patterns()],
+        extra_patterns=[
+            *extra_patterns(),
+            *downloads.patterns(),
+            *reports.patterns(),
+            *session.patterns(),
+        ],
         static_dirs={},
     )
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import jinja2
 import panel as pn
 
-from dashboard.auth import DashUser, current_user
+from dashboard.auth import COOKIE, DashUser, current_user
 from dashboard.components import Announcer, notice
 from dashboard.i18n import LANGS, t
 
@@ -125,6 +125,35 @@ def _common(lang: str, slug: str, key: str, user: DashUser | None = None) -> dic
     }
 
 
+def _session_vars(user: DashUser | None, lang: str, slug: str) -> dict[str, Any]:
+    """What the page's session-expiry script needs (nothing when signed out)."""
+    from datetime import UTC, datetime
+
+    from dashboard import session
+
+    ends = session.expiry((pn.state.cookies or {}).get(COOKIE)) if user else None
+    if ends is None:
+        return {"session_expires": ""}
+    signin = "/connexion?" + urlencode(
+        {"next": href(slug, lang), **({"lang": "en"} if lang == "en" else {})}
+    )
+    return {
+        "session_expires": int(ends.timestamp()),
+        "session_now": int(datetime.now(UTC).timestamp()),
+        "session_warning": session.warning_seconds(),
+        "session_path": session.PATH,
+        "session_texts": {
+            "warning": t("session_warning", lang),
+            "extend": t("session_extend", lang),
+            "extending": t("session_extending", lang),
+            "extended": t("session_extended", lang),
+            "ended": t("session_ended", lang),
+            "signin": signin,
+            "signin_label": t("sign_in", lang),
+        },
+    }
+
+
 def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
     """One page for one session: the template, the page's content, and the announcer."""
     key = PAGES[slug]
@@ -151,6 +180,8 @@ def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
     tmpl = pn.Template(PAGE_TEMPLATE)
     tmpl.add_panel("main", main)
     for name, value in _common(lang, slug, key, user).items():
+        tmpl.add_variable(name, value)
+    for name, value in _session_vars(user, lang, slug).items():
         tmpl.add_variable(name, value)
     account = _account_html(user, lang, slug)
     tmpl.add_variable("account_html", jinja2.utils.markupsafe.Markup(account))

@@ -11,6 +11,7 @@ get a wording template filled with the parameters."""
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 from dashboard.i18n import STRINGS, fmt_num, t
@@ -122,9 +123,19 @@ def rule_kind(rule: str) -> tuple[str, str]:
     return (m["name"], m["args"]) if m else (rule.strip(), "")
 
 
-def _values(args: str, lang: str) -> str:
+def _mark(text: str, data: str | None, lang: str) -> str:
+    """`text` (data of a source) marked with its language when it differs from the page's;
+    only used when building HTML (`data` given), escaped then."""
+    if data is None:
+        return text
+    safe = escape(text)
+    return f'<span lang="{data}">{safe}</span>' if data != lang else safe
+
+
+def _values(args: str, lang: str, data: str | None = None) -> str:
     items = [v.strip().strip("'\"") for v in args.strip("[]").split(",") if v.strip()]
-    return ", ".join(f"« {v} »" if lang == "fr" else f"“{v}”" for v in items)
+    quoted = [_mark(v, data, lang) for v in items]
+    return ", ".join(f"« {v} »" if lang == "fr" else f"“{v}”" for v in quoted)
 
 
 def _bounds(args: str, lang: str) -> tuple[str, str]:
@@ -141,9 +152,15 @@ def _bounds(args: str, lang: str) -> tuple[str, str]:
     return num(lo), num(hi)
 
 
-def rule_text(rule: str, lang: str = "fr") -> str:
-    """What a rule demands, in words (for the rule columns of the quality and correction pages)."""
+def rule_text(rule: str, lang: str = "fr", data: str | None = None) -> str:
+    """What a rule demands, in words (for the rule columns of the quality and correction pages).
+    With `data` (the language of the source's values), the result is HTML whose listed values
+    are marked with that language."""
     name, args = rule_kind(rule)
+    if data is not None and name in ("isin", "notin"):
+        return t(f"rule.{name}", lang, values=_values(args, lang, data))
+    if data is not None:
+        return escape(rule_text(rule, lang))
     if name in ("coerce_dtype", "dtype"):
         kind = args.strip("'\"")
         if kind.startswith(("int", "float")):
@@ -169,27 +186,38 @@ def rule_text(rule: str, lang: str = "fr") -> str:
     return t("rule.unknown", lang, rule=name)
 
 
-def value_text(value: Any) -> str:
-    """A value found in a row (several, for a rule across columns) as text, never a dict."""
+def value_text(value: Any, data: str | None = None, lang: str = "fr") -> str:
+    """A value found in a row (several, for a rule across columns) as text, never a dict;
+    with `data`, HTML whose values are marked with the source's language."""
     if value is None:
         return "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k} = {value_text(v)}" for k, v in value.items())
-    return str(value)
+        return ", ".join(
+            f"{_mark(str(k), data, lang)} = {value_text(v, data, lang)}" for k, v in value.items()
+        )
+    return _mark(str(value), data, lang)
 
 
-def reason_text(reason: dict[str, Any], lang: str = "fr") -> str:
-    """A quarantine reason as a sentence: the column, what the rule demands, the value found."""
+def reason_text(reason: dict[str, Any], lang: str = "fr", data: str | None = None) -> str:
+    """A quarantine reason as a sentence: the column, what the rule demands, the value found.
+    With `data` (the language of the source), the sentence is HTML (Html) in which the
+    column names and values of the source are marked with their language (RGAA 8.7)."""
+    from dashboard.components.base import Html
+
     rule = str(reason.get("rule") or "")
     column = reason.get("column")
     value = reason.get("value")
-    what = rule_text(rule, lang)
-    found = value_text(value)
+    what = rule_text(rule, lang, data)
+    found = value_text(value, data, lang)
+    if data is not None:
+        column = _mark(str(column), data, lang) if column else column
     if column and not isinstance(value, dict):
-        return t("reason.column", lang, column=column, what=what, value=found)
-    if column:
-        return t("reason.columns", lang, columns=column, what=what, value=found)
-    return t("reason.row", lang, what=what, value=found)
+        text = t("reason.column", lang, column=column, what=what, value=found)
+    elif column:
+        text = t("reason.columns", lang, columns=column, what=what, value=found)
+    else:
+        text = t("reason.row", lang, what=what, value=found)
+    return Html(text) if data is not None else text
 
 
 def fix_hint(reason: dict[str, Any], lang: str = "fr") -> str:

@@ -33,7 +33,7 @@ class ActionBar(JSComponent):
     focus_request = param.String(default="", doc="'<key>:<n>' moves the focus to that button.")
 
     _esm = """
-    export function render({ model, el }) {
+    export function render({ model }) {
       const root = document.createElement("div");
       const bar = document.createElement("div");
       bar.className = "bar";
@@ -63,7 +63,10 @@ class ActionBar(JSComponent):
       let running = null;
       let sent = 0;
 
-      const active = () => el.shadowRoot ? el.shadowRoot.activeElement : null;
+      const active = () => {
+        const home = root.getRootNode();
+        return home && home.activeElement !== undefined ? home.activeElement : null;
+      };
       const byKey = (key) => model.actions.find(a => a.key === key);
       const show = (text, tone) => {
         message.textContent = text;
@@ -126,7 +129,8 @@ class ActionBar(JSComponent):
             });
             buttons.set(a.key, b);
           }
-          bar.append(b);
+          // moving a focused element in the DOM would drop its focus: only new buttons go in
+          if (b.parentNode !== bar) bar.append(b);
           if (b.textContent !== a.label) b.textContent = a.label;
           b.className = a.kind === "danger" ? "danger" : a.kind === "secondary" ? "secondary" : "";
           const disabled = !!a.disabled;

@@ -45,7 +45,14 @@ def _html(body: str, **kwargs: Any) -> pn.pane.HTML:
     return pn.pane.HTML(body, stylesheets=[CONTENT_CSS], sizing_mode="stretch_width", **kwargs)
 
 
+class Html(str):
+    """Text already written as safe HTML (escaped parts, `<span lang>` marks): a table cell
+    shows it as is."""
+
+
 def _cell(value: Any) -> tuple[str, bool]:
+    if isinstance(value, Html):
+        return str(value), False
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—", False
     if isinstance(value, bool):
@@ -55,23 +62,34 @@ def _cell(value: Any) -> tuple[str, bool]:
     return escape(str(value)), False
 
 
-def table_html(frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    caption: str,
+    labels: dict[str, str] | None = None,
+    langs: dict[str, str] | list[dict[str, str]] | None = None,
+) -> str:
     """A semantic table: caption, column headers with scope, the first column as row headers.
     Its wrapper scrolls sideways on a narrow screen; the page's `hai-scroll` element makes
     the table itself a tab stop (named by its caption) only while it overflows, so a keyboard
-    can scroll it and no table is a needless stop."""
+    can scroll it and no table is a needless stop. `langs` marks cells holding data in
+    another language than the page's (RGAA 8.7): {column: lang} for every row, or one such
+    dict per row."""
     labels = labels or {}
     cols = list(frame.columns)
     head = "".join(f'<th scope="col">{escape(labels.get(c, str(c)))}</th>' for c in cols)
     body = []
-    for row in frame.itertuples(index=False):
+    for n, row in enumerate(frame.itertuples(index=False)):
+        row_langs = (langs[n] if n < len(langs) else {}) if isinstance(langs, list) else langs
         cells = []
         for i, value in enumerate(row):
             text, numeric = _cell(value)
+            lang = (row_langs or {}).get(cols[i])
+            attr = f' lang="{escape(lang)}"' if lang and not numeric and text != "—" else ""
             if i == 0:
-                cells.append(f'<th scope="row">{text}</th>')
+                cells.append(f'<th scope="row"{attr}>{text}</th>')
             else:
-                cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
+                cls = ' class="num"' if numeric else ""
+                cells.append(f"<td{cls}{attr}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f"<hai-scroll><table><caption>{escape(caption)}</caption>"
@@ -80,17 +98,25 @@ def table_html(frame: pd.DataFrame, caption: str, labels: dict[str, str] | None 
 
 
 def html_table(
-    frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None, empty: str = ""
+    frame: pd.DataFrame,
+    caption: str,
+    labels: dict[str, str] | None = None,
+    empty: str = "",
+    langs: dict[str, str] | list[dict[str, str]] | None = None,
 ) -> pn.pane.HTML:
-    return _html(table_or_notice(frame, caption, labels, empty))
+    return _html(table_or_notice(frame, caption, labels, empty, langs))
 
 
 def table_or_notice(
-    frame: pd.DataFrame, caption: str, labels: dict[str, str] | None = None, empty: str = ""
+    frame: pd.DataFrame,
+    caption: str,
+    labels: dict[str, str] | None = None,
+    empty: str = "",
+    langs: dict[str, str] | list[dict[str, str]] | None = None,
 ) -> str:
     if frame.empty:
         return f'<p class="notice">{escape(empty or caption)}</p>'
-    return table_html(frame, caption, labels)
+    return table_html(frame, caption, labels, langs)
 
 
 def section(title: str, summary: str = "", level: int = 2) -> pn.pane.HTML:
@@ -138,9 +164,7 @@ def accessible_chart(
         svg = svg_chart(frame, x, series, kind, labels.get(x, x), y_label, label, lang)
         parts.append(f'<div class="chart-picture">{svg}</div>')
     shown = frame if table is None else table
-    if shown.empty:
-        parts.append(f'<p class="notice">{escape(summary)}</p>')
-    else:
+    if not shown.empty:  # without data, the summary says so
         parts.append(table_html(shown, table_caption, labels))
     return _html("".join(parts), css_classes=["chart"])
 

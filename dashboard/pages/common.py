@@ -123,22 +123,44 @@ ENUM_COLUMNS = {
 HIDDEN_COLUMNS = {"batch_id", "source_sha256"}
 
 
-def sample_frame(rows: list[dict[str, Any]], lang: str, limit: int = 8) -> pd.DataFrame:
-    """Rows of a table as a frame with French column labels and enumeration values in words."""
+# The language of the text a source delivers (names, labels, instructions, comments): the
+# shipped datasets and the simulated ones are in English, CIQUAL in French.
+SOURCE_LANG = {"ciqual": "fr"}
+DEFAULT_DATA_LANG = "en"
+
+
+def data_lang(source: str | None) -> str:
+    return SOURCE_LANG.get(source or "", DEFAULT_DATA_LANG)
+
+
+def sample_frame(
+    rows: list[dict[str, Any]], lang: str, limit: int = 8, data: str | list[str] = "en"
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Rows of a table as a frame with French column labels and enumeration values in words,
+    and for each row the language of its free-text cells (`data`: the language of the rows'
+    source, or one per row) where it differs from the page's."""
     from dashboard.i18n import t
     from dashboard.wording import enum
 
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return frame
+        return frame, []
     columns = [c for c in frame.columns if c not in HIDDEN_COLUMNS][:limit]
     frame = frame[columns].copy()
+    free_text = [
+        c
+        for c in columns
+        if c not in ENUM_COLUMNS and frame[c].map(lambda v: isinstance(v, str)).any()
+    ]
     for column in columns:
         if column in ENUM_COLUMNS:
             frame[column] = frame[column].map(lambda v, k=ENUM_COLUMNS[column]: enum(k, v, lang))
     frame = frame.astype(object).where(frame.notna(), None)
     frame = frame.map(lambda v: v if v is None else str(v))
-    return frame.rename(columns={c: t(f"column.{c}", lang) for c in columns})
+    per_row = data if isinstance(data, list) else [data] * len(frame)
+    labels = {c: t(f"column.{c}", lang) for c in columns}
+    langs = [{labels[c]: d for c in free_text} if d != lang else {} for d in per_row]
+    return frame.rename(columns=labels), langs
 
 
 def domain_error(ctx: Context, exc: Exception, item: Any = None) -> str:

@@ -23,9 +23,9 @@ from dashboard.components import (
     styled,
     text_field,
 )
-from dashboard.components.base import CONTENT_CSS, table_or_notice
+from dashboard.components.base import CONTENT_CSS, Html, table_or_notice
 from dashboard.i18n import fmt_num
-from dashboard.pages.common import db, domain_error
+from dashboard.pages.common import data_lang, db, domain_error
 from dashboard.shell import Context
 from dashboard.wording import fix_hint, reason_text, rule_text, source_name, value_text
 from healthai.pipeline import corrections, quarantine
@@ -153,7 +153,11 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     "source": source_name(r["source"], lang),
                     "file": r["file"] or "—",
                     "record": r["record"],
-                    "reasons": "; ".join(reason_text(x, lang) for x in r["reasons"]),
+                    "reasons": Html(
+                        "; ".join(
+                            reason_text(x, lang, data_lang(r["source"])) for x in r["reasons"]
+                        )
+                    ),
                 }
                 for r in rows
             ],
@@ -258,12 +262,13 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         if row is None:
             detail.objects, fields.objects = [], []
             return
+        data = data_lang(row["source"])
         reasons = pd.DataFrame(
             [
                 {
-                    "column": r.get("column") or "—",
-                    "why": rule_text(str(r.get("rule") or ""), lang),
-                    "value": value_text(r.get("value")),
+                    "column": Html(value_text(r.get("column"), data, lang)),
+                    "why": Html(rule_text(str(r.get("rule") or ""), lang, data)),
+                    "value": Html(value_text(r.get("value"), data, lang)),
                 }
                 for r in row["reasons"]
             ],
@@ -311,6 +316,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 raw,
                 t("record_of", record=row["record"]),
                 {"column": t("column"), "value": t("value")},
+                langs={"column": data, "value": data} if data != lang else None,
             ),
         ]
         invalid = [w for w in inputs.values() if w.error]
@@ -483,15 +489,16 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             bulk.done(message, "error")
             ctx.say(message)
             return
+        sel = selection()
         try:
             with db() as session:
-                p = corrections.preview(session, selection(), fix)
+                p = corrections.preview(session, sel, fix)
         except (BatchStateError, ContractError) as exc:
             message = domain_error(ctx, exc)
             bulk.done(message, "error")
             ctx.say(message)
             return
-        state["preview"] = (fix, p.touched, selection())
+        state["preview"] = (fix, p.touched, sel)
         frame = pd.DataFrame(
             [
                 {
@@ -502,7 +509,14 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     "after": "—" if r["after"] is None else str(r["after"]),
                     "passes": t("passes_yes")
                     if r["passes"]
-                    else t("passes_no", why="; ".join(reason_text(x, lang) for x in r["reasons"])),
+                    else Html(
+                        escape(t("passes_no", why="\x00")).replace(
+                            "\x00",
+                            "; ".join(
+                                reason_text(x, lang, data_lang(sel.source)) for x in r["reasons"]
+                            ),
+                        )
+                    ),
                 }
                 for r in p.rows
             ],
@@ -529,6 +543,9 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     "passes": t("passes"),
                 },
                 t("bulk_touches_none"),
+                {"before": data_lang(sel.source), "after": data_lang(sel.source)}
+                if data_lang(sel.source) != lang
+                else None,
             )
         )
         bulk.set_action(

@@ -14,8 +14,17 @@ from dashboard.components import html_table, section, styled
 from dashboard.components.base import CONTENT_CSS
 from dashboard.downloads import FORMATS, LIMITS, download_href, export_records, export_tables
 from dashboard.i18n import fmt_num
-from dashboard.pages.common import apply_bar, db, org_select, sample_frame, scoped_org
+from dashboard.pages.common import (
+    apply_bar,
+    data_lang,
+    db,
+    org_select,
+    sample_frame,
+    scoped_org,
+)
 from dashboard.shell import Context
+from healthai.queries import dashboard_support
+from healthai.queries.listing import iter_rows
 
 PREVIEW = 10
 LINK_CSS = """
@@ -52,18 +61,22 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         )
 
     def refresh(announce: bool = False) -> None:
+        model, scope = options[table.value], scoped_org(ctx, org.value)
         with db() as session:
-            rows = list(
-                export_records(
-                    session, options[table.value], scoped_org(ctx, org.value), limit.value
-                )
+            rows = list(export_records(session, model, scope, limit.value))
+            # the language of each previewed row's text is its source's
+            first = list(islice(iter_rows(session, model, {}, None, scope), PREVIEW))
+            sources = dashboard_support.batch_sources(
+                session, [getattr(r, "batch_id", None) for r in first]
             )
-        frame = sample_frame(list(islice(rows, PREVIEW)), ctx.lang, 8)
+            langs = [data_lang(sources.get(getattr(r, "batch_id", None))) for r in first]
+        frame, cell_langs = sample_frame(rows[:PREVIEW], ctx.lang, 8, langs)
         preview.objects = [
             html_table(
                 frame,
-                t("preview", n=min(PREVIEW, len(rows)), total=len(rows)),
+                t("preview", n=min(PREVIEW, len(rows)), total=fmt_num(len(rows), ctx.lang)),
                 empty=t("no_data"),
+                langs=cell_langs,
             )
         ]
         if announce:

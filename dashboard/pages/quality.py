@@ -213,8 +213,9 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         runs = pd.DataFrame(snap["runs"])
         if not runs.empty:
             vol = runs[["run_id", "source", "rows_in"]].iloc[::-1].copy()
-            vol["run"] = vol["run_id"].astype(str) + " " + vol["source"]
-            vol = vol[["run", "rows_in"]]
+            vol["run"] = vol["run_id"].map(lambda i: t("run_number", id=i))
+            vol["source"] = vol["source"].map(lambda s: source_name(s, lang))
+            vol = vol[["run", "source", "rows_in"]]
             key = tuple(vol.itertuples(index=False))
             if key != state["chart"]:  # the picture is redrawn only when its numbers change
                 state["chart"] = key
@@ -229,7 +230,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                         vol,
                         "run",
                         "rows_in",
-                        {"run": t("run"), "rows_in": t("rows_in")},
+                        {"run": t("run"), "source": t("source"), "rows_in": t("rows_in")},
                         t("volume_title"),
                         lang=lang,
                     )

@@ -11,7 +11,7 @@ import panel as pn
 
 from dashboard.components import Field, html_table, notice, section, styled
 from dashboard.components.actions import ActionBar, action
-from dashboard.pages.common import db, domain_error, sample_frame
+from dashboard.pages.common import data_lang, db, domain_error, sample_frame
 from dashboard.shell import Context
 from dashboard.wording import check_description, check_name, check_observed, source_name, status
 from healthai.pipeline import batches
@@ -125,9 +125,10 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                 },
             ),
         ]
+        source = waiting.get(batch_id, {}).get("source")
         for table, rows in d["samples"].items():
-            frame = sample_frame(rows, lang, SAMPLE_COLUMNS)
-            parts.append(html_table(frame, t("sample", table=t(f"table.{table}"))))
+            frame, langs = sample_frame(rows, lang, SAMPLE_COLUMNS, data_lang(source))
+            parts.append(html_table(frame, t("sample", table=t(f"table.{table}")), langs=langs))
         detail.objects = parts
         w = waiting.get(batch_id)
         rows = w["rows_staged"] if w else 0

@@ -235,3 +235,97 @@ def correction_history(session: Session, limit: int = 30) -> list[dict[str, Any]
         }
         for a in session.scalars(stmt)
     ]
+
+
+def scorecard(session: Session) -> list[dict[str, Any]]:
+    """Per source known to the database: its latest quality snapshot (score, threshold, the
+    seven dimensions, stale, below threshold), the change of its score since the previous
+    snapshot (`trend`, None for a first measure), and what waits for a person: batches to
+    decide, open quarantined rows, whether its latest run failed."""
+    from healthai.models import QualitySnapshot
+    from healthai.models.quality import QUALITY_DIMENSIONS
+
+    latest_two = (
+        select(
+            QualitySnapshot.source_id,
+            QualitySnapshot.id,
+            func.row_number()
+            .over(partition_by=QualitySnapshot.source_id, order_by=QualitySnapshot.id.desc())
+            .label("rank"),
+        )
+    ).subquery()
+    snaps: dict[int, list[QualitySnapshot]] = {}
+    stmt = (
+        select(QualitySnapshot)
+        .join(latest_two, latest_two.c.id == QualitySnapshot.id)
+        .where(latest_two.c.rank <= 2)
+        .order_by(QualitySnapshot.source_id, QualitySnapshot.id.desc())
+    )
+    for snap in session.scalars(stmt):
+        snaps.setdefault(snap.source_id, []).append(snap)
+    waiting = dict(
+        session.execute(
+            select(Batch.source_id, func.count())
+            .where(Batch.status.in_(("audited", "audit_failed")))
+            .group_by(Batch.source_id)
+        ).all()
+    )
+    open_rows = dict(
+        session.execute(
+            select(QuarantinedRow.source_id, func.count())
+            .where(QuarantinedRow.status == "open")
+            .group_by(QuarantinedRow.source_id)
+        ).all()
+    )
+    last_run = (
+        select(IngestionRun.source_id, func.max(IngestionRun.id).label("id"))
+        .group_by(IngestionRun.source_id)
+        .subquery()
+    )
+    failed = set(
+        session.scalars(
+            select(IngestionRun.source_id)
+            .join(last_run, last_run.c.id == IngestionRun.id)
+            .where(IngestionRun.status == "failed")
+        )
+    )
+    out = []
+    for source_id, name in session.execute(select(Source.id, Source.name).order_by(Source.name)):
+        pair = snaps.get(source_id, [])
+        if not pair and source_id not in waiting and source_id not in open_rows:
+            continue  # never measured and nothing waiting (a test fixture, a retired source)
+        snap = pair[0] if pair else None
+        previous = pair[1] if len(pair) > 1 else None
+        score = snap.score if snap else None
+        trend = (
+            round(score - previous.score, 2)
+            if score is not None and previous is not None and previous.score is not None
+            else None
+        )
+        out.append(
+            {
+                "source": name,
+                "score": score,
+                "threshold": snap.threshold if snap else None,
+                "measured_at": _aware(snap.measured_at) if snap else None,
+                **{d: getattr(snap, d) if snap else None for d in QUALITY_DIMENSIONS},
+                "stale": bool(snap and snap.stale),
+                "below_threshold": bool(
+                    snap and snap.score is not None and snap.score < snap.threshold
+                ),
+                "trend": trend,
+                "batches_waiting": waiting.get(source_id, 0),
+                "quarantine_open": open_rows.get(source_id, 0),
+                "failed_runs": source_id in failed,
+            }
+        )
+    return out
+
+
+def batch_sources(session: Session, batch_ids: list[int | None]) -> dict[int, str]:
+    """batch id -> the name of the source it came from."""
+    wanted = {b for b in batch_ids if b is not None}
+    if not wanted:
+        return {}
+    stmt = select(Batch.id, Source.name).join(Source, Source.id == Batch.source_id)
+    return dict(session.execute(stmt.where(Batch.id.in_(wanted))).all())

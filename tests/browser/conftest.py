@@ -111,13 +111,21 @@ def _populated(url: str, tmp: Path) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def server(dashboard_db: dict[str, str]) -> Iterator[str]:
+def server_env() -> dict[str, str]:
+    """Extra environment of a module's dashboard server (a module overrides it: e.g. short
+    sessions for the session-expiry tests)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_db: dict[str, str], server_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
         **dashboard_db,
         "DASHBOARD_QUALITY_REFRESH_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
+        **server_env,
     }
     log = open(dashboard_db["VAR_DIR"] + ".server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(

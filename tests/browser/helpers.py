@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from tests.browser.conftest import AXE, PASSWORD, SCREENSHOTS
+from tests.browser.conftest import AXE, HERE, PASSWORD, SCREENSHOTS
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_SOURCE = AXE.read_text(encoding="utf-8")
@@ -135,3 +135,66 @@ def live_text(page: Any) -> str:
 def screenshot(page: Any, name: str) -> None:
     folder = getattr(page, "screenshots", SCREENSHOTS)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def focused_node(cdp: Any) -> tuple[str, str] | None:
+    """(role, accessible name) of the focused element, as Chromium's accessibility tree
+    (what screen readers get) gives them."""
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        role = node.get("role", {}).get("value")
+        if role == "RootWebArea":
+            continue
+        for prop in node.get("properties", []):
+            if prop["name"] == "focused" and prop["value"].get("value"):
+                return role, (node.get("name", {}).get("value") or "").strip()
+    return None
+
+
+def tab_stops(page: Any, limit: int = 250) -> list[dict[str, Any]]:
+    """Every stop of the page's tab order, from the top, once: element, role and accessible
+    name (Chromium's), and the focus indicator drawn (outline colour, width, background)."""
+    cdp = page.context.new_cdp_session(page)
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
+    )
+    page.mouse.click(1, 1)  # start from the top of the document
+    stops: list[dict[str, Any]] = []
+    seen = 0
+    try:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            info = measure(page, "focusStyle")
+            if info is None:
+                break  # focus left the document: the end of the tab order
+            if stops and info["path"] == stops[0]["path"]:
+                break
+            role_name = focused_node(cdp)
+            info["role"], info["name"] = role_name if role_name else (None, "")
+            stops.append(info)
+            seen += 1
+    finally:
+        cdp.detach()
+    return stops
+
+
+MEASURE_SOURCE = (HERE / "measure.js").read_text(encoding="utf-8")
+
+
+def measure(page: Any, name: str) -> Any:
+    """Run one of tests/browser/measure.js's functions in the page (injected once)."""
+    if not page.evaluate("() => typeof window.__measure !== 'undefined'"):
+        page.add_script_tag(content=MEASURE_SOURCE)
+    return page.evaluate(f"() => window.__measure.{name}()")
+
+
+def control_borders(page: Any) -> list[dict[str, Any]]:
+    """Each visible form control: its border (width, colour) and the contrast that tells it
+    apart from what surrounds it (its border, or its own fill, against the background behind:
+    WCAG 1.4.11), and its text size."""
+    return measure(page, "borders")
+
+
+def main_text(page: Any) -> str:
+    """The visible text of the main content through every shadow root, leaving out passages
+    marked with a language of their own."""
+    return measure(page, "mainText")

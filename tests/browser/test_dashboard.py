@@ -315,7 +315,7 @@ def test_form_errors_are_tied_to_their_fields(
         label, before = f"Valeur de « {column} »", str(last.raw[column])
     tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Ligne à corriger")
     kb.press("End")
-    page.get_by_role("heading", name=re.compile(f"^N° {last.id} ")).wait_for(timeout=15000)
+    page.get_by_role("heading", name=re.compile(f"^Ligne n° {last.id} ")).wait_for(timeout=15000)
     # the row's own fields are drawn (not the first row's any more)
     expect(page.get_by_role("textbox", name=label)).to_have_value(before, timeout=15000)
     field = tab_to(page, lambda i: i["tag"] == "input" and i["label"] == label)
@@ -324,7 +324,7 @@ def test_form_errors_are_tied_to_their_fields(
     tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Corriger et revalider")
     kb.press("Enter")
     page.wait_for_function(
-        "() => document.getElementById('annonces').textContent.includes('ne passe pas')",
+        "() => document.getElementById('annonces').textContent.includes('pas été enregistrée')",
         timeout=20000,
     )
     expect(page.get_by_role("textbox", name=field["label"])).to_have_value("abc")
@@ -375,6 +375,9 @@ def test_keyboard_only_sign_in_approve_and_correct(
     tab_to(page, lambda i: i["tag"] == "textarea")
     kb.type("Contrôles relus, échantillon conforme.")
     tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Approuver le lot")
+    kb.press("Space")
+    # approving publishes data: the confirmation takes the focus, Space confirms
+    assert deep_active(page)["text"] == f"Confirmer l'approbation du lot {batch_id}"
     kb.press("Space")
     page.wait_for_function(
         "(id) => document.getElementById('annonces').textContent.includes(`Lot ${id} approuvé`)",
@@ -442,7 +445,7 @@ def test_export_download_from_the_keyboard(
     kb = page.keyboard
     tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Table")
     for _ in range(10):  # users: the keyboard walks the list until it is selected
-        if deep_active(page)["value"] == "users":
+        if deep_active(page)["value"] == "Utilisateurs":
             break
         kb.press("ArrowDown")
     tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Organisation")
@@ -457,7 +460,7 @@ def test_export_download_from_the_keyboard(
     )
     assert_axe_clean(page, "after the export preview")
     link = tab_to(page, lambda i: i["tag"] == "a" and i["text"].startswith("Télécharger"))
-    assert link["text"] == "Télécharger « users » en CSV"
+    assert link["text"] == "Télécharger « Utilisateurs » au format CSV"
     with page.expect_download() as download:
         kb.press("Enter")
     assert download.value.suggested_filename == "users.csv"

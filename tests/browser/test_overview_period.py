@@ -34,8 +34,8 @@ LABELS = {
     "users": "Utilisateurs",
     "premium_share": "Part premium",
     "conversion_rate": "Conversion vers premium",
-    "mau": "Actifs sur 30 jours (MAU)",
-    "nps": "Net Promoter Score",
+    "mau": "Actifs sur 30 jours",
+    "nps": "Indice de recommandation net (NPS)",
     "mean_energy": "Apport énergétique moyen (kcal/jour)",
     "workouts": "Séances d'entraînement",
 }

@@ -6,13 +6,13 @@ any other. Same tables, rows, order, pseudonymisation and encoding as the API's 
 from __future__ import annotations
 
 from html import escape
-from itertools import islice
 
 import panel as pn
+from sqlalchemy import func, select
 
 from dashboard.components import html_table, section, styled
 from dashboard.components.base import CONTENT_CSS
-from dashboard.downloads import FORMATS, LIMITS, download_href, export_records, export_tables
+from dashboard.downloads import FORMATS, LIMITS, download_href, export_tables
 from dashboard.i18n import fmt_num
 from dashboard.pages.common import (
     apply_bar,
@@ -24,7 +24,8 @@ from dashboard.pages.common import (
 )
 from dashboard.shell import Context
 from healthai.queries import dashboard_support
-from healthai.queries.listing import iter_rows
+from healthai.queries import exports as queries
+from healthai.settings import get_settings
 
 PREVIEW = 10
 LINK_CSS = """
@@ -62,25 +63,31 @@ def build(ctx: Context) -> pn.viewable.Viewable:
 
     def refresh(announce: bool = False) -> None:
         model, scope = options[table.value], scoped_org(ctx, org.value)
+        settings = get_settings()
         with db() as session:
-            rows = list(export_records(session, model, scope, limit.value))
-            # the language of each previewed row's text is its source's
-            first = list(islice(iter_rows(session, model, {}, None, scope), PREVIEW))
-            sources = dashboard_support.batch_sources(
-                session, [getattr(r, "batch_id", None) for r in first]
+            chosen = queries.export_select(
+                session, model, settings, False, organisation_id=scope, limit=limit.value
             )
-            langs = [data_lang(sources.get(getattr(r, "batch_id", None))) for r in first]
-        frame, cell_langs = sample_frame(rows[:PREVIEW], ctx.lang, 8, langs)
+            total = session.scalar(select(func.count()).select_from(chosen.subquery())) or 0
+            first = chosen.limit(PREVIEW)
+            has_batch = "batch_id" in model.__table__.c
+            if has_batch:  # the language of each previewed row's text is its source's
+                first = first.add_columns(model.__table__.c.batch_id.label("_batch"))
+            rows = [dict(r) for r in session.execute(first).mappings()]
+            batches = [r.pop("_batch", None) for r in rows]
+            sources = dashboard_support.batch_sources(session, batches)
+        langs = [data_lang(sources.get(b)) for b in batches]
+        frame, cell_langs = sample_frame(rows, ctx.lang, 8, langs)
         preview.objects = [
             html_table(
                 frame,
-                t("preview", n=min(PREVIEW, len(rows)), total=fmt_num(len(rows), ctx.lang)),
+                t("preview", n=min(PREVIEW, len(rows)), total=fmt_num(total, ctx.lang)),
                 empty=t("no_data"),
                 langs=cell_langs,
             )
         ]
         if announce:
-            message = t("export_ready", total=fmt_num(len(rows), ctx.lang))
+            message = t("export_ready", total=fmt_num(total, ctx.lang))
             apply.done(message, "ok")
             ctx.say(message)
 

@@ -4,9 +4,10 @@ values, validation rules and quarantine reasons. One catalogue (dashboard/i18n/<
 keys `enum.*`, `status.*`, `check.*`, `rule.*`); tests/test_wording.py checks that every code
 the sources, the audit and the vocabularies can produce has a French and an English wording.
 
-Rule ids are the names the validation emits today (`in_range`, `isin`, a source's own named
-rules such as `avg_bpm_not_above_max_bpm`); rules with parameters (ranges, lists, patterns)
-get a wording template filled with the parameters."""
+Rules are keyed on the ids of healthai.pipeline.rules: `rule.<id>` is the French sentence
+(the same placeholders as the registry's English wording, which the English pages use), and
+`rulelabel.<id>` a short label for listings (French and English). Reasons stored before rule
+ids existed (pandera names such as `in_range(0, 24)`) are still said in words."""
 
 from __future__ import annotations
 
@@ -116,74 +117,33 @@ def check_observed(name: str, observed: Any, lang: str = "fr") -> str:
 
 
 # ------------------------------------------------------------------ rules and reasons
-def rule_kind(rule: str) -> tuple[str, str]:
-    """(rule id, parameters) of an emitted rule name: `in_range(0, 10)` -> (`in_range`,
-    `0, 10`); `coerce_dtype('float64')` -> (`coerce_dtype`, `'float64'`)."""
-    m = PARAM.match(rule.strip())
-    return (m["name"], m["args"]) if m else (rule.strip(), "")
+LEGACY = re.compile(r"^(?P<name>[a-z_]+)\((?P<args>.*)\)$", re.S)
+# reason fields and params that hold the source's own data (marked with its language)
+DATA_FIELDS = ("column", "value", "allowed", "key", "columns")
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _num(v: Any, lang: str) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return fmt_num(v, lang)
+    if isinstance(v, float):
+        return fmt_num(int(v), lang) if v.is_integer() else fmt_num(v, lang, 2).rstrip("0")
+    return str(v)
 
 
 def _mark(text: str, data: str | None, lang: str) -> str:
     """`text` (data of a source) marked with its language when it differs from the page's;
-    only used when building HTML (`data` given), escaped then."""
+    only when building HTML (`data` given), escaped then."""
     if data is None:
         return text
     safe = escape(text)
     return f'<span lang="{data}">{safe}</span>' if data != lang else safe
-
-
-def _values(args: str, lang: str, data: str | None = None) -> str:
-    items = [v.strip().strip("'\"") for v in args.strip("[]").split(",") if v.strip()]
-    quoted = [_mark(v, data, lang) for v in items]
-    return ", ".join(f"« {v} »" if lang == "fr" else f"“{v}”" for v in quoted)
-
-
-def _bounds(args: str, lang: str) -> tuple[str, str]:
-    parts = [p.strip() for p in args.split(",")]
-    lo, hi = (parts + ["", ""])[:2]
-
-    def num(v: str) -> str:
-        try:
-            f = float(v)
-        except ValueError:
-            return v
-        return fmt_num(int(f) if f == int(f) else f, lang, 0 if f == int(f) else 2)
-
-    return num(lo), num(hi)
-
-
-def rule_text(rule: str, lang: str = "fr", data: str | None = None) -> str:
-    """What a rule demands, in words (for the rule columns of the quality and correction pages).
-    With `data` (the language of the source's values), the result is HTML whose listed values
-    are marked with that language."""
-    name, args = rule_kind(rule)
-    if data is not None and name in ("isin", "notin"):
-        return t(f"rule.{name}", lang, values=_values(args, lang, data))
-    if data is not None:
-        return escape(rule_text(rule, lang))
-    if name in ("coerce_dtype", "dtype"):
-        kind = args.strip("'\"")
-        if kind.startswith(("int", "float")):
-            return t("rule.number", lang)
-        if kind.startswith("datetime"):
-            return t("rule.date", lang)
-        return t("rule.type", lang)
-    if name == "in_range":
-        lo, hi = _bounds(args, lang)
-        return t("rule.in_range", lang, lo=lo, hi=hi)
-    if name in ("greater_than", "greater_than_or_equal_to", "less_than", "less_than_or_equal_to"):
-        return t(f"rule.{name}", lang, value=_bounds(args, lang)[0])
-    if name in ("isin", "notin"):
-        return t(f"rule.{name}", lang, values=_values(args, lang))
-    if name == "str_length":
-        lo, hi = _bounds(args, lang)
-        return t("rule.str_length", lang, lo=lo, hi=hi)
-    if name in ("str_matches", "str_contains", "str_startswith", "str_endswith"):
-        return t("rule.str_matches", lang)
-    key = f"rule.{name}"
-    if has(key):
-        return t(key, lang)
-    return t("rule.unknown", lang, rule=name)
 
 
 def value_text(value: Any, data: str | None = None, lang: str = "fr") -> str:
@@ -195,47 +155,99 @@ def value_text(value: Any, data: str | None = None, lang: str = "fr") -> str:
         return ", ".join(
             f"{_mark(str(k), data, lang)} = {value_text(v, data, lang)}" for k, v in value.items()
         )
-    return _mark(str(value), data, lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(v, data, lang) for v in value)
+    return _mark(_num(value, lang), data, lang)
+
+
+def legacy_kind(rule: str) -> tuple[str, str]:
+    """(name, parameters) of a reason stored before rule ids: `in_range(0, 10)`."""
+    m = LEGACY.match(rule.strip())
+    return (m["name"], m["args"]) if m else (rule.strip(), "")
+
+
+def _legacy_label(rule: str, lang: str) -> str | None:
+    name, args = legacy_kind(rule)
+    if name in ("coerce_dtype", "dtype"):
+        return t(
+            "rulelabel.not_a_number" if "int" in args or "float" in args else "legacy.type", lang
+        )
+    if name == "in_range":
+        return t("rulelabel.out_of_range", lang)
+    if name == "isin":
+        return t("rulelabel.not_allowed", lang)
+    if name in ("not_nullable", "notnull"):
+        return t("rulelabel.missing_value", lang)
+    return None
+
+
+def rule_label(rule: str, lang: str = "fr") -> str:
+    """A rule, by its id, as a short label (for listings and filters)."""
+    key = f"rulelabel.{rule}"
+    if has(key):
+        return t(key, lang)
+    return _legacy_label(rule, lang) or t("legacy.unknown", lang, rule=rule)
+
+
+def _template(rule: str, lang: str) -> str | None:
+    if lang == "en":
+        from healthai.pipeline.rules import all_rules
+
+        known = all_rules().get(rule)
+        return known.wording if known else None
+    key = f"rule.{rule}"
+    return t(key, lang) if has(key, lang) else None
 
 
 def reason_text(reason: dict[str, Any], lang: str = "fr", data: str | None = None) -> str:
-    """A quarantine reason as a sentence: the column, what the rule demands, the value found.
-    With `data` (the language of the source), the sentence is HTML (Html) in which the
-    column names and values of the source are marked with their language (RGAA 8.7)."""
+    """A quarantine reason as a sentence in the page's language, filled with the reason's
+    column, value and parameters. With `data` (the language of the source), the sentence is
+    HTML (Html) in which the source's own column names and values are marked (RGAA 8.7)."""
     from dashboard.components.base import Html
 
     rule = str(reason.get("rule") or "")
-    column = reason.get("column")
-    value = reason.get("value")
-    what = rule_text(rule, lang, data)
-    found = value_text(value, data, lang)
-    if data is not None:
-        column = _mark(str(column), data, lang) if column else column
-    if column and not isinstance(value, dict):
-        text = t("reason.column", lang, column=column, what=what, value=found)
-    elif column:
-        text = t("reason.columns", lang, columns=column, what=what, value=found)
-    else:
-        text = t("reason.row", lang, what=what, value=found)
-    return Html(text) if data is not None else text
+    template = _template(rule, lang)
+    fields = {"column": reason.get("column"), "value": reason.get("value")}
+    fields |= reason.get("params") or {}
+    if template is None:  # a reason stored before rule ids
+        template = t("legacy.reason", lang)
+        fields = {**fields, "what": _legacy_label(rule, lang) or rule}
+
+    def show(name: str, value: Any) -> str:
+        if data is not None and name not in DATA_FIELDS:
+            return escape(value_text(value, None, lang))
+        return value_text(value, data if name in DATA_FIELDS else None, lang)
+
+    text = template if data is None else escape(template)
+    filled = text.format_map(_Keep({k: show(k, v) for k, v in fields.items()}))
+    if not template.startswith("{"):  # a sentence, not a column name of the source
+        filled = filled[:1].upper() + filled[1:]
+    return Html(filled) if data is not None else filled
 
 
 def fix_hint(reason: dict[str, Any], lang: str = "fr") -> str:
-    """What to type to fix a value refused by a rule (RGAA 11.11): plain words, never the
-    rule's technical name."""
-    name, args = rule_kind(str(reason.get("rule") or ""))
-    if name in ("coerce_dtype", "dtype"):
-        kind = args.strip("'\"")
-        if kind.startswith(("int", "float")):
-            return t("why_number", lang)
-        if kind.startswith("datetime"):
-            return t("why_date", lang)
-        return t("why_type", lang)
-    if name == "in_range":
-        lo, hi = _bounds(args, lang)
-        return t("why_range", lang, lo=lo, hi=hi)
-    if name in ("isin",):
-        return t("why_list", lang, values=_values(args, lang))
-    if name in ("not_nullable", "notnull"):
+    """What to type to fix a refused value (RGAA 11.11): plain words, never a rule's name."""
+    rule = str(reason.get("rule") or "")
+    params = reason.get("params") or {}
+    if rule in ("not_a_number",):
+        return t("why_number", lang)
+    if rule in ("not_a_whole_number", "whole_number"):
+        return t("why_whole", lang)
+    if rule in ("not_a_date", "ambiguous_date"):
+        return t("why_date", lang)
+    if rule in ("out_of_range", "out_of_range_above_min"):
+        return t(
+            "why_range", lang, lo=_num(params.get("min"), lang), hi=_num(params.get("max"), lang)
+        )
+    if rule in ("below_minimum", "not_above_minimum"):
+        return t("why_min", lang, lo=_num(params.get("min"), lang))
+    if rule in ("above_maximum", "not_below_maximum"):
+        return t("why_max", lang, hi=_num(params.get("max"), lang))
+    if rule == "not_allowed":
+        return t("why_list", lang, values=value_text(params.get("allowed"), None, lang))
+    if rule == "missing_value":
         return t("why_required", lang)
-    return rule_text(str(reason.get("rule") or ""), lang)
+    name, args = legacy_kind(rule)
+    if name in ("coerce_dtype", "dtype"):
+        return t("why_number", lang)
+    return reason_text(reason, lang).rstrip(".")

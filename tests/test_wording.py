@@ -5,47 +5,42 @@ same placeholders. A rule, check or value added without its wording fails here."
 
 from __future__ import annotations
 
-import re
 import string
 
 import pytest
 
-from dashboard.i18n import STRINGS, t
-from dashboard.wording import check_name, enum, reason_text, rule_text, source_name, status
+from dashboard.i18n import STRINGS
+from dashboard.wording import check_name, enum, fix_hint, reason_text, source_name, status
 from healthai.models import vocab
 from healthai.pipeline.batches import PUBLISHED, STAGING
+from healthai.pipeline.rules import all_rules
 from healthai.queries.analytics import NUTRIENTS
 from healthai.sources import SOURCES
 from healthai.sources.gym_members import WORKOUT_TYPES
 
 LANGS = ("fr", "en")
 AUDIT_CHECKS = ("rows_add_up", "references_resolve", "publishable")
-# reasons the pipeline writes itself, besides the contracts' rules
-PIPELINE_RULES = ("malformed_line", "not_an_object", "batch_rejected", "not_nullable")
 
 
-def contract_rules() -> set[str]:
-    """Every rule name the validation can emit, from every declared source's contract (the
-    parametric ones with their parameters, as emitted: `in_range(0, 24)`)."""
-    rules: set[str] = set(PIPELINE_RULES)
-    for spec in SOURCES.values():
-        schema = spec.contract
-        for column in schema.columns.values():
-            rules.update(str(check.error or check.name) for check in column.checks)
-            rules.update(check.name for check in column.checks)
-            if column.unique:
-                rules.add("field_uniqueness")
-            if column.dtype is not None and column.coerce:
-                rules.add(f"coerce_dtype('{column.dtype}')")
-        rules.update(check.name for check in schema.checks)
-    return rules
+def test_every_rule_id_has_a_french_sentence_and_labels() -> None:
+    """Every id of healthai.pipeline.rules (generic ones and every declared source's own) has
+    its French sentence with the same placeholders as its English wording, and a short label
+    in both languages."""
+    fields = string.Formatter()
 
+    def names(text: str) -> set[str]:
+        return {f for _, f, _, _ in fields.parse(text) if f}
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_every_rule_has_a_wording(lang: str) -> None:
-    unknown = t("rule.unknown", lang, rule="\x00").split("\x00")[0]
-    missing = sorted(r for r in contract_rules() if rule_text(r, lang).startswith(unknown))
-    assert missing == [], f"rules without a {lang} wording: {missing}"
+    rules = all_rules()
+    assert len(rules) > 40
+    missing = sorted(r for r in rules if f"rule.{r}" not in STRINGS["fr"])
+    assert missing == [], f"rules without a French sentence: {missing}"
+    differ = [
+        r for r, rule in rules.items() if names(STRINGS["fr"][f"rule.{r}"]) != names(rule.wording)
+    ]
+    assert differ == [], f"French sentence and English wording use other placeholders: {differ}"
+    for lang in LANGS:
+        assert sorted(r for r in rules if f"rulelabel.{r}" not in STRINGS[lang]) == []
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -103,24 +98,44 @@ def test_both_languages_use_the_same_placeholders() -> None:
     def names(text: str) -> set[str]:
         return {f for _, f, _, _ in fields.parse(text) if f}
 
-    differ = [k for k, v in STRINGS["fr"].items() if names(v) != names(STRINGS["en"][k])]
+    shared = [k for k in STRINGS["fr"] if k in STRINGS["en"]]
+    differ = [k for k in shared if names(STRINGS["fr"][k]) != names(STRINGS["en"][k])]
     assert differ == []
+    # the only keys of one language: the French sentences of rules (English: the registry's)
+    assert {k for k in STRINGS["fr"] if k not in STRINGS["en"]} == {
+        f"rule.{r}" for r in all_rules()
+    }
+    assert set(STRINGS["en"]) <= set(STRINGS["fr"])
 
 
 def test_a_reason_reads_as_a_sentence_with_its_data_marked() -> None:
-    reason = {"rule": "isin(['Male', 'Female'])", "column": "Gender", "value": "M"}
+    reason = {
+        "rule": "not_allowed",
+        "column": "Gender",
+        "value": "M",
+        "params": {"allowed": ["Male", "Female"]},
+    }
     assert reason_text(reason) == (
-        "Colonne Gender : une de ces valeurs est attendue : « Male », « Female » "
-        "(valeur trouvée : M)."
+        "Gender : « M » ne fait pas partie des valeurs autorisées : Male, Female."
+    )
+    assert (
+        reason_text(reason, "en") == "Gender: 'M' is not one of the allowed values: Male, Female."
     )
     html = reason_text(reason, "fr", "en")
-    assert re.search(r'<span lang="en">Male</span>', html) and '<span lang="en">M</span>' in html
+    assert '<span lang="en">Male</span>, <span lang="en">Female</span>' in html
+    assert html.startswith('<span lang="en">Gender</span> :')
+    assert fix_hint(reason) == "choisissez l'une de ces valeurs : Male, Female"
     cross = {
         "rule": "avg_bpm_not_above_max_bpm",
         "column": "Avg_BPM, Max_BPM",
         "value": {"Avg_BPM": 167, "Max_BPM": 166},
     }
-    assert reason_text(cross) == (
-        "Colonnes Avg_BPM, Max_BPM : la fréquence cardiaque moyenne ne doit pas dépasser la "
-        "maximale (valeurs trouvées : Avg_BPM = 167, Max_BPM = 166)."
-    )
+    assert reason_text(cross) == "La fréquence cardiaque moyenne dépasse la maximale."
+    bounds = {
+        "rule": "out_of_range",
+        "column": "Age",
+        "value": "130",
+        "params": {"min": 10, "max": 100.0},
+    }
+    assert reason_text(bounds) == "Age : 130 est hors de l'intervalle autorisé, de 10 à 100."
+    assert fix_hint(bounds) == "saisissez une valeur entre 10 et 100"

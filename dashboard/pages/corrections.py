@@ -27,7 +27,7 @@ from dashboard.components.base import CONTENT_CSS, Html, table_or_notice
 from dashboard.i18n import fmt_num
 from dashboard.pages.common import data_lang, db, domain_error
 from dashboard.shell import Context
-from dashboard.wording import fix_hint, reason_text, rule_text, source_name, value_text
+from dashboard.wording import fix_hint, reason_text, rule_label, source_name, value_text
 from healthai.pipeline import corrections, quarantine
 from healthai.pipeline.errors import BatchStateError, ContractError, NotFoundError
 from healthai.queries import dashboard_support
@@ -118,7 +118,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         defects |= {
             t(
                 "defect_option",
-                what=rule_text(str(x["rule"]), lang),
+                what=rule_label(str(x["rule"]), lang),
                 column=x["column"] or "—",
                 n=fmt_num(x["rows"], lang),
             ): f"{x['rule'] or ''}\t{x['column'] or ''}"
@@ -266,13 +266,13 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         reasons = pd.DataFrame(
             [
                 {
-                    "column": Html(value_text(r.get("column"), data, lang)),
-                    "why": Html(rule_text(str(r.get("rule") or ""), lang, data)),
+                    "rule": rule_label(str(r.get("rule") or ""), lang),
+                    "why": reason_text(r, lang, data),
                     "value": Html(value_text(r.get("value"), data, lang)),
                 }
                 for r in row["reasons"]
             ],
-            columns=["column", "why", "value"],
+            columns=["rule", "why", "value"],
         )
         if row["malformed"]:
             inputs["line"] = Field(
@@ -310,7 +310,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             html_table(
                 reasons,
                 t("reasons_of", id=row["row_id"]),
-                {"column": t("column"), "why": t("rule"), "value": t("value_found")},
+                {"rule": t("rule"), "why": t("reasons"), "value": t("value_found")},
             ),
             html_table(
                 raw,

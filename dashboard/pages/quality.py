@@ -24,7 +24,7 @@ from dashboard.components.base import CONTENT_CSS, table_or_notice
 from dashboard.i18n import fmt_num, fmt_pct
 from dashboard.pages.common import db
 from dashboard.shell import Context
-from dashboard.wording import check_name, check_observed, rule_text, source_name, status
+from dashboard.wording import check_name, check_observed, rule_label, source_name, status
 from healthai.models.quality import QUALITY_DIMENSIONS
 from healthai.queries import analytics, dashboard_support
 
@@ -239,7 +239,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         open_rows = sum(r["rows"] for r in snap["totals"]["quarantine"] if r["status"] == "open")
         n_sources = backlog.source.nunique()
         backlog["source"] = backlog["source"].map(lambda s: source_name(s, lang))
-        backlog["rule"] = backlog["rule"].map(lambda r: rule_text(str(r), lang))
+        backlog["rule"] = backlog["rule"].map(lambda r: rule_label(str(r), lang))
         panes.set(
             "backlog",
             f"<h2>{escape(t('backlog_title'))}</h2>"

@@ -1,4 +1,4 @@
-"""Without a browser: every French string has its English twin, and an accessible chart is
+"""Without a browser: every French string has its English twin (rules apart), and an accessible chart is
 a heading with its summary, an SVG picture whose text alternative says what it shows and
 where its numbers are, and a table with caption and header scopes."""
 
@@ -11,7 +11,9 @@ from dashboard.i18n import STRINGS
 
 
 def test_every_string_in_both_languages() -> None:
-    assert set(STRINGS["fr"]) == set(STRINGS["en"])
+    """(Rules' English sentences come from their registry: tests/test_wording.py.)"""
+    french_only = {k for k in STRINGS["fr"] if k.startswith("rule.")}
+    assert set(STRINGS["fr"]) - french_only == set(STRINGS["en"])
     assert all(v.strip() for lang in STRINGS.values() for v in lang.values())
 
 

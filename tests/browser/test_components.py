@@ -1,6 +1,6 @@
-"""Without a browser: every French string has its English twin (rules apart), and an accessible chart is
-a heading with its summary, an SVG picture whose text alternative says what it shows and
-where its numbers are, and a table with caption and header scopes."""
+"""Without a browser: every French string has its English twin (rules apart), and an
+accessible chart is a heading with its summary, an SVG picture whose text alternative says
+what it shows and where its numbers are, and a table with caption and header scopes."""
 
 from __future__ import annotations
 

@@ -41,13 +41,28 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # noqa: ANN001
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=metadata,
         version_table=VERSION_TABLE,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
+    if sqlite and not connection.in_transaction():
+        # SQLite changes a table by copying it and dropping the old one: with foreign keys
+        # enforced, dropping a table other rows reference fails. SQLite's own procedure: turn
+        # them off outside the transaction, migrate, check every reference, turn them on.
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        return
     with context.begin_transaction():
         context.run_migrations()
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +54,13 @@ class RawFile(Timestamped, Base):
     original_name: Mapped[str] = mapped_column(String(500))
     stored_path: Mapped[str] = mapped_column(String(1000))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content_sha256: Mapped[str | None] = mapped_column(
+        CHAR(64),
+        index=True,
+        comment="SHA-256 of the stored bytes once an erasure rewrote the file without a "
+        "person's records (NULL: never rewritten; `sha256` stays the fingerprint of what "
+        "came in). A file with either fingerprint is known and not ingested again.",
+    )
 
 
 class IngestionRun(Base):
@@ -62,8 +70,8 @@ class IngestionRun(Base):
     __table_args__ = (
         in_("status", RUN_STATUSES, "status_known"),
         CheckConstraint(
-            "status = 'running' OR status = 'failed' OR "
-            "rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending",
+            "status = 'running' OR status = 'failed' OR rows_in = rows_published + "
+            "rows_quarantined + rows_duplicate + rows_pending + rows_erased",
             name="rows_add_up",
         ),
         Index("ix_ingestion_runs_source_id_started_at", "source_id", "started_at"),
@@ -82,6 +90,13 @@ class IngestionRun(Base):
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     rows_pending: Mapped[int] = mapped_column(
         Integer, default=0, comment="Staged rows waiting for approval (not yet published)."
+    )
+    rows_erased: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        server_default=text("0"),
+        comment="Records published, quarantined or pending, later erased with their person "
+        "(right to erasure).",
     )
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -177,3 +192,23 @@ class AuditLog(Base):
     before: Mapped[Any | None] = mapped_column(JSON)
     after: Mapped[Any | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Erasure(Base):
+    """One erasure of a person (RGPD article 17): who, when, and what was removed where. The
+    person is named only by `subject`, a keyed fingerprint of their natural key that proves the
+    erasure to whoever knows that key and the secret, and names nobody to anyone else."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = pk()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(
+        CHAR(64),
+        index=True,
+        comment="HMAC-SHA256, keyed with PSEUDONYM_SECRET, of `erased:<users.external_key>`.",
+    )
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, comment="Rows removed per table, log entries cleared, files rewritten."
+    )

@@ -53,11 +53,13 @@ def landing_sensor(specs: list[SourceSpec], jobs: dict[str, UnresolvedAssetJobDe
                 folder = landing / spec.name
                 if not folder.is_dir():
                     continue
-                known = set(
-                    session.scalars(
-                        select(RawFile.sha256).join(Source).where(Source.name == spec.name)
-                    )
-                )
+                fingerprints = session.execute(
+                    select(RawFile.sha256, RawFile.content_sha256)
+                    .join(Source)
+                    .where(Source.name == spec.name)
+                ).all()
+                # as it came in, or as an erasure rewrote it (landing.known_file)
+                known = {sha for row in fingerprints for sha in row if sha}
                 for path in sorted(p for p in folder.iterdir() if p.is_file()):
                     sha = sha256_of(path)
                     if sha not in known:

@@ -703,7 +703,7 @@ def _personal_tables() -> list[Table]:
     staging = [
         t
         for t in sorted(metadata.tables.values(), key=lambda t: t.name)
-        if t.name.startswith("staging_") and "user_key" in t.columns
+        if t.name.startswith("staging_") and ("user_key" in t.columns or t.name == "staging_users")
     ]
     return direct + staging
 
@@ -716,8 +716,8 @@ def render_privacy_block() -> str:
         "### Tables holding data about a person",
         "",
         "Derived from the SQLAlchemy metadata: `users`, every table with a foreign key to "
-        "`users`, and the staging tables keyed by `user_key` (rows of batches not yet "
-        "published).",
+        "`users`, and the staging tables of people (rows of batches not yet published). "
+        "Erasure: `DELETE /users/{id}`, `healthai.erasure.erase_user`.",
         "",
         "| table | columns | link to the person | on erasure |",
         "|---|---|---|---|",
@@ -735,8 +735,10 @@ def render_privacy_block() -> str:
                 if (fk.ondelete or "").upper() == "CASCADE"
                 else (f"ON DELETE {fk.ondelete or 'NO ACTION'}")
             )
+        elif table.name == "staging_users":
+            link, erase = "`external_key` (natural key)", "deleted by the erasure"
         else:
-            link, erase = "`user_key` (natural key)", "not removed (to do)"
+            link, erase = "`user_key` (natural key)", "deleted by the erasure"
         lines.append(f"| `{table.name}` | {_cell(columns)} | {link} | {erase} |")
     lines += [
         "",

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import SessionDep, log_personal_access, log_personal_read, require
@@ -16,8 +15,8 @@ from api.schemas import resources as s
 from api.schemas.common import Page
 from api.security import Principal
 from api.writes import audit, row_dict, set_lineage
+from healthai.erasure import erase_user
 from healthai.models import (
-    AuditLog,
     BiometricMeasurement,
     Exercise,
     Food,
@@ -338,7 +337,11 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         summary=f"Delete a {res.label}",
         description=f"Requires `{res.delete_scope}`; audited. "
         + (
-            "Erases the user and all their data (RGPD right to erasure)."
+            "Erases the person and all their data (RGPD right to erasure): published, "
+            "staged and quarantined rows, the values of the audit log's entries about them, "
+            "their ids in the personal-data access log, and their records in the raw store "
+            "and landing-zone files (rewritten with those records blanked). See "
+            "docs/privacy.md."
             if res.model is User
             else "Refused with 409 while other rows reference it."
         ),
@@ -355,8 +358,13 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         row = get_one(session, res.model, row_id, principal.tenant, res.load)
         if row is None:
             raise _not_found(res, row_id)
-        personal = res.model is User
-        before = None if personal else row_dict(row)  # no personal data kept in the log
+        if res.model is User:
+            # logged first: the erasure then clears the person's id from this entry too
+            log_personal_access(session, principal, request, "erase", res.table, {"id": row_id})
+            erase_user(session, row_id, principal.actor, request.app.state.settings)
+            session.commit()
+            return Response(status_code=204)
+        before = row_dict(row)
         session.delete(row)
         try:
             session.flush()
@@ -365,16 +373,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             raise HTTPException(
                 status_code=409, detail=f"{res.label} {row_id} is still referenced by other rows"
             ) from exc
-        action = "erase" if personal else "delete"
-        audit(session, principal.actor, action, res.table, row_id, before, None)
-        if personal:
-            # the audit trail keeps who did what, not the erased person's values
-            session.execute(
-                update(AuditLog)
-                .where(AuditLog.entity == res.table, AuditLog.entity_id == row_id)
-                .values(before=None, after=None)
-            )
-            log_personal_access(session, principal, request, "erase", res.table, {"id": row_id})
+        audit(session, principal.actor, "delete", res.table, row_id, before, None)
         session.commit()
         return Response(status_code=204)
 

@@ -302,12 +302,16 @@ def audit(
     run = session.get(IngestionRun, batch.run_id) if batch.run_id else None
     if run is not None:
         accounted = (
-            run.rows_quarantined + run.rows_duplicate + run.rows_pending + run.rows_published
+            run.rows_quarantined
+            + run.rows_duplicate
+            + run.rows_pending
+            + run.rows_published
+            + run.rows_erased
         )
         results.append(
             (
                 "rows_add_up",
-                "Rows in = published + quarantined + duplicates + staged.",
+                "Rows in = published + quarantined + duplicates + staged + erased.",
                 accounted == run.rows_in,
                 True,
                 {
@@ -316,6 +320,7 @@ def audit(
                     "duplicates": run.rows_duplicate,
                     "staged": run.rows_pending,
                     "published": run.rows_published,
+                    "erased": run.rows_erased,
                 },
             )
         )

@@ -62,3 +62,34 @@ def export(session: Session, out_dir: Path, settings: Settings) -> dict[str, int
         json.dumps({"tables": written, "columns": dictionary}, indent=1, ensure_ascii=False)
     )
     return written
+
+
+def forget(out_dir: Path, settings: Settings, user_id: int) -> dict[str, int]:
+    """Remove a person's rows from an existing consolidated export (erasure), in every format;
+    returns the rows removed per table. The other rows and their order are unchanged."""
+    removed: dict[str, int] = {}
+    if not out_dir.is_dir():
+        return removed
+    target = privacy.pseudonym(settings, user_id)
+    for name in TABLES:
+        table = metadata.tables[name]
+        columns = privacy.user_columns(table)
+        parquet = out_dir / f"{name}.parquet"
+        if not columns or not parquet.exists():
+            continue
+        frame = pd.read_parquet(parquet)
+        keep = ~frame[columns].eq(target).any(axis=1)
+        if keep.all():
+            continue
+        frame = frame[keep]
+        frame.to_csv(out_dir / f"{name}.csv", index=False)
+        frame.to_json(out_dir / f"{name}.json", orient="records", date_format="iso", indent=1)
+        frame.to_parquet(parquet, index=False)
+        removed[name] = int((~keep).sum())
+    if removed:
+        path = out_dir / "data_dictionary.json"
+        dictionary = json.loads(path.read_text()) if path.exists() else {"tables": {}}
+        for name, n in removed.items():
+            dictionary["tables"][name] = dictionary["tables"].get(name, n) - n
+        path.write_text(json.dumps(dictionary, indent=1, ensure_ascii=False))
+    return removed

@@ -15,7 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from healthai.models import RawFile, Source
@@ -114,8 +114,17 @@ def newest_file(session: Session, source_name: str) -> RawFile | None:
 
 
 def known_file(session: Session, source: Source, sha256: str) -> RawFile | None:
+    """The file already ingested with these bytes: as it came in (`sha256`), or as an erasure
+    rewrote it without a person's records (`content_sha256`), so that a landing-zone copy an
+    erasure rewrote is not ingested again as a new file."""
     return session.scalar(
-        select(RawFile).where(RawFile.source_id == source.id, RawFile.sha256 == sha256)
+        select(RawFile)
+        .where(
+            RawFile.source_id == source.id,
+            or_(RawFile.sha256 == sha256, RawFile.content_sha256 == sha256),
+        )
+        .order_by(RawFile.id)
+        .limit(1)
     )
 
 

@@ -64,6 +64,12 @@ class SourceSpec:
     # in a format not listed is refused with a clear message.
     accepts: tuple[str, ...] = ()
 
+    # The person each raw row is about: raw rows as read (after `normalise`) -> the
+    # users.external_key they would have (None where the row does not say, or its key is
+    # derived from its whole content). Erasure uses it to find a person's rows in quarantine,
+    # in files and in rows counted as duplicates. None: the source names no person by a key.
+    person_key: Callable[[pd.DataFrame], pd.Series] | None = None
+
     @property
     def formats(self) -> tuple[str, ...]:
         """Every format a file of this source is read in."""

@@ -23,7 +23,7 @@ import pandera.pandas as pa
 from healthai.pipeline.contract import cross_field, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
-from healthai.sources.common import strip_text
+from healthai.sources.common import column_key, strip_text
 
 USER_PREFIX = "daily_food_log"
 MEAL_TYPES = ["Breakfast", "Lunch", "Dinner", "Snack"]
@@ -135,6 +135,7 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
 
 
 SPEC = SourceSpec(
+    person_key=column_key("User_ID", USER_PREFIX, integer=True),
     name="daily_food_nutrition_v1_log",
     title="Daily food & nutrition intake log (earlier layout)",
     format="csv",

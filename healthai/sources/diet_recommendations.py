@@ -23,7 +23,7 @@ import pandera.pandas as pa
 from healthai.pipeline.contract import cross_field
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
-from healthai.sources.common import strip_text
+from healthai.sources.common import column_key, strip_text
 
 # Ages are stated as of the dataset's publication (2025), not as birth years.
 AGE_REFERENCE_YEAR = 2025
@@ -164,6 +164,7 @@ SOFT_RULES = {
 }
 
 SPEC = SourceSpec(
+    person_key=column_key("Patient_ID", "diet_recommendations"),
     name="diet_recommendations",
     title="Diet recommendations (synthetic patients)",
     format="csv",

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from healthai.pipeline.contract import cross_field, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
-from healthai.sources.common import strip_text
+from healthai.sources.common import column_key, strip_text
 
 USER_PREFIX = "fitbit"
 MINUTES = ["VeryActiveMinutes", "FairlyActiveMinutes", "LightlyActiveMinutes", "SedentaryMinutes"]
@@ -95,6 +95,7 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
 
 
 SPEC = SourceSpec(
+    person_key=column_key("Id", USER_PREFIX),
     name="fitbit_daily_activity",
     title="Fitbit daily activity (33 users, 2016)",
     format="csv",

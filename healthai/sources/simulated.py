@@ -26,6 +26,7 @@ from healthai.pipeline.contract import cross_field, unique_rows
 from healthai.pipeline.normalise import strip_text
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
+from healthai.sources.common import column_key
 
 OWNER = "data-team@healthai-coach.fr"
 LICENCE = "Simulated by HealthAI Coach (healthai.simulate); no personal data."
@@ -285,6 +286,7 @@ SPECS = (
         contract=USERS_CONTRACT,
         normalise=strip_text,
         transform=users_transform,
+        person_key=column_key("external_key"),
         primary_table="users",
         primary_key="external_key",
         description="Profiles of simulated users: sex, birth year, height, goal, activity, "
@@ -298,6 +300,7 @@ SPECS = (
         contract=BIOMETRICS_CONTRACT,
         normalise=strip_text,
         transform=biometrics_transform,
+        person_key=column_key("user_key"),
         after=("sim_users",),
         soft_rules={
             "bmi_extreme": (
@@ -315,6 +318,7 @@ SPECS = (
         "json",
         contract=SESSIONS_CONTRACT,
         transform=sessions_transform,
+        person_key=column_key("user_key"),
         after=("sim_users",),
         description="Sessions in the mobile app: start (UTC), duration, platform.",
     ),
@@ -325,6 +329,7 @@ SPECS = (
         contract=SUBSCRIPTIONS_CONTRACT,
         normalise=strip_text,
         transform=subscriptions_transform,
+        person_key=column_key("user_key"),
         after=("sim_users",),
         read_options={"sheet": "subscriptions"},
         description="Plan periods per user: free -> Premium -> Premium+ (sometimes back to "
@@ -338,6 +343,7 @@ SPECS = (
         contract=SURVEYS_CONTRACT,
         normalise=strip_text,
         transform=surveys_transform,
+        person_key=column_key("user_key"),
         after=("sim_users",),
         read_options={"sheet": "surveys"},
         description="Satisfaction answers on a 0-10 scale with an optional comment.",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from healthai.models import AuditLog, PersonalDataAccess
+from healthai.models import AuditLog, Erasure, PersonalDataAccess
 from tests.api.conftest import Env
 from tests.api.helpers import assert_problem, uid
 
@@ -130,7 +130,10 @@ def test_crud_cycle(env: Env, resource: str) -> None:
                 )
             )
         )
-    assert {"create", "update"} <= actions and actions & {"delete", "erase"}
+    if resource == "users":  # erased: the entries stay, without the person's id nor values
+        assert not actions
+    else:
+        assert {"create", "update", "delete"} <= actions
 
 
 def test_list_sort_and_paginate(env: Env) -> None:
@@ -231,18 +234,32 @@ def test_erasing_a_user_erases_their_data(env: Env) -> None:
     assert c.get("/meal-logs", params={"user_id": uid_}, headers=h).json()["count"] == 0
     assert c.get("/metrics", params={"user_id": uid_}, headers=h).json()["count"] == 0
     with env.session() as s:
+        erasure = s.scalars(select(Erasure).order_by(Erasure.id.desc())).first()
+        assert erasure is not None and erasure.actor == "admin"
+        assert erasure.detail["rows"]["published:meal_logs"] == 2
         erased = s.scalars(
             select(PersonalDataAccess).where(
                 PersonalDataAccess.action == "erase", PersonalDataAccess.resource == "users"
             )
         ).all()
-        assert any(e.detail == {"id": uid_} for e in erased)
+        # the erasure is logged, naming the erasure, not the person
+        assert any(e.detail == {"erased": erasure.id} for e in erased)
+        assert all(str(uid_) not in e.path for e in erased)
         logged = s.scalars(
-            select(AuditLog).where(AuditLog.entity == "users", AuditLog.entity_id == uid_)
+            select(AuditLog).where(
+                AuditLog.comment == f"erased with its person (erasure {erasure.id})"
+            )
         ).all()
-        assert "erase" in {a.action for a in logged}
-        # no personal data kept in the log: earlier entries are scrubbed too
-        assert all(a.before is None and a.after is None for a in logged)
+        # create and update of the user and of its rows: kept, without ids nor values
+        assert {a.action for a in logged} >= {"create"}
+        assert all(a.entity_id == 0 and a.before is None and a.after is None for a in logged)
+        assert "erase" in set(
+            s.scalars(
+                select(AuditLog.action).where(
+                    AuditLog.entity == "erasures", AuditLog.entity_id == erasure.id
+                )
+            )
+        )
 
 
 def test_reads_of_personal_data_are_logged(env: Env) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import logging
 import os
 import re
 from collections import Counter, defaultdict
@@ -42,6 +41,7 @@ from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from healthai import privacy
+from healthai.logging import get_logger
 from healthai.models import (
     STAGING,
     AuditLog,
@@ -56,10 +56,10 @@ from healthai.models import (
     metadata,
 )
 from healthai.pipeline import landing, redact
-from healthai.pipeline.readers import iter_file
+from healthai.pipeline.readers import iter_source
 from healthai.settings import Settings, get_settings
 
-log = logging.getLogger("healthai.erasure")
+log = get_logger("healthai.erasure")
 CHUNK = 5000
 ERASED = "{erased}"
 
@@ -131,7 +131,7 @@ def erase_user(
     _consolidated(person, report, settings)
     erasure.detail = report.summary()
     session.flush()
-    log.info("erasure %s by %s: %s", erasure.id, actor, report.summary()["rows"])
+    log.info("erased", erasure=erasure.id, actor=actor, rows=report.summary()["rows"])
     return report
 
 
@@ -233,12 +233,19 @@ def _as_row(session: Session, row: QuarantinedRow, headers: Headers) -> dict[str
 
 def _header(session: Session, sha: str) -> tuple[list[str], str] | None:
     """The column names and delimiter of a stored CSV file (None: not a readable CSV)."""
+    from healthai.sources import SOURCES
+
     raw = session.scalar(select(RawFile).where(RawFile.sha256 == sha).limit(1))
     if raw is None or not Path(raw.stored_path).exists():
         return None
+    spec = SOURCES.get(session.scalar(select(Source.name).where(Source.id == raw.source_id)) or "")
+    if spec is None:
+        return None
     try:
-        first = next(iter_file(Path(raw.stored_path), "csv", 1))
-    except Exception:  # noqa: BLE001 - not a CSV, or unreadable: no header
+        first = next(iter_source(Path(raw.stored_path), spec, 1))
+    except Exception:  # noqa: BLE001 - unreadable: no header
+        return None
+    if first.format != "csv":
         return None
     return [str(c) for c in first.frame.columns[1:]], first.delimiter or ","
 
@@ -423,7 +430,7 @@ def _files(session: Session, person: _Person, report: ErasureReport, settings: S
         if not records:
             continue
         try:
-            content = redact.redact(path, spec.format, records, **spec.read_options)
+            content = redact.redact(path, spec, records)
         except redact.CannotRedact as exc:
             report.left.append(f"{raw.original_name}: {exc}")
             continue
@@ -448,7 +455,7 @@ def _files(session: Session, person: _Person, report: ErasureReport, settings: S
             if not records:
                 continue
             try:
-                _replace(path, redact.redact(path, spec.format, records, **spec.read_options))
+                _replace(path, redact.redact(path, spec, records))
             except redact.CannotRedact as exc:
                 report.left.append(f"landing zone: {spec.name}/{path.name}: {exc}")
                 continue
@@ -469,12 +476,12 @@ def _named(path: Path, spec: Any, key: str) -> set[int]:
         return set()
     found: set[int] = set()
     try:
-        for part in iter_file(path, spec.format, CHUNK * 20, **spec.read_options):
+        for part in iter_source(path, spec, CHUNK * 20):
             frame = spec.normalise(part.frame.copy())
             keys = spec.person_key(frame)
             found |= {int(r) for r in frame.loc[keys.to_numpy() == key, "_record"]}
     except Exception as exc:  # noqa: BLE001 - a file the source cannot read holds no row of theirs
-        log.warning("erasure: %s not readable as %s (%s)", path.name, spec.format, exc)
+        log.warning("erasure_unreadable_file", file=path.name, source=spec.name, error=str(exc))
     return found
 
 

@@ -1,15 +1,17 @@
 """Blanking records of a source file (for the erasure of a person).
 
 A record is blanked, not removed: it keeps its place, so every other record keeps its number
-and the lineage of published rows (`source_record`) still points at the right line. What the
-readers (`healthai.pipeline.readers`) then see at that place is a record without a value:
+and the lineage of published rows (`source_record`) still points at the right line. The
+readers (`healthai.pipeline.readers`) then see no record there (a line of separators only, an
+empty spreadsheet row), or an empty one (`{}` in a JSON array):
 
-- CSV: the record's lines become one line of empty fields (as many as it had); the other
-  lines are kept byte for byte;
+- CSV: the record's lines become one line of separators (as many fields as it had); every
+  other line, the title lines and the header are kept byte for byte;
 - JSON (an array, or an object holding it under `data` or `items`): the record becomes `{}`;
 - XLSX: the record's cells are emptied (its row stays, empty).
 
-Other formats (old `.xls`) cannot be rewritten: `redact` raises `CannotRedact`.
+The file's format is read from its content, as the readers do; old `.xls` workbooks cannot be
+rewritten: `redact` raises `CannotRedact`.
 """
 
 from __future__ import annotations
@@ -19,50 +21,66 @@ import io
 import json
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
 
-from healthai.pipeline.readers import detect_encoding, detect_file_encoding, iter_file
+from healthai.pipeline.readers import (
+    Readable,
+    detect_encoding,
+    detect_file_encoding,
+    header_position,
+    iter_source,
+    sniff_format,
+)
+
+HEADER_SEARCH = 20  # as the readers: the header is looked for in the first lines
 
 
 class CannotRedact(Exception):
     """The file's format cannot be rewritten."""
 
 
-def redact(path: Path, fmt: str, records: Collection[int], **read_options: Any) -> bytes:
-    """The file's bytes with the given records (1-based, as the readers number them)
-    blanked; `read_options` are the source's (e.g. the sheet of a workbook)."""
+def redact(path: Path, spec: Readable, records: Collection[int]) -> bytes:
+    """The file's bytes with the given records (numbered as the readers number them for this
+    source) blanked."""
     wanted = {int(r) for r in records}
+    fmt = sniff_format(path)
     if fmt == "csv":
-        return _csv(path, wanted)
+        return _csv(path, spec, wanted)
     if fmt == "json":
         return _json(path, wanted)
     if fmt == "xlsx":
-        return _xlsx(path, wanted, read_options.get("sheet", 0))
-    raise CannotRedact(f"{path.name}: files in {fmt!r} format cannot be rewritten")
+        sheet = spec.read_options.get("sheet", 0) if spec.format in ("xlsx", "xls") else 0
+        return _xlsx(path, spec, wanted, sheet)
+    raise CannotRedact(f"{path.name}: a file of this kind ({fmt}) cannot be rewritten")
 
 
-def _csv(path: Path, wanted: set[int]) -> bytes:
+def _csv(path: Path, spec: Readable, wanted: set[int]) -> bytes:
     encoding = detect_file_encoding(path)
-    delimiter = next(iter_file(path, "csv", 1)).delimiter or ","
+    delimiter = next(iter_source(path, spec, 1)).delimiter or ","
     text = path.read_bytes().decode(encoding)  # utf-8-sig drops the BOM, and writes it back
     lines = io.StringIO(text, newline="").readlines()
-    out: list[str] = []
-    reader = csv.reader(iter(lines), delimiter=delimiter)
-    done = 0  # lines consumed so far
-    record = -1  # the header is record 0 (the readers skip it)
+    parsed = [
+        next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+        for line in lines[:HEADER_SEARCH]
+    ]
+    skip = header_position(parsed, spec.columns) + 1  # title lines and the header
+    out = lines[:skip]
+    reader = csv.reader(iter(lines[skip:]), delimiter=delimiter)
+    done = 0  # lines consumed after the header
+    record = 0
     for row in reader:
         start, done = done, reader.line_num
-        if not row:  # a blank line is no record for the readers either
-            out += lines[start:done]
+        part = lines[skip + start : skip + done]
+        if not row:  # an empty line is no record for the readers either
+            out += part
             continue
         record += 1
         if record not in wanted:
-            out += lines[start:done]
+            out += part
             continue
-        last = lines[done - 1]
+        last = part[-1]
         ending = last[len(last.rstrip("\r\n")) :] or "\n"
-        out.append((delimiter * (len(row) - 1) if len(row) > 1 else '""') + ending)
-    out += lines[done:]
+        out.append(delimiter * max(len(row) - 1, 1) + ending)
+    out += lines[skip + done :]
     return "".join(out).encode(encoding)
 
 
@@ -80,13 +98,18 @@ def _json(path: Path, wanted: set[int]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _xlsx(path: Path, wanted: set[int], sheet: str | int) -> bytes:
+def _xlsx(path: Path, spec: Readable, wanted: set[int], sheet: str | int) -> bytes:
     import openpyxl
 
     book = openpyxl.load_workbook(path)
     ws = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
-    for record in wanted:  # record 1 is the sheet's second row (the first is the header)
-        for cell in ws[record + 1]:
+    first = [
+        ["" if v is None else str(v) for v in row]
+        for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH, values_only=True)
+    ]
+    header = header_position(first, spec.columns) + 1  # the header's row (1-based)
+    for record in wanted:  # a record's number is its row below the header
+        for cell in ws[header + record]:
             cell.value = None
     out = io.BytesIO()
     book.save(out)

@@ -63,7 +63,6 @@ class SourceSpec:
     # name): e.g. ("xlsx",) for a CSV source whose files are often spreadsheet exports. A file
     # in a format not listed is refused with a clear message.
     accepts: tuple[str, ...] = ()
-
     # The person each raw row is about: raw rows as read (after `normalise`) -> the
     # users.external_key they would have (None where the row does not say, or its key is
     # derived from its whole content). Erasure uses it to find a person's rows in quarantine,

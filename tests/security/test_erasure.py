@@ -312,3 +312,70 @@ def test_person_key_names_the_person_the_pipeline_would(source: str, tmp_path: P
             assert by_record[record] == key, (record, key, by_record[record])
             checked += 1
     assert checked > 20
+
+
+CSV_FILE = (
+    "\ufeffExport of 2025-06-01;;\r\n"  # a title line above the header
+    "user_key;date;weight_kg\r\n"
+    "sim:a;2025-01-01;70,5\r\n"
+    "\r\n"
+    'sim:b;"2025-01\r\n-02";71\r\n'  # a quoted line break: one record on two lines
+    "sim:c;2025-01-03;72;oops;more\r\n"  # malformed: too many fields
+    "sim:d;2025-01-04;73\r\n"
+    ";;\r\n"  # separators only: no record
+    "sim:e;2025-01-05;74\r\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_blanking_keeps_every_other_record_in_its_place(fmt: str, tmp_path: Path) -> None:
+    """The readers see the same records, with the same numbers, in the rewritten file, except
+    the blanked ones, which are gone (CSV, XLSX) or empty (JSON): the lineage of every other
+    row still holds, and nothing of the blanked ones is left in the bytes."""
+    import openpyxl
+
+    from healthai.pipeline.readers import iter_source
+    from healthai.pipeline.redact import redact
+    from healthai.sources import SOURCES
+
+    spec = SOURCES[{"csv": "sim_biometrics", "json": "sim_app_sessions"}.get(fmt, "sim_surveys")]
+    path = tmp_path / f"file.{fmt}"
+    if fmt == "csv":
+        path.write_bytes(CSV_FILE.encode("utf-8"))
+    elif fmt == "json":
+        keys = ["sim:a", "sim:b", "sim:c", "sim:d", "sim:e"]
+        path.write_text(json.dumps({"data": [{"user_key": k, "date": "2025-01-01"} for k in keys]}))
+    else:
+        book = openpyxl.Workbook()
+        ws = book.active
+        ws.title = "surveys"
+        ws.append(["Export of 2025-06-01"])
+        ws.append(["user_key", "answered_on", "score"])
+        for i, k in enumerate(["sim:a", "sim:b", None, "sim:c", "sim:d", "sim:e"]):
+            ws.append([k, f"2025-01-0{i + 1}", 70 + i] if k else [None, None, None])
+        book.save(path)
+
+    def read(p: Path) -> dict[int, str | None]:
+        part = next(iter_source(p, spec))
+        rows = {
+            int(r): k for r, k in zip(part.frame["_record"], part.frame["user_key"], strict=True)
+        }
+        return rows | {int(m["_record"]): m["raw"].get("line") for m in part.malformed}
+
+    before = read(path)
+    by_key = {k if k is None or k.startswith("sim:") else k[:5]: r for r, k in before.items()}
+    gone = {by_key["sim:b"], by_key["sim:d"]}
+    if "sim:c;2025" in by_key:  # the malformed CSV line
+        gone.add(by_key["sim:c;2025"])
+    after_path = tmp_path / f"after.{fmt}"
+    after_path.write_bytes(redact(path, spec, gone))
+    after = read(after_path)
+    kept = {r: k for r, k in before.items() if r not in gone}
+    if fmt == "json":
+        assert {r: k for r, k in after.items() if r not in gone} == kept
+        assert all(after.get(r) is None for r in gone)
+    else:
+        assert after == kept
+    text = _file_text(after_path)
+    assert not any(_found(text, k) for k in ("sim:b", "sim:d")), text
+    assert _found(text, "sim:e")

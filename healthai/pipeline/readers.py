@@ -243,19 +243,25 @@ def _blank_rows(table: pa.Table) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ CSV
-def iter_csv(
-    path: Path, chunk_rows: int | None = None, columns: Sequence[str] | None = None
-) -> Iterator[ReadResult]:
-    if _is_blank(path):
-        raise ContractError.of("file_empty")
+@dataclass
+class CsvLayout:
+    encoding: str
+    delimiter: str
+    header: list[str]  # as written (a trailing empty name is a spreadsheet's separator)
+    header_line: int  # 0-based physical line of the header (lines above: a title, notes)
+    first_rows: list[list[str]]  # the first lines, parsed (header search window)
+
+
+def csv_layout(path: Path, columns: Sequence[str] | None = None) -> CsvLayout:
+    """A CSV file's encoding, delimiter and header line, as the reader finds them: the header
+    is the line, among the first ones, naming the most `columns`."""
     encoding = detect_file_encoding(path)
     with path.open("rb") as fh:
         sample = fh.read(50_000).decode(encoding, errors="replace")
     lines = sample.split("\n")
     try:
         first = next(line for line in lines if line.strip())
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
     except (csv.Error, StopIteration):
         delimiter = ","
     parsed = [
@@ -266,6 +272,22 @@ def iter_csv(
     header = parsed[at] if at < len(parsed) else []
     if not any(h.strip() for h in header):
         raise ContractError.of("no_header")
+    return CsvLayout(encoding, delimiter, header, at, parsed)
+
+
+def iter_csv(
+    path: Path, chunk_rows: int | None = None, columns: Sequence[str] | None = None
+) -> Iterator[ReadResult]:
+    if _is_blank(path):
+        raise ContractError.of("file_empty")
+    layout = csv_layout(path, columns)
+    encoding, delimiter, header, at = (
+        layout.encoding,
+        layout.delimiter,
+        layout.header,
+        layout.header_line,
+    )
+    parsed = layout.first_rows
     names = _names(header)
     named = max(i for i, h in enumerate(header) if h.strip()) + 1  # trailing unnamed: leftovers
     # Spreadsheets write trailing separators on data lines too: widen to what the first data

@@ -84,6 +84,11 @@ def all_rules() -> dict[str, Rule]:
     return dict(sorted(_RULES.items()))
 
 
+def all_rule_ids() -> list[str]:
+    """Every rule id, sorted (what a catalogue keyed on the ids must cover)."""
+    return list(all_rules())
+
+
 # ------------------------------------------------------------------ one value
 register("missing_value", "{column} is empty; a value is required.", "value")
 register("not_a_number", "{column}: '{value}' is not a number.", "value")

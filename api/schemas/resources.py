@@ -1,17 +1,19 @@
 """Schemas of the CRUD resources: what a client sends (Create, Update), what it reads (Read),
-and how it filters a list (Params). Ranges and vocabularies mirror the database's CHECKs so
-invalid input is refused with a clear 422 before reaching the database."""
+and how it filters a list (Params). Ranges and vocabularies are the database's CHECKs, read
+from the one declaration (healthai.models.vocab: BOUNDS and the vocabularies), so invalid
+input is refused with a clear 422 before reaching the database."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import Id, ListParams, UtcDateTime, text
 from healthai.models.vocab import (
     ACTIVITY_LEVELS,
+    BOUNDS,
     EXERCISE_LEVELS,
     GOALS,
     INTENSITIES,
@@ -35,8 +37,15 @@ Force = Literal["push", "pull", "static"]
 Mechanic = Literal["compound", "isolation"]
 
 
-def per100(description: str = "g per 100 g") -> object:
-    return Field(default=None, ge=0, le=100, description=description)
+def bounded(name: str, default: Any = None, description: str | None = None, **kw: Any) -> Any:
+    """A field within the declared range `BOUNDS[name]` (the same as the database CHECK)."""
+    bound = BOUNDS[name]
+    low = {"gt": bound.min} if bound.min_excluded else {"ge": bound.min}
+    return Field(default, **low, le=bound.max, description=description or bound.unit or None, **kw)
+
+
+def per100(description: str = "g per 100 g") -> Any:
+    return bounded("grams_per_100g", description=description)
 
 
 def _sort(*columns: str) -> object:
@@ -86,15 +95,15 @@ class OrganisationParams(ListParams):
 
 # ----------------------------------------------------------------------------- users
 class UserFields(BaseModel):
-    birth_year: int | None = Field(default=None, ge=1900, le=2100, examples=[1990])
+    birth_year: int | None = bounded("birth_year", examples=[1990])
     sex: Sex | None = None
-    height_cm: float | None = Field(default=None, ge=50, le=260, examples=[172.0])
+    height_cm: float | None = bounded("height_cm", examples=[172.0])
     goal: Goal | None = None
     activity_level: ActivityLevel | None = None
-    experience_level: int | None = Field(
-        default=None, ge=1, le=3, description="1 beginner, 2 intermediate, 3 expert."
+    experience_level: int | None = bounded(
+        "experience_level", description="1 beginner, 2 intermediate, 3 expert."
     )
-    workouts_per_week: int | None = Field(default=None, ge=0, le=14)
+    workouts_per_week: int | None = bounded("workouts_per_week")
     organisation_id: Id | None = None
 
 
@@ -138,24 +147,24 @@ class UserParams(ListParams):
     plan_tier: PlanTier | None = None
     goal: Goal | None = None
     sex: Sex | None = None
-    birth_year_from: int | None = Field(default=None, ge=1900, le=2100)
-    birth_year_to: int | None = Field(default=None, ge=1900, le=2100)
+    birth_year_from: int | None = bounded("birth_year")
+    birth_year_to: int | None = bounded("birth_year")
     sort: _sort("id", "birth_year", "created_at", "plan_tier") | None = None  # type: ignore[valid-type]
 
 
 # ----------------------------------------------------------------------------- foods
 class FoodFields(BaseModel):
     category: text(200) | None = None
-    energy_kcal: float | None = Field(default=None, ge=0, le=950, description="kcal per 100 g")
+    energy_kcal: float | None = bounded("energy_kcal_per_100g", description="kcal per 100 g")
     protein_g: float | None = per100()
     carbohydrate_g: float | None = per100()
     fat_g: float | None = per100()
     fibre_g: float | None = per100()
     sugars_g: float | None = per100()
     salt_g: float | None = per100()
-    sodium_mg: float | None = Field(default=None, ge=0, le=40000, description="mg per 100 g")
-    cholesterol_mg: float | None = Field(default=None, ge=0, le=5000, description="mg per 100 g")
-    portion_g: float | None = Field(default=None, gt=0, le=5000)
+    sodium_mg: float | None = bounded("sodium_mg_per_100g", description="mg per 100 g")
+    cholesterol_mg: float | None = bounded("cholesterol_mg_per_100g", description="mg per 100 g")
+    portion_g: float | None = bounded("portion_g")
 
 
 class FoodCreate(FoodFields):
@@ -197,8 +206,8 @@ class FoodParams(ListParams):
     source: text(40) | None = None
     category: text(200) | None = None
     name_contains: text(300) | None = None
-    energy_kcal_from: float | None = Field(default=None, ge=0, le=1000)
-    energy_kcal_to: float | None = Field(default=None, ge=0, le=1000)
+    energy_kcal_from: float | None = bounded("energy_kcal_per_100g")
+    energy_kcal_to: float | None = bounded("energy_kcal_per_100g")
     sort: _sort("id", "name", "energy_kcal", "protein_g", "category") | None = None  # type: ignore[valid-type]
 
 
@@ -210,14 +219,14 @@ class RecipeCreate(BaseModel):
     )
     source_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,80}$")]
     name: text(300, 1)
-    servings: int = Field(default=1, ge=1, le=1000)
+    servings: int = bounded("recipe_servings", default=1)
     instructions: text(20000) | None = None
 
 
 class RecipeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"servings": 4}]})
     name: text(300, 1) | None = None
-    servings: int | None = Field(default=None, ge=1, le=1000)
+    servings: int | None = bounded("recipe_servings")
     instructions: text(20000) | None = None
 
 
@@ -302,13 +311,13 @@ class ExerciseParams(ListParams):
 class MealFields(BaseModel):
     food_id: Id | None = None
     food_label: text(300) | None = None
-    quantity_g: float | None = Field(default=None, ge=0, le=5000)
-    protein_g: float | None = Field(default=None, ge=0, le=2000)
-    carbohydrate_g: float | None = Field(default=None, ge=0, le=2000)
-    fat_g: float | None = Field(default=None, ge=0, le=2000)
-    fibre_g: float | None = Field(default=None, ge=0, le=2000)
-    sugars_g: float | None = Field(default=None, ge=0, le=2000)
-    sodium_mg: float | None = Field(default=None, ge=0, le=100000)
+    quantity_g: float | None = bounded("meal_quantity_g")
+    protein_g: float | None = bounded("meal_nutrient_g")
+    carbohydrate_g: float | None = bounded("meal_nutrient_g")
+    fat_g: float | None = bounded("meal_nutrient_g")
+    fibre_g: float | None = bounded("meal_nutrient_g")
+    sugars_g: float | None = bounded("meal_nutrient_g")
+    sodium_mg: float | None = bounded("meal_sodium_mg")
 
 
 class MealLogCreate(MealFields):
@@ -329,7 +338,7 @@ class MealLogCreate(MealFields):
     user_id: Id
     eaten_on: date
     meal_type: MealType
-    energy_kcal: float = Field(ge=0, le=10000)
+    energy_kcal: float = bounded("meal_energy_kcal", default=...)
 
 
 class MealLogUpdate(MealFields):
@@ -338,7 +347,7 @@ class MealLogUpdate(MealFields):
     )
     eaten_on: date | None = None
     meal_type: MealType | None = None
-    energy_kcal: float | None = Field(default=None, ge=0, le=10000)
+    energy_kcal: float | None = bounded("meal_energy_kcal")
 
 
 class MealLogRead(Orm, Lineage):
@@ -371,9 +380,9 @@ class MealLogParams(ListParams):
 class WorkoutFields(BaseModel):
     exercise_id: Id | None = None
     performed_on: date | None = None
-    calories_kcal: float | None = Field(default=None, ge=0, le=10000)
-    avg_hr_bpm: int | None = Field(default=None, ge=25, le=250)
-    max_hr_bpm: int | None = Field(default=None, ge=25, le=250)
+    calories_kcal: float | None = bounded("session_calories_kcal")
+    avg_hr_bpm: int | None = bounded("heart_rate_bpm")
+    max_hr_bpm: int | None = bounded("heart_rate_bpm")
     intensity: Intensity | None = None
 
 
@@ -394,7 +403,7 @@ class WorkoutSessionCreate(WorkoutFields):
     )
     user_id: Id
     workout_type: text(40, 1)
-    duration_min: float = Field(gt=0, le=1440)
+    duration_min: float = bounded("workout_duration_min", default=...)
 
 
 class WorkoutSessionUpdate(WorkoutFields):
@@ -402,7 +411,7 @@ class WorkoutSessionUpdate(WorkoutFields):
         extra="forbid", json_schema_extra={"examples": [{"duration_min": 30}]}
     )
     workout_type: text(40, 1) | None = None
-    duration_min: float | None = Field(default=None, gt=0, le=1440)
+    duration_min: float | None = bounded("workout_duration_min")
 
 
 class WorkoutSessionRead(Orm, Lineage):
@@ -428,6 +437,11 @@ class WorkoutSessionParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- metrics
+# every metric's range lies within these (each value is checked against its own metric's)
+_METRIC_MIN = min(low for _, low, _ in METRICS.values())
+_METRIC_MAX = max(high for _, _, high in METRICS.values())
+
+
 class MetricCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -445,7 +459,9 @@ class MetricCreate(BaseModel):
     user_id: Id
     metric: Metric = Field(description="; ".join(f"{m} ({u})" for m, (u, _, _) in METRICS.items()))
     measured_at: datetime
-    value: float = Field(ge=0, le=150000, description="Checked against the metric's range.")
+    value: float = Field(
+        ge=_METRIC_MIN, le=_METRIC_MAX, description="Checked against the metric's range."
+    )
 
     @model_validator(mode="after")
     def _in_range(self) -> MetricCreate:
@@ -458,7 +474,7 @@ class MetricCreate(BaseModel):
 class MetricUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"value": 70.9}]})
     measured_at: datetime | None = None
-    value: float | None = Field(default=None, ge=0, le=150000)
+    value: float | None = Field(default=None, ge=_METRIC_MIN, le=_METRIC_MAX)
 
 
 class MetricRead(Orm, Lineage):

@@ -31,6 +31,7 @@ import pandera.pandas as pa
 import pyarrow as pyarrow_
 import pyarrow.compute as pc
 
+from healthai.models.vocab import Bound
 from healthai.pipeline import dates, rules
 from healthai.pipeline.chunks import KeySet, key_hashes
 from healthai.pipeline.errors import ContractError
@@ -115,6 +116,7 @@ class FileScope:
     def __init__(self, date_orders: dict[str, dates.Order | None] | None = None) -> None:
         self._seen: dict[str, KeySet] = {}
         self.date_orders = date_orders
+        self._units: dict[str, tuple[Bound, int, int]] = {}  # column -> (bound, values, outside)
 
     def __enter__(self) -> FileScope:
         self._token = _SCOPE.set(self)
@@ -131,7 +133,34 @@ class FileScope:
         seen.add_hashes(a, b)
         return found
 
+    def count_units(self, column: str, bound: Bound, values: pd.Series) -> None:
+        """Count a chunk's values of a column whose range has typical values."""
+        low, high = bound.typical or (bound.min, bound.max)
+        outside = int(((values < low) | (values > high)).sum())
+        _, seen, out = self._units.get(column, (bound, 0, 0))
+        self._units[column] = (bound, seen + len(values), out + outside)
 
+    def unit_suspect(self) -> ContractError | None:
+        """The file's refusal when most values of a column lie outside the typical values of
+        its unit (a weight column in pounds): each value may be in range, the file is not.
+        Counted over the whole file, so chunks do not matter; at least 20 values."""
+        for column, (bound, count, outside) in self._units.items():
+            if count >= UNIT_CHECK_MIN_VALUES and outside * 2 > count:
+                low, high = bound.typical or (bound.min, bound.max)
+                return ContractError.of(
+                    "unit_suspect",
+                    column=column,
+                    unit=bound.unit,
+                    outside=outside,
+                    count=count,
+                    low=low,
+                    high=high,
+                    hint=f"{bound.other_unit}?" if bound.other_unit else "another unit?",
+                )
+        return None
+
+
+UNIT_CHECK_MIN_VALUES = 20
 _SCOPE: ContextVar[FileScope | None] = ContextVar("healthai_file_scope", default=None)
 
 
@@ -147,6 +176,19 @@ def unique_rows(columns: list[str], name: str, error: str) -> pa.Check:
         return keep
 
     return cross_field(name, columns, first, error)
+
+
+# ------------------------------------------------------------------ domain ranges
+def in_bounds(bound: Bound) -> pa.Check:
+    """The pandera check of a declared range (healthai.models.vocab.BOUNDS)."""
+    check = pa.Check.in_range(bound.min, bound.max, include_min=not bound.min_excluded)
+    check.bound = bound  # type: ignore[attr-defined]  # its typical values: the unit check
+    return check
+
+
+def measure(bound: Bound, *, nullable: bool = False, kind: type = float) -> pa.Column:
+    """A numeric column within a declared range, read from text (`coerce`)."""
+    return pa.Column(kind, in_bounds(bound), coerce=True, nullable=nullable)
 
 
 # ------------------------------------------------------------------ column checks
@@ -387,6 +429,9 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             if not checked.any():
                 break
             where = np.flatnonzero(checked)
+            bound = getattr(check, "bound", None)
+            if scope is not None and bound is not None and bound.typical is not None:
+                scope.count_units(name, bound, typed_values.iloc[where])
             ok, rule, params = _run_check(check, typed_values.iloc[where])
             bad = np.zeros(n, dtype=bool)
             bad[where[~ok]] = True

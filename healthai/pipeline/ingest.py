@@ -152,6 +152,9 @@ def check(
                     checked.rows_valid += len(valid)
                 del raw, validation, valid, rejected
                 release_memory()
+            suspect = scope.unit_suspect()
+            if suspect is not None:  # the whole file in another unit (a weight in pounds)
+                raise suspect
     except ContractError as exc:
         raise exc.for_file(landed.name) from exc
     checked.reasons, checked.soft = dict(reasons), dict(soft)

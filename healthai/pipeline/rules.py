@@ -162,8 +162,9 @@ register("sheet_empty", "{file}: sheet '{sheet}' holds no row.", "file")
 register("missing_columns", "{file}: required column(s) missing: {columns}.", "file")
 register(
     "unit_suspect",
-    "{file}: {column} does not look like {unit}: {outside} of {count} values lie outside "
-    "{low}–{high} {unit} ({hint}); convert the file and drop it again.",
+    "{file}: {column} does not look like {unit}: {outside} of its {count} values lie outside "
+    "{low}-{high} {unit}, where most values lie ({hint}); convert the column and drop the "
+    "file again.",
     "file",
 )
 register(

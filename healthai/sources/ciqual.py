@@ -21,20 +21,25 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import measure
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import strip_text
 
-NUTRIENTS = {  # CIQUAL column (per 100 g) -> foods column, with the foods table's maximum
-    "Energie, Règlement UE N° 1169/2011 (kcal/100 g)": ("energy_kcal", 950),
-    "Protéines, N x facteur de Jones (g/100 g)": ("protein_g", 100),
-    "Glucides (g/100 g)": ("carbohydrate_g", 100),
-    "Lipides (g/100 g)": ("fat_g", 100),
-    "Fibres alimentaires (g/100 g)": ("fibre_g", 100),
-    "Sucres (g/100 g)": ("sugars_g", 100),
-    "Sel chlorure de sodium (g/100 g)": ("salt_g", 100),
-    "Sodium (mg/100 g)": ("sodium_mg", 40000),
-    "Cholestérol (mg/100 g)": ("cholesterol_mg", 5000),
+NUTRIENTS = {  # CIQUAL column (per 100 g) -> foods column, with the foods table's range
+    "Energie, Règlement UE N° 1169/2011 (kcal/100 g)": (
+        "energy_kcal",
+        BOUNDS["energy_kcal_per_100g"],
+    ),
+    "Protéines, N x facteur de Jones (g/100 g)": ("protein_g", BOUNDS["grams_per_100g"]),
+    "Glucides (g/100 g)": ("carbohydrate_g", BOUNDS["grams_per_100g"]),
+    "Lipides (g/100 g)": ("fat_g", BOUNDS["grams_per_100g"]),
+    "Fibres alimentaires (g/100 g)": ("fibre_g", BOUNDS["grams_per_100g"]),
+    "Sucres (g/100 g)": ("sugars_g", BOUNDS["grams_per_100g"]),
+    "Sel chlorure de sodium (g/100 g)": ("salt_g", BOUNDS["grams_per_100g"]),
+    "Sodium (mg/100 g)": ("sodium_mg", BOUNDS["sodium_mg_per_100g"]),
+    "Cholestérol (mg/100 g)": ("cholesterol_mg", BOUNDS["cholesterol_mg_per_100g"]),
 }
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _BELOW = re.compile(r"^<\s*\d+(?:[.,]\d+)?$")
@@ -72,10 +77,7 @@ CONTRACT = pa.DataFrameSchema(
         "alim_nom_fr": pa.Column(str, pa.Check.str_length(1, 300), nullable=False),
         "alim_grp_nom_fr": pa.Column(str, nullable=True),
         "alim_ssgrp_nom_fr": pa.Column(str, nullable=True),
-        **{
-            column: pa.Column(float, pa.Check.in_range(0, hi), coerce=True, nullable=True)
-            for column, (_, hi) in NUTRIENTS.items()
-        },
+        **{column: measure(bound, nullable=True) for column, (_, bound) in NUTRIENTS.items()},
     },
     strict=False,
     name="ciqual",

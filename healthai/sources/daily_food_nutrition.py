@@ -26,7 +26,8 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import cross_field, measure
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import strip_text
@@ -44,15 +45,27 @@ NUTRIENTS = {  # source column -> foods column (values per portion in the source
     "Cholesterol (mg)": "cholesterol_mg",
 }
 # Per-100 g bounds of the foods table (its CHECK constraints), applied to converted values.
-PER_100G_MAX = {
-    "energy_kcal": 950,
-    "protein_g": 100,
-    "carbohydrate_g": 100,
-    "fat_g": 100,
-    "fibre_g": 100,
-    "sugars_g": 100,
-    "sodium_mg": 40000,
-    "cholesterol_mg": 5000,
+PER_100G = {
+    "energy_kcal": BOUNDS["energy_kcal_per_100g"],
+    "protein_g": BOUNDS["grams_per_100g"],
+    "carbohydrate_g": BOUNDS["grams_per_100g"],
+    "fat_g": BOUNDS["grams_per_100g"],
+    "fibre_g": BOUNDS["grams_per_100g"],
+    "sugars_g": BOUNDS["grams_per_100g"],
+    "sodium_mg": BOUNDS["sodium_mg_per_100g"],
+    "cholesterol_mg": BOUNDS["cholesterol_mg_per_100g"],
+}
+# A stated portion holds what a meal can: the bounds of one logged meal.
+PER_PORTION = {
+    "Calories (kcal)": BOUNDS["meal_energy_kcal"],
+    "Protein (g)": BOUNDS["meal_nutrient_g"],
+    "Carbohydrates (g)": BOUNDS["meal_nutrient_g"],
+    "Fat (g)": BOUNDS["meal_nutrient_g"],
+    "Fiber (g)": BOUNDS["meal_nutrient_g"],
+    "Sugars (g)": BOUNDS["meal_nutrient_g"],
+    "Sodium (mg)": BOUNDS["meal_sodium_mg"],
+    "Cholesterol (mg)": BOUNDS["meal_cholesterol_mg"],
+    "Water_Intake (ml)": BOUNDS["meal_water_ml"],
 }
 _MASS = re.compile(r"(\d+(?:\.\d+)?)\s*oz\b", re.IGNORECASE)
 
@@ -77,12 +90,8 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
 def _per_100g_ok(df: pd.DataFrame) -> pd.Series:
     ok = pd.Series(True, index=df.index)
     for column, target in NUTRIENTS.items():
-        ok &= ~(df[column] * 100 / df["portion_g"] > PER_100G_MAX[target])
+        ok &= ~(df[column] * 100 / df["portion_g"] > PER_100G[target].max)
     return ok | df["portion_g"].isna()
-
-
-def _amount(hi: float) -> pa.Column:
-    return pa.Column(float, pa.Check.in_range(0, hi), coerce=True, nullable=False)
 
 
 CONTRACT = pa.DataFrameSchema(
@@ -90,17 +99,9 @@ CONTRACT = pa.DataFrameSchema(
         RECORD: pa.Column(int, coerce=True),
         "Food_Item": pa.Column(str, pa.Check.str_length(1, 300), nullable=False),
         "Category": pa.Column(str, pa.Check.str_length(1, 200), nullable=False),
-        "Calories (kcal)": _amount(5000),
-        "Protein (g)": _amount(500),
-        "Carbohydrates (g)": _amount(500),
-        "Fat (g)": _amount(500),
-        "Fiber (g)": _amount(200),
-        "Sugars (g)": _amount(500),
-        "Sodium (mg)": _amount(20000),
-        "Cholesterol (mg)": _amount(5000),
+        **{column: measure(bound) for column, bound in PER_PORTION.items()},
         "Meal_Type": pa.Column(str, pa.Check.isin(MEAL_TYPES), nullable=False),
-        "Water_Intake (ml)": _amount(5000),
-        "portion_g": pa.Column(float, pa.Check.gt(0), coerce=True, nullable=True),
+        "portion_g": measure(BOUNDS["portion_g"], nullable=True),
     },
     checks=[
         cross_field(

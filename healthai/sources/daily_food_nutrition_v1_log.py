@@ -20,7 +20,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field, unique_rows
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import cross_field, measure, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import column_key, strip_text
@@ -39,10 +40,6 @@ NUTRIENTS = {
     "Sodium (mg)": "sodium_mg",
 }
 ENTRY = ["User_ID", "Date", "Meal_Type", "Food_Item", *NUTRIENTS]
-
-
-def _amount(hi: float) -> pa.Column:
-    return pa.Column(float, pa.Check.in_range(0, hi), coerce=True, nullable=False)
 
 
 def _atwater_ok(df: pd.DataFrame) -> pd.Series:
@@ -68,16 +65,15 @@ CONTRACT = pa.DataFrameSchema(
         "User_ID": pa.Column(int, pa.Check.gt(0), coerce=True, nullable=False),
         "Food_Item": pa.Column(str, pa.Check.str_length(1, 300), nullable=False),
         "Category": pa.Column(str, pa.Check.isin(CATEGORIES), nullable=False),
-        "Calories (kcal)": _amount(10000),
-        "Protein (g)": _amount(2000),
-        "Carbohydrates (g)": _amount(2000),
-        "Fat (g)": _amount(2000),
-        "Fiber (g)": _amount(2000),
-        "Sugars (g)": _amount(2000),
-        "Sodium (mg)": _amount(100000),
-        "Cholesterol (mg)": _amount(10000),
+        "Calories (kcal)": measure(BOUNDS["meal_energy_kcal"]),
+        **{
+            c: measure(BOUNDS["meal_nutrient_g"])
+            for c in ("Protein (g)", "Carbohydrates (g)", "Fat (g)", "Fiber (g)", "Sugars (g)")
+        },
+        "Sodium (mg)": measure(BOUNDS["meal_sodium_mg"]),
+        "Cholesterol (mg)": measure(BOUNDS["meal_cholesterol_mg"]),
         "Meal_Type": pa.Column(str, pa.Check.isin(MEAL_TYPES), nullable=False),
-        "Water_Intake (ml)": _amount(10000),
+        "Water_Intake (ml)": measure(BOUNDS["meal_water_ml"]),
     },
     checks=[
         cross_field(

@@ -20,7 +20,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import cross_field, measure
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import column_key, strip_text
@@ -49,22 +50,22 @@ CONTRACT = pa.DataFrameSchema(
     {
         RECORD: pa.Column(int, coerce=True),
         "Patient_ID": pa.Column(str, pa.Check.str_matches(r"^P\d{1,10}$"), nullable=False),
-        "Age": _num(10, 110),
+        "Age": measure(BOUNDS["age_years"]),
         "Gender": _one_of(["Male", "Female"]),
-        "Weight_kg": _num(20, 400),
-        "Height_cm": _num(100, 250),
-        "BMI": _num(8, 80),
+        "Weight_kg": measure(BOUNDS["weight_kg"]),
+        "Height_cm": measure(BOUNDS["height_cm"]),
+        "BMI": measure(BOUNDS["bmi"]),
         "Disease_Type": _one_of(DISEASES),
         "Severity": _one_of(SEVERITIES),
         "Physical_Activity_Level": _one_of(list(ACTIVITY)),
-        "Daily_Caloric_Intake": _num(500, 10000),
-        "Cholesterol_mg/dL": _num(50, 600),
-        "Blood_Pressure_mmHg": _num(50, 300),
-        "Glucose_mg/dL": _num(20, 800),
+        "Daily_Caloric_Intake": measure(BOUNDS["daily_intake_kcal"]),
+        "Cholesterol_mg/dL": measure(BOUNDS["blood_cholesterol_mg_dl"]),
+        "Blood_Pressure_mmHg": measure(BOUNDS["blood_pressure_mmhg"]),
+        "Glucose_mg/dL": measure(BOUNDS["blood_glucose_mg_dl"]),
         "Dietary_Restrictions": _one_of(list(RESTRICTIONS)),
         "Allergies": _one_of(list(ALLERGIES)),
         "Preferred_Cuisine": _one_of(CUISINES),
-        "Weekly_Exercise_Hours": _num(0, 60),
+        "Weekly_Exercise_Hours": measure(BOUNDS["exercise_hours_per_week"]),
         "Adherence_to_Diet_Plan": _num(0, 100),
         "Dietary_Nutrient_Imbalance_Score": _num(0, 5),
         "Diet_Recommendation": _one_of(DIETS),

@@ -16,7 +16,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field, unique_rows
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import cross_field, measure, unique_rows
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import column_key, strip_text
@@ -34,10 +35,6 @@ DISTANCES = [
 ]
 
 
-def _num(lo: float, hi: float, kind: type = float) -> pa.Column:
-    return pa.Column(kind, pa.Check.in_range(lo, hi), coerce=True, nullable=False)
-
-
 CONTRACT = pa.DataFrameSchema(
     {
         RECORD: pa.Column(int, coerce=True),
@@ -48,10 +45,10 @@ CONTRACT = pa.DataFrameSchema(
             coerce=True,
             nullable=False,
         ),
-        "TotalSteps": _num(0, 150000, int),
-        **{column: _num(0, 500) for column in DISTANCES},
-        **{column: _num(0, 1440, int) for column in MINUTES},
-        "Calories": _num(0, 15000),
+        "TotalSteps": measure(BOUNDS["steps"], kind=int),
+        **{column: measure(BOUNDS["distance_km_per_day"]) for column in DISTANCES},
+        **{column: measure(BOUNDS["minutes_per_day"], kind=int) for column in MINUTES},
+        "Calories": measure(BOUNDS["daily_calories_kcal"]),
     },
     checks=[
         cross_field(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.pipeline.contract import cross_field
+from healthai.models.vocab import BOUNDS
+from healthai.pipeline.contract import cross_field, measure
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.sources.common import row_fingerprint, strip_text
@@ -37,30 +38,24 @@ COLUMNS = {
 WORKOUT_TYPES = ["Strength", "Cardio", "Yoga", "HIIT"]
 
 
-def _num(lo: float, hi: float) -> pa.Column:
-    return pa.Column(float, pa.Check.in_range(lo, hi), coerce=True, nullable=False)
-
-
 CONTRACT = pa.DataFrameSchema(
     {
         RECORD: pa.Column(int, coerce=True),
-        "Age": _num(10, 100),
+        "Age": measure(BOUNDS["age_years"]),
         "Gender": pa.Column(str, pa.Check.isin(["Male", "Female"]), nullable=False),
-        "Weight (kg)": _num(20, 400),
-        "Height (m)": _num(1.0, 2.5),
-        "Max_BPM": _num(25, 250),
-        "Avg_BPM": _num(25, 250),
-        "Resting_BPM": _num(25, 220),
-        "Session_Duration (hours)": pa.Column(
-            float, pa.Check.in_range(0, 24, include_min=False), coerce=True, nullable=False
-        ),
-        "Calories_Burned": _num(0, 10000),
+        "Weight (kg)": measure(BOUNDS["weight_kg"]),
+        "Height (m)": measure(BOUNDS["height_cm"].scaled(0.01, "m")),
+        "Max_BPM": measure(BOUNDS["heart_rate_bpm"]),
+        "Avg_BPM": measure(BOUNDS["heart_rate_bpm"]),
+        "Resting_BPM": measure(BOUNDS["resting_hr_bpm"]),
+        "Session_Duration (hours)": measure(BOUNDS["workout_duration_min"].scaled(1 / 60, "h")),
+        "Calories_Burned": measure(BOUNDS["session_calories_kcal"]),
         "Workout_Type": pa.Column(str, pa.Check.isin(WORKOUT_TYPES), nullable=False),
-        "Fat_Percentage": _num(2, 75),
-        "Water_Intake (liters)": _num(0, 15),
-        "Workout_Frequency (days/week)": _num(0, 14),
+        "Fat_Percentage": measure(BOUNDS["body_fat_pct"]),
+        "Water_Intake (liters)": measure(BOUNDS["water_l"]),
+        "Workout_Frequency (days/week)": measure(BOUNDS["workouts_per_week"]),
         "Experience_Level": pa.Column(float, pa.Check.isin([1, 2, 3]), coerce=True, nullable=False),
-        "BMI": _num(8, 80),
+        "BMI": measure(BOUNDS["bmi"]),
     },
     checks=[
         cross_field(

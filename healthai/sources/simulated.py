@@ -21,8 +21,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from healthai.models.vocab import ACTIVITY_LEVELS, GOALS, PLAN_TIERS, SEXES
-from healthai.pipeline.contract import cross_field, unique_rows
+from healthai.models.vocab import ACTIVITY_LEVELS, BOUNDS, GOALS, PLAN_TIERS, SEXES
+from healthai.pipeline.contract import cross_field, in_bounds, measure, unique_rows
 from healthai.pipeline.normalise import strip_text
 from healthai.pipeline.readers import RECORD
 from healthai.pipeline.spec import CleanContext, SourceSpec
@@ -45,10 +45,6 @@ def _utc(values: pd.Series) -> pd.Series:
     return stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
 
 
-def _num(lo: float, hi: float, nullable: bool = False, kind: type = float) -> pa.Column:
-    return pa.Column(kind, pa.Check.in_range(lo, hi), coerce=True, nullable=nullable)
-
-
 # ------------------------------------------------------------------ users
 USERS_CONTRACT = pa.DataFrameSchema(
     {
@@ -56,13 +52,13 @@ USERS_CONTRACT = pa.DataFrameSchema(
         "external_key": pa.Column(
             str, pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$"), unique=True
         ),
-        "birth_year": _num(1900, 2100, kind=int),
+        "birth_year": measure(BOUNDS["birth_year"], kind=int),
         "sex": pa.Column(str, pa.Check.isin(SEXES)),
-        "height_cm": _num(120, 230),
+        "height_cm": measure(BOUNDS["height_cm"]),
         "goal": pa.Column(str, pa.Check.isin(GOALS), nullable=True),
         "activity_level": pa.Column(str, pa.Check.isin(ACTIVITY_LEVELS), nullable=True),
-        "experience_level": _num(1, 3, nullable=True),
-        "workouts_per_week": _num(0, 14, nullable=True),
+        "experience_level": measure(BOUNDS["experience_level"], nullable=True),
+        "workouts_per_week": measure(BOUNDS["workouts_per_week"], nullable=True),
         "plan_tier": pa.Column(str, pa.Check.isin(PLAN_TIERS)),
         "organisation": pa.Column(str, nullable=True),
     },
@@ -106,12 +102,7 @@ BIOMETRICS_CONTRACT = pa.DataFrameSchema(
         RECORD: pa.Column(int, coerce=True),
         "user_key": USER_KEY,
         "date": pa.Column(pa.DateTime, coerce=True),
-        "weight_kg": _num(20, 400, nullable=True),
-        "body_fat_pct": _num(2, 75, nullable=True),
-        "bmi": _num(8, 80, nullable=True),
-        "sleep_hours": _num(0, 24, nullable=True),
-        "resting_hr_bpm": _num(25, 220, nullable=True),
-        "steps": _num(0, 150_000, nullable=True),
+        **{m: measure(BOUNDS[m], nullable=True) for m in METRIC_COLUMNS},
     },
     checks=[
         _unique(
@@ -163,7 +154,7 @@ SESSIONS_CONTRACT = pa.DataFrameSchema(
         RECORD: pa.Column(int, coerce=True),
         "user_key": USER_KEY,
         "started_at": pa.Column(pd.DatetimeTZDtype("ns", "UTC"), coerce=True),
-        "duration_s": _num(0, 86_400, kind=int),
+        "duration_s": measure(BOUNDS["app_session_s"], kind=int),
         "platform": pa.Column(str, pa.Check.isin(["ios", "android", "web"])),
     },
     checks=[
@@ -232,7 +223,10 @@ SURVEYS_CONTRACT = pa.DataFrameSchema(
         "answered_on": pa.Column(pa.DateTime, coerce=True),
         "score": pa.Column(
             float,
-            [pa.Check.in_range(0, 10), pa.Check(lambda s: s % 1 == 0, name="whole_number")],
+            [
+                in_bounds(BOUNDS["survey_score"]),
+                pa.Check(lambda s: s % 1 == 0, name="whole_number", error="not a whole number"),
+            ],
             coerce=True,
         ),
         "comment": pa.Column(str, nullable=True),

@@ -42,7 +42,7 @@ def expectations(path: Path) -> dict[str, int]:
     for _, row in sheet.iterrows():
         values = {c: value(row[c]) for c in NUTRIENTS}
         if any(isinstance(v, str) for v in values.values()) or any(
-            isinstance(v, float) and not 0 <= v <= NUTRIENTS[c][1] for c, v in values.items()
+            isinstance(v, float) and not 0 <= v <= NUTRIENTS[c][1].max for c, v in values.items()
         ):
             bad += 1
     codes = sheet["alim_code"]

@@ -24,10 +24,9 @@ from pathlib import Path
 
 from healthai.pipeline.readers import (
     Readable,
+    csv_layout,
     detect_encoding,
-    detect_file_encoding,
     header_position,
-    iter_source,
     sniff_format,
 )
 
@@ -54,15 +53,11 @@ def redact(path: Path, spec: Readable, records: Collection[int]) -> bytes:
 
 
 def _csv(path: Path, spec: Readable, wanted: set[int]) -> bytes:
-    encoding = detect_file_encoding(path)
-    delimiter = next(iter_source(path, spec, 1)).delimiter or ","
-    text = path.read_bytes().decode(encoding)  # utf-8-sig drops the BOM, and writes it back
+    layout = csv_layout(path, spec.columns)  # encoding, delimiter, header as the reader sees
+    delimiter = layout.delimiter
+    text = path.read_bytes().decode(layout.encoding)  # utf-8-sig drops the BOM, writes it back
     lines = io.StringIO(text, newline="").readlines()
-    parsed = [
-        next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        for line in lines[:HEADER_SEARCH]
-    ]
-    skip = header_position(parsed, spec.columns) + 1  # title lines and the header
+    skip = layout.header_line + 1  # title lines and the header
     out = lines[:skip]
     reader = csv.reader(iter(lines[skip:]), delimiter=delimiter)
     done = 0  # lines consumed after the header
@@ -81,7 +76,7 @@ def _csv(path: Path, spec: Readable, wanted: set[int]) -> bytes:
         ending = last[len(last.rstrip("\r\n")) :] or "\n"
         out.append(delimiter * max(len(row) - 1, 1) + ending)
     out += lines[skip + done :]
-    return "".join(out).encode(encoding)
+    return "".join(out).encode(layout.encoding)
 
 
 def _json(path: Path, wanted: set[int]) -> bytes:

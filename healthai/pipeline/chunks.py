@@ -62,7 +62,11 @@ def remove_work(source: str, run_id: int) -> None:
 
 # ------------------------------------------------------------------ keys across chunks
 def key_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Two 64-bit hashes per row of `frame` (all its columns), computed differently."""
+    """Two 64-bit hashes per row of `frame` (all its columns), computed differently. Text
+    held by Arrow is hashed as Python text is (the same key, the same hashes)."""
+    arrow = [c for c in frame.columns if isinstance(frame[c].dtype, pd.ArrowDtype)]
+    if arrow:
+        frame = frame.astype({c: object for c in arrow})
     first = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     reverse = frame[frame.columns[::-1]]
     second = pd.util.hash_pandas_object(reverse, index=False, hash_key=_SECOND_HASH_KEY)

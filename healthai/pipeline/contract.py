@@ -35,6 +35,7 @@ from healthai.models.vocab import Bound
 from healthai.pipeline import dates, rules
 from healthai.pipeline.chunks import KeySet, key_hashes
 from healthai.pipeline.errors import ContractError
+from healthai.pipeline.normalise import arrow_strings
 from healthai.pipeline.readers import RECORD
 
 
@@ -52,8 +53,8 @@ class Validation:
 
 
 def python_value(value: Any) -> Any:
-    """A plain Python value for the database driver (NaN/NaT -> None, numpy -> Python)."""
-    if value is None or value is pd.NaT:
+    """A plain Python value for the database driver (NaN/NaT/NA -> None, numpy -> Python)."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
@@ -65,8 +66,8 @@ def python_value(value: Any) -> Any:
 
 
 def jsonable(value: Any) -> Any:
-    """A value as JSON can hold it (NaN becomes None, numpy scalars become Python)."""
-    if value is None or value is pd.NaT:
+    """A value as JSON can hold it (NaN and NA become None, numpy scalars become Python)."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
@@ -231,6 +232,10 @@ def _isin(values: pd.Series, s: dict[str, Any]) -> tuple[np.ndarray, str, dict[s
 
 
 def _arrow_text(values: pd.Series) -> pyarrow_.Array | None:
+    """The values as an Arrow string array (None when they are not all text or null)."""
+    held = arrow_strings(values)
+    if held is not None:
+        return held
     try:
         return pyarrow_.array(values.to_numpy(), type=pyarrow_.string(), from_pandas=True)
     except (pyarrow_.ArrowInvalid, pyarrow_.ArrowTypeError):
@@ -251,7 +256,12 @@ def _str_matches(values: pd.Series, s: dict[str, Any]) -> tuple[np.ndarray, str,
 
 
 def _str_length(values: pd.Series, s: dict[str, Any]) -> tuple[np.ndarray, str, dict[str, Any]]:
-    length = values.astype(str).str.len()
+    text = _arrow_text(values)
+    if text is not None:
+        counted = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+        length = pd.Series(counted, index=values.index)
+    else:
+        length = values.astype(str).str.len()
     lo, hi = s.get("min_value"), s.get("max_value")
     ok = pd.Series(True, index=values.index)
     if lo is not None:
@@ -319,10 +329,17 @@ def _numbers(values: pd.Series) -> pd.Series:
     if text is not None:
         try:
             parsed = pc.cast(text, pyarrow_.float64())
-            return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index)
         except (pyarrow_.ArrowInvalid, pyarrow_.ArrowNotImplementedError):
-            pass
+            # some values are not numbers: cast those written as numbers, the others are NaN
+            number = pc.match_substring_regex(text, _NUMBER).fill_null(False)
+            parsed = pc.cast(pc.if_else(number, text, pyarrow_.scalar(None, text.type)), "float64")
+        out = parsed.to_numpy(zero_copy_only=False)
+        return pd.Series(out, index=values.index, dtype="float64")
     return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+# A number as Arrow casts it (no inf, no nan: those are not numbers of a measure)
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
 _BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
@@ -432,7 +449,8 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             bound = getattr(check, "bound", None)
             if scope is not None and bound is not None and bound.typical is not None:
                 scope.count_units(name, bound, typed_values.iloc[where])
-            ok, rule, params = _run_check(check, typed_values.iloc[where])
+            subset = typed_values if len(where) == n else typed_values.iloc[where]
+            ok, rule, params = _run_check(check, subset)
             bad = np.zeros(n, dtype=bool)
             bad[where[~ok]] = True
             if bad.any():
@@ -449,7 +467,8 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame)
             ok = result.reindex(rows.index, fill_value=True).to_numpy(dtype=bool)
             name, columns = _custom_rule(check), []
         else:
-            ok = (cross.rule(rows) | rows[cross.columns].isna().any(axis=1)).to_numpy(dtype=bool)
+            passed = cross.rule(rows) | rows[cross.columns].isna().any(axis=1)
+            ok = passed.to_numpy(dtype=bool, na_value=True)
             name, columns = cross.name, cross.columns
         bad = np.zeros(n, dtype=bool)
         bad[np.flatnonzero(~unreadable)[~ok]] = True

@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.tseries.api import guess_datetime_format
 
+from healthai.pipeline.normalise import arrow_strings
+
 Order = Literal["day_first", "month_first"]
 
 # A day, a month and a year separated by `/`, `.` or `-`, then possibly a time.
@@ -62,7 +64,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.dropna().astype(str).str.strip()
+    """The first non-null values, as stripped text (what a column's format is judged on)."""
+    return values.dropna().head(_SAMPLE).astype(object).astype(str).str.strip()
 
 
 def is_numeric_column(values: pd.Series) -> bool:
@@ -72,13 +75,10 @@ def is_numeric_column(values: pd.Series) -> bool:
     return bool(len(sample)) and sample.str.match(NUMERIC).mean() > 0.5
 
 
-def _parts(values: pd.Series) -> pd.DataFrame:
-    return _text(values).str.extract(NUMERIC)
-
-
 def evidence(values: pd.Series) -> Evidence:
     """What the numeric dates of `values` prove (values in other formats prove nothing)."""
-    parts = _parts(values).dropna(subset=[0, 1])
+    parts = values.dropna().astype(object).astype(str).str.strip().str.extract(NUMERIC)
+    parts = parts.dropna(subset=[0, 1])
     first = parts[0].astype(int)
     second = parts[1].astype(int)
     return Evidence(
@@ -99,27 +99,41 @@ def _year(text: pd.Series) -> pd.Series:
     return year.where(text.str.len() == 4, np.where(year < 70, 2000 + year, 1900 + year))
 
 
-# Formats Arrow parses (checked by writing the dates back: Arrow rolls 2024-02-30 over to
-# 2024-03-01 where pandas refuses it); any other goes through pandas.
+# Formats Arrow parses; Arrow rolls 2024-02-30 over to 2024-03-01 where pandas refuses it, so
+# each date is checked against its written year, month and day; any other format: pandas.
 _ARROW_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_ISO_DAY = r"^\d{4}-\d{2}-\d{2}"
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    held = arrow_strings(text)
+    if held is not None:
+        return held
+    return pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
 def _with_format(text: pd.Series) -> pd.Series:
     """Parse in the format of the first values that have one (a bad value first would
     otherwise send every value through dateutil); NaT where they do not parse."""
-    sample = text.head(_SAMPLE)
-    fmt = next((f for v in sample if (f := guess_datetime_format(v))), None)
+    sample = text.head(_SAMPLE).tolist()
+    fmt = next((f for v in sample if (f := guess_datetime_format(str(v)))), None)
     if fmt in _ARROW_FORMATS:
-        arrow = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        arrow = _arrow_text(text)
         parsed = pc.strptime(arrow, format=fmt, unit="ns", error_is_null=True)
-        same = pc.equal(pc.strftime(parsed, format=fmt), arrow).fill_null(False)
-        if pc.all(same).as_py():
-            return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
+        written = pc.match_substring_regex(arrow, _ISO_DAY).fill_null(False)
+        digits = pc.if_else(written, arrow, pa.scalar("0000-00-00"))
+        same = written
+        for start, stop, part in ((0, 4, pc.year), (5, 7, pc.month), (8, 10, pc.day)):
+            number = pc.cast(pc.utf8_slice_codeunits(digits, start, stop), pa.int64())
+            same = pc.and_(same, pc.equal(part(parsed), number).fill_null(False))
         good = same.to_numpy(zero_copy_only=False)
-        out = pd.Series(parsed.to_numpy(zero_copy_only=False).copy(), index=text.index)
-        out[~good] = _pandas(text[~good], fmt).to_numpy()  # written otherwise: pandas decides
+        out = parsed.to_numpy(zero_copy_only=False)
+        if good.all():
+            return pd.Series(out, index=text.index)
+        out = pd.Series(out.copy(), index=text.index)
+        out[~good] = _pandas(text[~good].astype(object), fmt).to_numpy()  # pandas decides
         return out
-    return _pandas(text, fmt)
+    return _pandas(text.astype(object), fmt)
 
 
 def _pandas(text: pd.Series, fmt: str | None) -> pd.Series:
@@ -139,11 +153,13 @@ def parse(values: pd.Series, order: Order | None = None) -> Parsed:
         parsed = values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz else values
         no = pd.Series(False, index=values.index)
         return Parsed(parsed.astype("datetime64[ns]"), no, no)
-    text = _as_text(values[present])
+    text = values if present.all() else values[present]
+    if arrow_strings(text) is None:
+        text = _as_text(text)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     ambiguous = pd.Series(False, index=values.index)
     if is_numeric_column(values):
-        parts = text.str.extract(NUMERIC)
+        parts = text.astype(object).astype(str).str.strip().str.extract(NUMERIC)
         numeric = parts[0].notna()
         a = parts[0][numeric].astype(int)
         b = parts[1][numeric].astype(int)

@@ -131,7 +131,7 @@ def check(
     try:
         # One savepoint: a file refused in a later chunk leaves none of its rows in quarantine.
         with session.begin_nested(), FileScope() as scope:
-            for result in iter_source(landed.path, spec, rows):
+            for result in iter_source(landed.path, spec, rows, arrow_strings=True):
                 raw = result.frame
                 if scope.date_orders is None:  # the file's order of day and month
                     scope.date_orders = date_orders(spec, landed.path, raw, rows)

@@ -192,7 +192,7 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
         c
         for c in frame.columns
         if str(c).startswith("Unnamed: ")
-        and frame[c].map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all()
+        and frame[c].map(lambda v: pd.isna(v) or (isinstance(v, str) and not v.strip())).all()
     ]
     return frame.drop(columns=empty) if empty else frame
 
@@ -276,8 +276,13 @@ def csv_layout(path: Path, columns: Sequence[str] | None = None) -> CsvLayout:
 
 
 def iter_csv(
-    path: Path, chunk_rows: int | None = None, columns: Sequence[str] | None = None
+    path: Path,
+    chunk_rows: int | None = None,
+    columns: Sequence[str] | None = None,
+    arrow_strings: bool = False,
 ) -> Iterator[ReadResult]:
+    """The CSV file's rows in chunks; with `arrow_strings`, the values stay in Arrow
+    (`pd.ArrowDtype(pa.string())` columns, no Python string per cell: the validation's path)."""
     if _is_blank(path):
         raise ContractError.of("file_empty")
     layout = csv_layout(path, columns)
@@ -379,11 +384,16 @@ def iter_csv(
             table, found = _decimal_commas(table)
             decimal = "," if found else decimal
         keep = ~_blank_rows(table)  # a line of blanks or separators is no row
-        frame = table.to_pandas()
+        if arrow_strings:  # one buffer per column: later steps read it without a copy
+            frame = table.combine_chunks().to_pandas(types_mapper=pd.ArrowDtype)
+        else:
+            frame = table.to_pandas()
         frame.columns = names
-        frame, records = frame[keep], records[keep]
-        order = np.argsort(records, kind="stable")
-        frame, records = frame.iloc[order], records[order]
+        if not keep.all():
+            frame, records = frame[keep], records[keep]
+        if len(records) and (np.diff(records) < 0).any():  # repaired rows come last: sort
+            order = np.argsort(records, kind="stable")
+            frame, records = frame.iloc[order], records[order]
         frame.insert(0, RECORD, records)
         frame.index = pd.RangeIndex(len(frame))
         frame = _drop_empty_unnamed(frame)
@@ -518,6 +528,7 @@ def iter_file(
     formats: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     source: str | None = None,
+    arrow_strings: bool = False,
     **options: Any,
 ) -> Iterator[ReadResult]:
     """The file's rows in chunks of at most `chunk_rows` (None: one chunk). At least one chunk
@@ -527,7 +538,8 @@ def iter_file(
     `fmt`); the file's own format is read from its content, and a file of a format the source
     does not accept is refused (ContractError `format_not_accepted`), as is a file that is not
     what it claims. `options` (e.g. `sheet`) are those of the declared format; `columns` (the
-    contract's) locate the header below title lines."""
+    contract's) locate the header below title lines. `arrow_strings`: CSV values stay in
+    Arrow (see `iter_csv`)."""
     if fmt not in ("csv", "json", *SPREADSHEETS):
         raise ContractError(f"unknown format {fmt!r}")
     if not path.exists():
@@ -545,7 +557,7 @@ def iter_file(
         )
     own = options if accepted(actual, (fmt,)) else {}  # the declared format's options
     if actual == "csv":
-        yield from iter_csv(path, chunk_rows, columns)
+        yield from iter_csv(path, chunk_rows, columns, arrow_strings)
     elif actual == "json":
         yield from _in_chunks(read_json(path, **own), chunk_rows, actual)
     else:
@@ -557,7 +569,9 @@ def read_file(path: Path, fmt: str, **options: Any) -> ReadResult:
     return next(iter_file(path, fmt, None, **options))
 
 
-def iter_source(path: Path, spec: Readable, chunk_rows: int | None = None) -> Iterator[ReadResult]:
+def iter_source(
+    path: Path, spec: Readable, chunk_rows: int | None = None, arrow_strings: bool = False
+) -> Iterator[ReadResult]:
     """`iter_file` with what the source declares: its formats, options and columns."""
     return iter_file(
         path,
@@ -566,6 +580,7 @@ def iter_source(path: Path, spec: Readable, chunk_rows: int | None = None) -> It
         formats=spec.formats,
         columns=spec.columns,
         source=spec.name,
+        arrow_strings=arrow_strings,
         **spec.read_options,
     )
 

@@ -46,7 +46,10 @@ lock: | $(BIN)/python ## re-resolve requirements.lock (runtime) and requirements
 install-test-deps: ## Debian Chromium, ChromeDriver and the npm tools the tests need
 	bash scripts/install_test_deps.sh
 
-migrate: install ## apply the Alembic migrations to DATABASE_URL
+# The secrets (JWT_SECRET, PSEUDONYM_SECRET) are generated once into var/secrets.env
+# (git-ignored); the environment or .env override them.
+migrate: install ## generate the secrets once (var/secrets.env), apply the Alembic migrations
+	$(BIN)/healthai secrets
 	$(BIN)/healthai db upgrade
 
 materialize: migrate ## simulate a population and materialise every asset (notebooks excepted)

@@ -1,6 +1,7 @@
-"""Every error as RFC 9457 `application/problem+json`, including validation (422), unknown
-routes (404), wrong methods (405), pipeline errors and database refusals; never a 500 with a
-stack trace."""
+"""Every error as RFC 9457 `application/problem+json`, including validation (422, at most
+`MAX_REPORTED_ERRORS` of them), unknown routes (404), wrong methods (405), pipeline errors,
+database refusals, and a database that cannot answer now (503 with `Retry-After`: down,
+unreachable, busy or locked, read-only); never a 500 with a stack trace."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from healthai.db import unavailable
 from healthai.pipeline.errors import (
     BatchInUseError,
     BatchStateError,
@@ -27,6 +30,8 @@ from healthai.pipeline.errors import (
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("healthai.api")
+MAX_REPORTED_ERRORS = 20  # validation errors listed in a 422 (the count says how many in all)
+RETRY_AFTER_S = 5  # what a 503 asks the client to wait
 
 
 class Problem(BaseModel):
@@ -70,8 +75,12 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "Authenticated, but this role may not do this.",
         404: "No such resource (or not visible to this caller).",
         409: "Conflicts with the current state (duplicate, wrong batch status, in use).",
-        422: "Invalid input: the `errors` member says which field and why.",
+        413: "The request body is larger than the API accepts (MAX_REQUEST_BODY_BYTES).",
+        422: "Invalid input: the `errors` member says which field and why (at most "
+        f"{MAX_REPORTED_ERRORS}).",
         429: "Too many attempts: retry after the delay in `Retry-After`.",
+        503: "The database cannot answer now (down, busy or read-only): retry after the delay "
+        "in `Retry-After`.",
     }
     return {c: {"model": Problem, "description": descriptions[c]} for c in codes}
 
@@ -109,17 +118,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         errors = [
             {
-                "loc": [str(p) for p in e.get("loc", ())],
-                "msg": e.get("msg", ""),
+                "loc": [str(p)[:200] for p in e.get("loc", ())][:10],
+                "msg": str(e.get("msg", ""))[:500],
                 "type": e.get("type", ""),
             }
-            for e in exc.errors()
+            for e in found[:MAX_REPORTED_ERRORS]
         ]
-        return problem(
-            422, "the request is invalid: see `errors`", request, errors=jsonable_encoder(errors)
-        )
+        detail = "the request is invalid: see `errors`"
+        if len(found) > MAX_REPORTED_ERRORS:
+            detail += f" (the first {MAX_REPORTED_ERRORS} of {len(found)})"
+        return problem(422, detail, request, errors=jsonable_encoder(errors))
 
     @app.exception_handler(PipelineError)
     async def _pipeline(request: Request, exc: PipelineError) -> JSONResponse:
@@ -137,7 +148,20 @@ def install(app: FastAPI) -> None:
         log.warning("database refused a request: %s", exc.orig)
         return problem(422, "the database cannot store or compare these values", request)
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s: %s", request.url.path, exc)
+        return problem(
+            503,
+            "the database cannot answer now; retry in a few seconds",
+            request,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
+        log.error("unexpected error on %s", request.url.path, exc_info=exc)
         return problem(500, "an unexpected error occurred; it has been logged", request)

@@ -1,5 +1,6 @@
 """The FastAPI application: `create_app()` builds it from settings; `app` is what uvicorn
-serves (`uvicorn api.main:app`)."""
+serves (`uvicorn api.main:app`), built on first use. It refuses to start without usable
+secrets (`healthai.access.check_secrets`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.limits import RequestLimits
 from api.routers import accounts, auth, health, resources
+from healthai.access import check_secrets
 from healthai.db import make_engine, session_factory
 from healthai.settings import Settings, get_settings
 
@@ -105,6 +108,7 @@ def _problem_openapi(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_secrets(settings)
     engine = engine or make_engine(
         settings.database_url, settings.db_pool_size, settings.db_max_overflow
     )
@@ -121,6 +125,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     errors.install(app)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_request_body_bytes,
+        max_header_bytes=settings.max_request_header_bytes,
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
@@ -146,4 +155,11 @@ def _include_optional(app: FastAPI) -> None:
         app.include_router(module.router)
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    """`api.main.app`, built from the settings the first time it is asked for (by uvicorn),
+    not when the module is imported (tests and tools build their own)."""
+    if name != "app":
+        raise AttributeError(name)
+    app = create_app()
+    globals()["app"] = app
+    return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 from healthai.settings import PROJECT_ROOT, Settings
@@ -13,7 +14,8 @@ OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 def render() -> str:
     from api.main import create_app
 
-    app = create_app(Settings(database_url="sqlite://", environment="development"))
+    throwaway = {name: secrets.token_urlsafe(48) for name in ("jwt_secret", "pseudonym_secret")}
+    app = create_app(Settings(database_url="sqlite://", **throwaway))
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -21,3 +23,16 @@ def write(path: Path = OPENAPI_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(), encoding="utf-8")
     return path
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="write the API's OpenAPI document")
+    parser.add_argument("--output", help="another path than docs/openapi.json")
+    args = parser.parse_args()
+    print(write(Path(args.output) if args.output else OPENAPI_PATH))
+
+
+if __name__ == "__main__":
+    main()

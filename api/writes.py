@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from healthai.access import actor_columns
 from healthai.models import AuditLog, Batch, Source
 
 API_SOURCE = "api"
@@ -82,7 +83,7 @@ def audit(
 ) -> None:
     session.add(
         AuditLog(
-            actor=actor,
+            **actor_columns(actor),
             action=action,
             entity=entity,
             entity_id=entity_id,

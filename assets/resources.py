@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import dagster as dg
 from sqlalchemy.orm import Session
 
-from healthai.db import get_engine, session_scope
+from healthai.db import pipeline_engine, session_scope
 from healthai.settings import get_settings
 
 
@@ -17,5 +17,5 @@ class Database(dg.ConfigurableResource):
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with session_scope(get_engine(self.url or get_settings().database_url)) as session:
+        with session_scope(pipeline_engine(self.url or get_settings().database_url)) as session:
             yield session

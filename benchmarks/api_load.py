@@ -91,18 +91,27 @@ def server(cmd: list[str], probe: str, log: Path) -> Iterator[int]:
 
 
 def create_api_key(db_url: str) -> tuple[int, str]:
-    """An admin API key (id, key), made as `POST /api-keys` makes it (only its hash is stored);
-    named uniquely, so that a database can be measured more than once."""
-    from api.security import hash_api_key, new_api_key
-    from healthai.models import ApiKey
+    """An admin API key (id, key), made as `POST /api-keys` makes it (only its hash is stored),
+    owned by an admin account of its own (a key acts as its owner); both named uniquely, so
+    that a database can be measured more than once."""
+    from healthai.access import hash_api_key, hash_password, new_api_key
+    from healthai.models import ApiAccount, ApiKey
 
     key = new_api_key()
     with session_scope(get_engine(db_url)) as session:
+        owner = ApiAccount(
+            username=f"{API_KEY_NAME}-{key[-8:].lower().replace('_', 'x').replace('-', 'x')}",
+            role="admin",
+            is_active=True,
+            password_hash=hash_password(new_api_key()),
+        )
+        session.add(owner)
+        session.flush()
         row = ApiKey(
             name=f"{API_KEY_NAME}-{key[-8:]}",
             prefix=key[:12],
             key_hash=hash_api_key(key),
-            role="admin",
+            account_id=owner.id,
         )
         session.add(row)
         session.flush()
@@ -110,10 +119,13 @@ def create_api_key(db_url: str) -> tuple[int, str]:
 
 
 def revoke_api_key(db_url: str, key_id: int) -> None:
-    from healthai.models import ApiKey
+    """Revoke the key and disable the account it acted as."""
+    from healthai.models import ApiAccount, ApiKey
 
     with session_scope(get_engine(db_url)) as session:
-        session.get_one(ApiKey, key_id).revoked_at = datetime.now(UTC)
+        row = session.get_one(ApiKey, key_id)
+        row.revoked_at = datetime.now(UTC)
+        session.get_one(ApiAccount, row.account_id).is_active = False
 
 
 def sample_ids(db_url: str, n: int = 500) -> tuple[list[int], list[int], int]:

@@ -28,8 +28,8 @@ def admin_cookie(db_url: str) -> Iterator[str]:
     """The cookie the dashboard's sign-in sets (a signed access token) of an admin account
     made for this run, disabled afterwards (so runs on a kept database do not pile up live
     accounts)."""
-    from api.security import create_token, hash_password
     from dashboard.auth import COOKIE
+    from healthai.access import create_token, hash_password
     from healthai.models import ApiAccount
     from healthai.settings import get_settings
 
@@ -43,7 +43,7 @@ def admin_cookie(db_url: str) -> Iterator[str]:
         session.add(account)
         session.flush()
         account_id = account.id
-        token, _jti, _exp = create_token(get_settings(), account.id, account.role)
+        token, _jti, _exp = create_token(get_settings(), account.id, 0)
     try:
         yield f"{COOKIE}={token}"
     finally:

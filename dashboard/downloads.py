@@ -18,8 +18,8 @@ import tornado.web
 from sqlalchemy.orm import Session
 
 from dashboard.auth import COOKIE, DashUser, user_from_token
+from healthai import access
 from healthai.db import get_engine, session_scope
-from healthai.models.accounts import PersonalDataAccess
 from healthai.queries import exports as queries
 from healthai.queries.exports import MEDIA, encode, export_columns
 from healthai.settings import get_settings
@@ -84,27 +84,23 @@ class DownloadHandler(tornado.web.RequestHandler):
         limit = _int(self.get_argument("limit", "1000"))
         if table not in tables or fmt not in FORMATS or limit not in LIMITS:
             raise tornado.web.HTTPError(400)
-        organisation = (
-            user.tenant if user.tenant is not None else _int(self.get_argument("organisation", ""))
-        )
+        organisation = user.organisation_scope(_int(self.get_argument("organisation", "")))
         model = tables[table]
         self.set_header("Content-Type", MEDIA[fmt])
         self.set_header("Content-Disposition", f'attachment; filename="{filename(table, fmt)}"')
         self.set_header("Cache-Control", "no-store")
         with session_scope(get_engine()) as session:
-            session.add(
-                PersonalDataAccess(
-                    actor=user.username,
-                    role=user.role,
-                    action="export",
-                    resource=model.__tablename__,
-                    path=self.request.uri[:500],
-                    detail={
-                        "filters": {"organisation_id": organisation, "limit": limit},
-                        "format": fmt,
-                        "via": "dashboard",
-                    },
-                )
+            access.log_personal_access(
+                session,
+                user,
+                "export",
+                model.__tablename__,
+                self.request.uri,
+                {
+                    "filters": {"organisation_id": organisation, "limit": limit},
+                    "format": fmt,
+                    "via": "dashboard",
+                },
             )
             session.flush()
             for chunk in export_chunks(session, model, organisation, limit, fmt):

@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5006)
     parser.add_argument("--allow-websocket-origin", action="append", default=None)
     args = parser.parse_args(argv)
+    from healthai.access import check_secrets
+    from healthai.settings import get_settings
+
+    check_secrets(get_settings())  # no sign-in with a missing or published secret
     # import every page (and Matplotlib, which draws the charts) once, before the first
     # visitor waits for it
     import matplotlib.figure  # noqa: F401

@@ -193,9 +193,9 @@ LOGIN_TEMPLATE = jinja2.Environment(autoescape=True).from_string(
 )
 
 
-def render_login(
-    lang: str, next_url: str, error: bool, limited: bool = False, username: str = ""
-) -> str:
+def render_login(lang: str, next_url: str, error: str | None = None, username: str = "") -> str:
+    """The sign-in page; `error` is the i18n key of the message to show (bad_login,
+    too_many_logins, db_busy), None for none; `username` stays typed after a refusal."""
     lang = lang if lang in LANGS else "fr"
     values = _common(lang, "vue-ensemble", "connexion")
     for item in values["nav_items"]:
@@ -204,8 +204,8 @@ def render_login(
         **values,
         next=next_url,
         username=username,
-        error=error,
-        error_text=t("too_many_logins" if limited else "bad_login", lang),
+        error=error is not None,
+        error_text=t(error, lang) if error else "",
         intro=t("signin_intro", lang),
         username_label=t("username", lang),
         password_label=t("password", lang),

@@ -47,10 +47,33 @@ def api_command(host: str, port: int) -> list[str]:
     settings = get_settings()
     sqlite = settings.database_url.startswith("sqlite")
     workers = "1" if sqlite else str(settings.api_workers)
-    return [uvicorn, "api.main:app", "--host", host, "--port", str(port), "--workers", workers]
+    return [
+        uvicorn,
+        "api.main:app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        workers,
+        # The client address is the peer's; X-Forwarded-For is read by the application, only
+        # from TRUSTED_PROXIES (uvicorn would believe it from 127.0.0.1 by default).
+        "--no-proxy-headers",
+    ]
+
+
+def _secrets(_args: argparse.Namespace) -> None:
+    from healthai.access import ensure_secrets
+
+    print(ensure_secrets())
 
 
 def _serve(args: argparse.Namespace) -> None:
+    from healthai.access import check_secrets, ensure_secrets
+
+    ensure_secrets()
+    get_settings.cache_clear()
+    check_secrets(get_settings())  # fail here, clearly, rather than in each process
     home = write_dagster_home()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     bin_dir = Path(sys.executable).parent
@@ -129,28 +152,40 @@ def _create_admin(args: argparse.Namespace) -> None:
 
     from sqlalchemy import select
 
-    from api.security import hash_password
+    from healthai.access import (
+        MIN_PASSWORD_LENGTH,
+        InvalidUsername,
+        hash_password,
+        normalise_username,
+        revoke_tokens,
+    )
     from healthai.db import session_scope
     from healthai.models import ApiAccount
 
+    try:
+        username = normalise_username(args.username)
+    except InvalidUsername as exc:
+        sys.exit(str(exc))
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass(f"Password for {args.username}: ")
+        password = getpass.getpass(f"Password for {username}: ")
         if getpass.getpass("Again: ") != password:
             sys.exit("the passwords differ")
-    if len(password) < 12:
-        sys.exit("the password needs at least 12 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        sys.exit(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     with session_scope() as session:
-        account = session.scalar(select(ApiAccount).where(ApiAccount.username == args.username))
+        account = session.scalar(select(ApiAccount).where(ApiAccount.username == username))
         if account is not None and not args.reset:
-            sys.exit(f"account {args.username!r} exists (use --reset to set a new password)")
+            sys.exit(f"account {username!r} exists (use --reset to set a new password)")
         if account is None:
-            account = ApiAccount(username=args.username, role="admin", is_active=True)
+            account = ApiAccount(username=username, role="admin", is_active=True)
             session.add(account)
         account.password_hash = hash_password(password)
         account.role, account.organisation_id, account.is_active = "admin", None, True
-    print(f"admin {args.username!r} ready")
+        session.flush()
+        revoke_tokens(session, account.id)  # a reset ends every session of the account
+    print(f"admin {username!r} ready")
 
 
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
@@ -164,7 +199,7 @@ def _demo_accounts(_args: argparse.Namespace) -> None:
 
     from sqlalchemy import select
 
-    from api.security import hash_password
+    from healthai.access import hash_password
     from healthai.db import session_scope
     from healthai.models import ApiAccount, Organisation
 
@@ -200,10 +235,9 @@ def _demo_accounts(_args: argparse.Namespace) -> None:
 
 
 def _openapi(args: argparse.Namespace) -> None:
-    from api import openapi
-
-    path = openapi.write(Path(args.output) if args.output else openapi.OPENAPI_PATH)
-    print(path)
+    # The domain package does not import the API: the document is written by api.openapi.
+    extra = ["--output", args.output] if args.output else []
+    subprocess.run([sys.executable, "-m", "api.openapi", *extra], cwd=PROJECT_ROOT, check=True)
 
 
 def _docs(_args: argparse.Namespace) -> None:
@@ -221,6 +255,11 @@ def main(argv: list[str] | None = None) -> None:
     db.add_argument("action", choices=["upgrade", "downgrade", "sql"])
     db.add_argument("revision", nargs="?")
     db.set_defaults(func=_db)
+
+    keys = sub.add_parser(
+        "secrets", help="generate JWT_SECRET and PSEUDONYM_SECRET into var/secrets.env (once)"
+    )
+    keys.set_defaults(func=_secrets)
 
     home = sub.add_parser("dagster-home", help="write $DAGSTER_HOME/dagster.yaml")
     home.set_defaults(func=lambda _a: print(write_dagster_home()))

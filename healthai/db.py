@@ -1,60 +1,157 @@
-"""Engine and session handling shared by the pipeline, the API and the dashboard."""
+"""Engine and session handling shared by the pipeline, the API and the dashboard.
+
+A busy database costs one request, never the platform:
+- SQLite runs in WAL mode: readers (an open notebook, a `sqlite3` shell inside `BEGIN`) never
+  block the writer, and the writer never blocks readers.
+- A statement waits at most `lock_timeout_s` for a lock (SQLite's busy timeout, PostgreSQL's
+  `lock_timeout`), then fails; the API answers 503 with `Retry-After`.
+- A connection goes back to the pool outside any transaction: SQLite keeps a transaction
+  open when its COMMIT fails (busy), and a pooled connection left so would hold its locks for
+  good ("cannot start a transaction within a transaction", every writer locked out); it is
+  rolled back when checked in.
+- PostgreSQL connections are checked before use (`pool_pre_ping`) and fail to connect within
+  `CONNECT_TIMEOUT_S`, so a server restart costs the requests in flight, not the next ones.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthai.settings import get_settings
 
+CONNECT_TIMEOUT_S = 5
+log = logging.getLogger("healthai.db")
+# SQLSTATEs of a database that cannot answer now or refuses writes (PostgreSQL): read-only
+# transaction, lock not available, query canceled (timeouts), admin/crash shutdown, cannot
+# connect now, too many connections, disk full, out of memory.
+UNAVAILABLE_SQLSTATES = frozenset(
+    {"25006", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53100", "53200"}
+)
+# SQLite's messages for the same (busy, locked, file not writable or not reachable).
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "database is busy",
+    "readonly database",
+    "unable to open database",
+    "disk i/o error",
+    "database or disk is full",
+)
 
-def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys on and a busy timeout for concurrent runs.
-    A server database's connection pool holds `pool_size` connections, `max_overflow` more
-    under a burst (default: the settings' DB_POOL_SIZE and DB_MAX_OVERFLOW)."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-            # Let SQLAlchemy, not pysqlite, emit BEGIN: SAVEPOINTs (one per file at ingestion)
-            # then behave as on PostgreSQL.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve now (down, unreachable, busy or locked,
+    read-only, out of connections) rather than that the request is wrong: such a request is
+    answered 503 with Retry-After and tried again later."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection free in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+        return True
+    text = str(exc.orig).lower()
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(m in text for m in SQLITE_UNAVAILABLE)
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in UNAVAILABLE_SQLSTATES or (code or "").startswith("08"):  # 08: connection
+        return True
+    # psycopg's OperationalError without a state: the server went away or never answered
+    return isinstance(exc, sa_exc.OperationalError) and code is None
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN")
 
-        return engine
+def make_engine(
+    url: str,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    lock_timeout_s: float | None = None,
+) -> Engine:
+    """An engine for `url`. Statements wait at most `lock_timeout_s` for a lock (default the
+    settings' DB_LOCK_TIMEOUT_S); a server database's connection pool holds `pool_size`
+    connections, `max_overflow` more under a burst (default DB_POOL_SIZE, DB_MAX_OVERFLOW)."""
     settings = get_settings()
-    return create_engine(
+    lock = settings.db_lock_timeout_s if lock_timeout_s is None else lock_timeout_s
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, lock)
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=settings.db_pool_size if pool_size is None else pool_size,
         max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+        pool_timeout=max(lock, 1.0),
+        connect_args=_server_connect_args(url, lock),
     )
+    return engine
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The engine of `url`, or of the current settings' database: one per URL, so that a
-    change of settings (tests, tools) is never answered with the engine of the old one."""
-    return _engine_for(url or get_settings().database_url)
+def _server_connect_args(url: str, lock_timeout_s: float) -> dict[str, Any]:
+    if not url.startswith("postgresql"):
+        return {}
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "options": f"-c lock_timeout={int(lock_timeout_s * 1000)}",
+    }
+
+
+def _sqlite_engine(url: str, lock_timeout_s: float) -> Engine:
+    path = url.split("///", 1)[-1]
+    on_disk = bool(path) and path != ":memory:" and "mode=memory" not in url
+    if on_disk:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy, not pysqlite, emit BEGIN: SAVEPOINTs (one per file at ingestion)
+        # then behave as on PostgreSQL.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if on_disk:
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")  # persistent: once per database file
+            except Exception as exc:  # noqa: BLE001 - a busy database stays in its mode
+                log.warning("could not switch %s to WAL: %s", path, exc)
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn) -> None:  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _sqlite_release(dbapi_conn, _record) -> None:  # noqa: ANN001
+        # A failed COMMIT (busy) leaves SQLite's transaction open, and SQLAlchemy then skips
+        # its own rollback: end it here, so that no pooled connection keeps a lock.
+        if dbapi_conn is not None and dbapi_conn.in_transaction:
+            dbapi_conn.rollback()
+
+    return engine
+
+
+def get_engine(url: str | None = None, lock_timeout_s: float | None = None) -> Engine:
+    """The engine of `url`, or of the current settings' database: one per URL (and lock
+    timeout), so that a change of settings (tests, tools) is never answered with the engine of
+    the old one. The lock timeout defaults to DB_LOCK_TIMEOUT_S (the web interface, tools)."""
+    return _engine_for(url or get_settings().database_url, lock_timeout_s)
+
+
+def pipeline_engine(url: str | None = None) -> Engine:
+    """The engine of the pipeline's sessions (Dagster runs and sensors): PIPELINE_LOCK_TIMEOUT_S
+    (a publication may wait for another one a little longer than a web request would)."""
+    return get_engine(url, get_settings().pipeline_lock_timeout_s)
 
 
 @lru_cache
-def _engine_for(url: str) -> Engine:
-    return make_engine(url)
+def _engine_for(url: str, lock_timeout_s: float | None) -> Engine:
+    return make_engine(url, lock_timeout_s=lock_timeout_s)
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
@@ -63,6 +160,7 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A unit of work: commits on success, rolls back on error."""
+    """A unit of work: commits on success, rolls back on error (the connection goes back to
+    the pool outside any transaction either way)."""
     with session_factory(engine)() as session, session.begin():
         yield session

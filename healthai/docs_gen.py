@@ -7,7 +7,7 @@
   HAND_WRITTEN marker is kept as it is;
 - docs/data-flow.md, from the Dagster asset graph (assets/definitions.py);
 - the generated block of docs/privacy.md (personal tables from the metadata, roles and scopes
-  from api/security.py), between its BEGIN/END GENERATED markers; the rest is hand-written.
+  from healthai/access/roles.py), between its BEGIN/END GENERATED markers; the rest is hand-written.
 
 `healthai docs` (or `make docs-gen`) rewrites it; tests/test_docs.py fails when it is stale.
 """
@@ -709,7 +709,7 @@ def _personal_tables() -> list[Table]:
 
 
 def render_privacy_block() -> str:
-    from api.security import ROLE_SCOPES, SCOPES
+    from healthai.access import ROLE_SCOPES, SCOPES
 
     users = metadata.tables["users"]
     lines = [
@@ -744,8 +744,8 @@ def render_privacy_block() -> str:
         "",
         "### Roles and what they may read",
         "",
-        "From `api/security.py` (`ROLE_SCOPES`); every endpoint declares the scopes it needs and "
-        "everything else is refused (default deny).",
+        "From `healthai/access/roles.py` (`ROLE_SCOPES`); every endpoint declares the scopes it "
+        "needs and everything else is refused (default deny).",
         "",
         "| scope | meaning | " + " | ".join(ROLE_SCOPES) + " |",
         "|---|---|" + "---|" * len(ROLE_SCOPES),

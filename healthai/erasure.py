@@ -40,7 +40,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from healthai import privacy
+from healthai import access, privacy
 from healthai.logging import get_logger
 from healthai.models import (
     STAGING,
@@ -118,7 +118,7 @@ def erase_user(
     _scrub_access(session, person, report)
     session.add(
         AuditLog(
-            actor=actor,
+            **access.actor_columns(actor),
             action="erase",
             entity="erasures",
             entity_id=erasure.id,

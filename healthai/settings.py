@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-only-insecure-secret-change-me"  # refused when ENVIRONMENT=production
+SECRETS_FILE = "secrets.env"
+
+
+def secrets_path() -> Path:
+    """The git-ignored file of generated secrets (`healthai secrets`, run by `make run`):
+    `$VAR_DIR/secrets.env`, `var/secrets.env` by default."""
+    return Path(os.environ.get("VAR_DIR") or PROJECT_ROOT / "var") / SECRETS_FILE
 
 
 class Settings(BaseSettings):
     """Every knob of the platform; the names are the environment variables (prefix-free)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then `.env`, then the generated secrets file
+        (`secrets_path()`): a secret set anywhere else wins over the generated one."""
+        generated = DotEnvSettingsSource(settings_cls, env_file=secrets_path())
+        return init_settings, env_settings, dotenv_settings, generated, file_secret_settings
 
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'healthai.db'}",
@@ -55,16 +81,19 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------------ API
     environment: str = Field(
         default="development",
-        description="development, test or production. In production the API refuses to start "
-        "with the development secrets.",
+        description="development, test or production (informative: the secrets are checked "
+        "the same way in every environment).",
     )
     jwt_secret: str = Field(
-        default=DEV_SECRET,
-        description="Key signing the API's JWTs (HS256). Required outside development.",
+        default="",
+        description="Key signing the API's and the web interface's tokens (HS256), 32+ "
+        "characters. No default: `make run` generates one into var/secrets.env; the API and "
+        "the web interface refuse to start without one, or with a known placeholder.",
     )
     pseudonym_secret: str = Field(
-        default=DEV_SECRET,
-        description="HMAC key pseudonymising user identifiers in analysts' exports.",
+        default="",
+        description="HMAC key of the pseudonyms in exports and of the sign-in rate limit's "
+        "keys, 32+ characters, distinct from JWT_SECRET. Generated like JWT_SECRET.",
     )
     access_token_minutes: int = Field(default=15, ge=1, description="Access token lifetime.")
     refresh_token_days: int = Field(default=7, ge=1, description="Refresh token lifetime.")
@@ -73,9 +102,43 @@ class Settings(BaseSettings):
         description="Comma-separated origins allowed by CORS (the web interface by default).",
     )
     login_rate_limit: int = Field(
-        default=5, ge=1, description="Login attempts allowed per client and username per window."
+        default=5,
+        ge=1,
+        description="Failed sign-in attempts allowed per username (from any address) per window.",
+    )
+    login_address_rate_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Sign-in attempts allowed per client address (for any username) per window.",
     )
     login_rate_window_s: int = Field(default=60, ge=1, description="Login rate-limit window.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For is believed. Empty: none, the client address is the peer's.",
+    )
+    max_request_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the API reads; bigger ones get 413 before any parsing.",
+    )
+    max_request_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="Largest total size of a request's headers; bigger ones get 431.",
+    )
+    db_lock_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a statement of the API or the web interface waits for a lock "
+        "(SQLite busy timeout, PostgreSQL lock_timeout) before the request fails with 503.",
+    )
+    pipeline_lock_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="The same for the pipeline's sessions (Dagster runs and sensors): longer, "
+        "a publication may wait for another one.",
+    )
     api_workers: int = Field(
         default=2,
         ge=1,
@@ -96,18 +159,6 @@ class Settings(BaseSettings):
         description="Connections a process may open above db_pool_size under a burst (closed "
         "again when returned).",
     )
-
-    @model_validator(mode="after")
-    def _no_dev_secret_in_production(self) -> Settings:
-        if self.environment == "production":
-            for name in ("jwt_secret", "pseudonym_secret"):
-                value = getattr(self, name)
-                if value == DEV_SECRET or len(value) < 32:
-                    raise ValueError(
-                        f"{name.upper()} must be set to a secret of at least 32 characters "
-                        "when ENVIRONMENT=production"
-                    )
-        return self
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -147,6 +198,16 @@ class Settings(BaseSettings):
     @property
     def auto_approved(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.auto_approve_sources.split(",") if s.strip())
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: refused
+        return value
 
     @property
     def is_sqlite(self) -> bool:

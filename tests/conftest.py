@@ -19,6 +19,13 @@ from sqlalchemy.engine import make_url
 
 from healthai import migrate
 
+# The tests' own secrets (the API and the web interface refuse to start without usable ones),
+# and sign-in limits no test reaches by accident (the tests of the limits set their own);
+# servers the tests start inherit them.
+os.environ.setdefault("JWT_SECRET", "tests-only-jwt-secret-" + "j" * 32)
+os.environ.setdefault("PSEUDONYM_SECRET", "tests-only-pseudonym-secret-" + "p" * 32)
+os.environ.setdefault("LOGIN_ADDRESS_RATE_LIMIT", "100000")
+
 PG_ADMIN_URL = os.environ.get(
     "HEALTHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, select
 
-from api.security import verify_password
 from healthai import cli
+from healthai.access import verify_password
 from healthai.models import ApiAccount, Organisation
 from healthai.settings import get_settings
 from tests.pipeline_helpers import session_for

@@ -18,8 +18,9 @@ from api.schemas.auth import (
     ApiKeyCreated,
     ApiKeyRead,
 )
-from api.security import Principal, hash_api_key, hash_password, new_api_key
 from api.writes import audit
+from healthai import access
+from healthai.access import Principal
 from healthai.models import ApiAccount, ApiKey, Organisation
 
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422))
@@ -46,7 +47,9 @@ def list_accounts(session: SessionDep, principal: Annotated[Principal, require(A
     response_model=AccountRead,
     status_code=201,
     summary="Create an API account",
-    description="A person with a role; the password is stored as an Argon2 hash.",
+    description="A person with a role; the password is stored as an Argon2 hash, the "
+    "username normalised (a name equal to an existing one after normalisation is a 409). The "
+    "creating admin is recorded: four eyes never lets the two approve each other's work.",
     responses=error_responses(409),
 )
 def create_account(
@@ -55,10 +58,11 @@ def create_account(
     _check_org(session, body.role, body.organisation_id)
     account = ApiAccount(
         username=body.username,
-        password_hash=hash_password(body.password),
+        password_hash=access.hash_password(body.password),
         role=body.role,
         organisation_id=body.organisation_id,
         is_active=True,
+        created_by_id=principal.account_id,
     )
     session.add(account)
     session.flush()
@@ -79,7 +83,10 @@ def create_account(
     "/accounts/{account_id}",
     response_model=AccountRead,
     summary="Change an API account",
-    description="New password, role, organisation, or disable it (`is_active: false`).",
+    description="New password, role, organisation, or disable it (`is_active: false`). Any of "
+    "these changes ends every session of the account at once: its refresh tokens are revoked "
+    "and its access tokens refused (they carry the account's former token version), also "
+    "after it is enabled again.",
     responses=error_responses(404, 409),
 )
 def update_account(
@@ -92,16 +99,21 @@ def update_account(
     if account is None:
         raise HTTPException(status_code=404, detail=f"account {account_id} does not exist")
     changes = body.model_dump(exclude_unset=True)
-    if "password" in changes:
+    before = {k: getattr(account, k) for k in ("role", "organisation_id", "is_active")}
+    new_password = "password" in changes
+    if new_password:
         if changes["password"] is None:
             raise HTTPException(status_code=422, detail="password cannot be null")
-        account.password_hash = hash_password(changes.pop("password"))
+        account.password_hash = access.hash_password(changes.pop("password"))
     for key in ("role", "is_active"):
         if key in changes and changes[key] is None:
             raise HTTPException(status_code=422, detail=f"{key} cannot be null")
     for key, value in changes.items():
         setattr(account, key, value)
     _check_org(session, account.role, account.organisation_id)
+    if new_password or any(before[k] != getattr(account, k) for k in before):
+        session.flush()
+        access.revoke_tokens(session, account.id)
     audit(
         session,
         principal.actor,
@@ -127,21 +139,21 @@ def list_keys(session: SessionDep, principal: Annotated[Principal, require(ADMIN
     response_model=ApiKeyCreated,
     status_code=201,
     summary="Create an API key",
-    description="For a machine client with a role. The key is returned once; only its "
-    "SHA-256 is stored. Send it as `X-API-Key`.",
+    description="For a machine client; the key acts as the account that owns it (`account_id`, "
+    "default the calling admin): its role, its organisation, its four-eyes identity, and it "
+    "stops working while that account is disabled. The key is returned once; only its SHA-256 "
+    "is stored. Send it as `X-API-Key`.",
     responses=error_responses(409),
 )
 def create_key(
     body: ApiKeyCreate, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
 ) -> Any:
-    _check_org(session, body.role, body.organisation_id)
-    key = new_api_key()
+    owner_id = body.account_id or principal.account_id
+    if session.get(ApiAccount, owner_id) is None:
+        raise HTTPException(status_code=422, detail=f"account {owner_id} does not exist")
+    key = access.new_api_key()
     row = ApiKey(
-        name=body.name,
-        prefix=key[:12],
-        key_hash=hash_api_key(key),
-        role=body.role,
-        organisation_id=body.organisation_id,
+        name=body.name, prefix=key[:12], key_hash=access.hash_api_key(key), account_id=owner_id
     )
     session.add(row)
     session.flush()
@@ -152,7 +164,7 @@ def create_key(
         "api_keys",
         row.id,
         None,
-        {"name": row.name, "role": row.role},
+        {"name": row.name, "account_id": owner_id},
     )
     session.commit()
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import analytics as a
-from api.security import Principal
+from healthai.access import Principal
 from healthai.models.vocab import METRICS
 from healthai.quality import read as quality_read
 from healthai.queries import analytics as q
@@ -46,24 +46,20 @@ def _period(date_from: date | None, date_to: date | None) -> tuple[date | None, 
     return date_from, date_to
 
 
-def _org(principal: Principal, organisation_id: int | None) -> int | None:
-    return principal.tenant if principal.role == "partner" else organisation_id
-
-
 @router.get("/users/age-distribution", response_model=list[a.AgeBand], summary="Users per age band")
 def age_distribution(
     session: SessionDep, principal: Caller, organisation_id: OrgParam = None
 ) -> Any:
     """Users per age band (age = this year minus birth year).
     Requires `analytics:read`."""
-    return q.age_distribution(session, _org(principal, organisation_id))
+    return q.age_distribution(session, principal.organisation_scope(organisation_id))
 
 
 @router.get("/users/goals", response_model=list[a.GoalCount], summary="Users per goal")
 def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
     """Users per declared goal.
     Requires `analytics:read`."""
-    return q.goals(session, _org(principal, organisation_id))
+    return q.goals(session, principal.organisation_scope(organisation_id))
 
 
 @router.get(
@@ -82,7 +78,7 @@ def progression(
     date_to: DateTo = None,
 ) -> Any:
     return q.progression(
-        session, metric, _org(principal, organisation_id), *_period(date_from, date_to)
+        session, metric, principal.organisation_scope(organisation_id), *_period(date_from, date_to)
     )
 
 
@@ -102,7 +98,9 @@ def nutrition_trends(
     until: Until = None,
 ) -> Any:
     return q.nutrition_trends(
-        session, _org(principal, organisation_id), *_period(date_from or since, date_to or until)
+        session,
+        principal.organisation_scope(organisation_id),
+        *_period(date_from or since, date_to or until),
     )
 
 
@@ -124,7 +122,9 @@ def reference_gaps(
     until: Until = None,
 ) -> Any:
     return q.nutrition_vs_reference(
-        session, _org(principal, organisation_id), *_period(date_from or since, date_to or until)
+        session,
+        principal.organisation_scope(organisation_id),
+        *_period(date_from or since, date_to or until),
     )
 
 
@@ -144,7 +144,7 @@ def top_workouts(
     """Workout types by number of sessions, with users and total minutes.
     Requires `analytics:read`."""
     return q.top_workouts(
-        session, _org(principal, organisation_id), limit, *_period(date_from, date_to)
+        session, principal.organisation_scope(organisation_id), limit, *_period(date_from, date_to)
     )
 
 
@@ -163,7 +163,7 @@ def intensity(
     """Workout sessions per intensity level.
     Requires `analytics:read`."""
     return q.intensity_levels(
-        session, _org(principal, organisation_id), *_period(date_from, date_to)
+        session, principal.organisation_scope(organisation_id), *_period(date_from, date_to)
     )
 
 
@@ -184,7 +184,7 @@ def engagement(
     date_to: DateTo = None,
 ) -> Any:
     return q.engagement(
-        session, _org(principal, organisation_id), as_of, *_period(date_from, date_to)
+        session, principal.organisation_scope(organisation_id), as_of, *_period(date_from, date_to)
     )
 
 
@@ -200,7 +200,7 @@ def conversion(
     paid (with a period: among plan periods started on its days).
     Requires `analytics:read`."""
     return q.premium_conversion(
-        session, _org(principal, organisation_id), *_period(date_from, date_to)
+        session, principal.organisation_scope(organisation_id), *_period(date_from, date_to)
     )
 
 
@@ -215,7 +215,9 @@ def satisfaction(
     """Answers, mean score (0-10) and Net Promoter Score (with a period: answers given on
     its days).
     Requires `analytics:read`."""
-    return q.satisfaction(session, _org(principal, organisation_id), *_period(date_from, date_to))
+    return q.satisfaction(
+        session, principal.organisation_scope(organisation_id), *_period(date_from, date_to)
+    )
 
 
 @router.get(

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import SessionDep, log_personal_read, require
+from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import BatchDetail, BatchParams, BatchRead, Decision, Rejection
-from api.security import Principal
+from healthai import access
+from healthai.access import Principal
 from healthai.models import Batch
 from healthai.pipeline import batches as flow
 from healthai.queries.listing import page
@@ -72,8 +73,12 @@ def get_batch(
         people = "people:read" in principal.scopes
         samples = jsonable_encoder(flow.batch_samples(session, batch, sample, people))
         if samples:
-            log_personal_read(
-                session, principal, request, "batches", {"id": batch_id, "tables": sorted(samples)}
+            access.log_personal_read(
+                session,
+                principal,
+                "batches",
+                request.url.path,
+                {"id": batch_id, "tables": sorted(samples)},
             )
     return {**_read(batch), "checks": list(batch.checks), "samples": samples}
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import Field, create_model
 
-from api.deps import SessionDep, log_personal_access, require
+from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.routers.resources import RESOURCES
 from api.schemas import exports as x
 from api.schemas.common import Id
-from api.security import Principal
+from healthai import access
+from healthai.access import Principal
 from healthai.models import AppSession, DailyActivity, SatisfactionSurvey, Subscription
 from healthai.privacy import is_personal
 from healthai.queries.exports import MEDIA, encode, export_columns, export_records
@@ -128,12 +129,12 @@ def _build(path: str, model: type, params: type) -> None:
                 "its pseudonym: only an admin may",
             )
         filters = {k: v for k, v in params.filters().items() if k not in ("format", "identified")}
-        log_personal_access(
+        access.log_personal_access(
             session,
             principal,
-            request,
             "export",
             model.__tablename__,
+            request.url.path,
             {"filters": params.model_dump(mode="json", exclude_none=True)},
         )
         session.commit()

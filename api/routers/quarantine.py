@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import SessionDep, log_personal_read, require
+from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas.common import Page
 from api.schemas.pipeline import (
@@ -26,7 +26,8 @@ from api.schemas.pipeline import (
     SelectionPage,
     SelectionParams,
 )
-from api.security import Principal
+from healthai import access
+from healthai.access import Principal
 from healthai.models import QuarantinedRow
 from healthai.pipeline import corrections as bulk
 from healthai.pipeline import quarantine as q
@@ -53,7 +54,9 @@ def list_rows(
     rows, total, exact = page(
         session, QuarantinedRow, params.filters(), params.sort, params.limit, params.offset
     )
-    log_personal_read(session, principal, request, "quarantined_rows", {"rows": len(rows)})
+    access.log_personal_read(
+        session, principal, "quarantined_rows", request.url.path, {"rows": len(rows)}
+    )
     return {
         "data": rows,
         "count": total,
@@ -222,7 +225,9 @@ def get_row(
     row = session.get(QuarantinedRow, row_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"quarantined row {row_id} does not exist")
-    log_personal_read(session, principal, request, "quarantined_rows", {"id": row_id})
+    access.log_personal_read(
+        session, principal, "quarantined_rows", request.url.path, {"id": row_id}
+    )
     return row
 
 

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import SessionDep, log_personal_access, log_personal_read, require
+from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import resources as s
 from api.schemas.common import Page
-from api.security import Principal
 from api.writes import audit, row_dict, set_lineage
+from healthai import access
+from healthai.access import Principal
 from healthai.erasure import erase_user
 from healthai.models import (
     BiometricMeasurement,
@@ -230,11 +231,11 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             options=res.load,
         )
         if res.personal:
-            log_personal_read(
+            access.log_personal_read(
                 session,
                 principal,
-                request,
                 res.table,
+                request.url.path,
                 {"filters": params.model_dump(mode="json", exclude_none=True), "rows": len(rows)},
             )
         return {
@@ -263,7 +264,9 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         if row is None:
             raise _not_found(res, row_id)
         if res.personal:
-            log_personal_read(session, principal, request, res.table, {"id": row_id})
+            access.log_personal_read(
+                session, principal, res.table, request.url.path, {"id": row_id}
+            )
         return row
 
     @router.post(
@@ -360,7 +363,9 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             raise _not_found(res, row_id)
         if res.model is User:
             # logged first: the erasure then clears the person's id from this entry too
-            log_personal_access(session, principal, request, "erase", res.table, {"id": row_id})
+            access.log_personal_access(
+                session, principal, "erase", res.table, request.url.path, {"id": row_id}
+            )
             erase_user(session, row_id, principal.actor, request.app.state.settings)
             session.commit()
             return Response(status_code=204)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Id, UtcDateTime, text
+from healthai.access import normalise_username
 
 Role = Literal["admin", "steward", "analyst", "partner"]
 
@@ -38,8 +39,11 @@ class RefreshRequest(BaseModel):
 
 
 class Me(BaseModel):
-    kind: str = Field(examples=["account"])
-    name: str = Field(examples=["alice"])
+    kind: str = Field(examples=["account"], description="account, or api_key.")
+    name: str = Field(examples=["alice"], description="The account's username.")
+    api_key: str | None = Field(
+        default=None, description="The name of the API key used (it acts as the account)."
+    )
     role: str = Field(examples=["steward"])
     organisation_id: int | None = None
     scopes: list[str]
@@ -59,7 +63,11 @@ class AccountCreate(BaseModel):
             ]
         },
     )
-    username: text(120, 3)
+    username: Annotated[text(120, 3), AfterValidator(normalise_username)] = Field(
+        description="Stored normalised (NFKC, case-folded): ASCII letters, digits and . _ - @; "
+        "invisible characters, look-alike letters of other scripts and the platform's own "
+        "names (pipeline, api-key…) are refused."
+    )
     password: text(256, 12) = Field(description="At least 12 characters.")
     role: Role
     organisation_id: Id | None = Field(default=None, description="Required for a partner.")
@@ -88,11 +96,14 @@ class AccountRead(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"name": "bi-export", "role": "analyst"}]},
+        json_schema_extra={"examples": [{"name": "bi-export", "account_id": 7}]},
     )
     name: text(120, 3)
-    role: Role
-    organisation_id: Id | None = Field(default=None, description="Required for a partner.")
+    account_id: Id | None = Field(
+        default=None,
+        description="The account the key acts as (its role, organisation and four-eyes "
+        "identity); default the calling admin. Give a machine client an account of its own.",
+    )
 
 
 class ApiKeyRead(BaseModel):
@@ -100,8 +111,7 @@ class ApiKeyRead(BaseModel):
     id: int
     name: str
     prefix: str
-    role: str
-    organisation_id: int | None
+    account_id: int | None = Field(description="The account the key acts as.")
     created_at: UtcDateTime
     revoked_at: UtcDateTime | None
 

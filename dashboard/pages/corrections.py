@@ -332,7 +332,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             with db() as session:
                 if row["malformed"]:
                     result = corrections.correct_line(
-                        session, row["row_id"], typed["line"], ctx.user.username, comment.value
+                        session, row["row_id"], typed["line"], ctx.user.actor, comment.value
                     )
                 else:
                     changes = {
@@ -346,7 +346,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                         ctx.say(message)
                         return
                     result = quarantine.correct_each(
-                        session, {row["row_id"]: changes}, ctx.user.username, comment.value or None
+                        session, {row["row_id"]: changes}, ctx.user.actor, comment.value or None
                     )
         except corrections.LineShapeError as exc:
             message = t("line_shape", found=exc.found, expected=exc.expected)
@@ -396,7 +396,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             return
         try:
             with db() as session:
-                quarantine.discard(session, row["row_id"], ctx.user.username, comment.value or None)
+                quarantine.discard(session, row["row_id"], ctx.user.actor, comment.value or None)
         except (BatchStateError, NotFoundError) as exc:
             message = domain_error(ctx, exc, row["row_id"])
             single.done(message, "error")
@@ -570,7 +570,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
                     session,
                     sel,
                     fix,
-                    ctx.user.username,
+                    ctx.user.actor,
                     bulk_comment.value or None,
                     expected=touched,
                 )

@@ -156,9 +156,9 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         try:
             with db() as session:
                 if kind == "approve":
-                    batches.approve(session, batch_id, ctx.user.username, comment.value or None)
+                    batches.approve(session, batch_id, ctx.user.actor, comment.value or None)
                 else:
-                    batches.reject(session, batch_id, ctx.user.username, comment.value)
+                    batches.reject(session, batch_id, ctx.user.actor, comment.value)
         except (BatchStateError, FourEyesError, NotFoundError) as exc:
             message = domain_error(ctx, exc, batch_id)
             bar.done(message, "error")

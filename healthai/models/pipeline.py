@@ -185,6 +185,11 @@ class AuditLog(Base):
     id: Mapped[int] = pk()
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(120))
+    actor_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_accounts.id"),
+        comment="The person's account behind `actor` (an API key's owner); None for the "
+        "pipeline. Four eyes compares these, never names.",
+    )
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(60))
     entity_id: Mapped[int] = mapped_column(Integer)

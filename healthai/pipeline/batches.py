@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from healthai.access import actor_columns, check_four_eyes
 from healthai.models import (
     NATURAL_KEYS,
     PUBLISHED,
@@ -46,7 +47,6 @@ from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
     BatchStateError,
-    FourEyesError,
     NotFoundError,
 )
 from healthai.pipeline.readers import RECORD, iter_source
@@ -101,7 +101,7 @@ def _log(
 ) -> None:
     session.add(
         AuditLog(
-            actor=actor,
+            **actor_columns(actor),
             action=action,
             entity="batches",
             entity_id=batch.id,
@@ -387,27 +387,11 @@ def audit(
 
 
 # ---------------------------------------------------------------- decisions
-def correctors(session: Session, batch_id: int) -> set[str]:
-    """Who corrected quarantined rows that were re-queued into this batch."""
-    rows = select(QuarantinedRow.id).where(QuarantinedRow.requeued_batch_id == batch_id)
-    return set(
-        session.scalars(
-            select(AuditLog.actor).where(
-                AuditLog.entity == "quarantined_rows",
-                AuditLog.action == "correct",
-                AuditLog.entity_id.in_(rows),
-            )
-        )
-    )
-
-
 def approve(session: Session, batch_id: int, actor: str, comment: str | None = None) -> Batch:
     batch = get_batch(session, batch_id)
     _require(batch, "audited", action="approve")
-    if get_settings().four_eyes and actor in correctors(session, batch_id):
-        raise FourEyesError(
-            f"{actor} corrected rows of batch {batch_id} and cannot also approve it (four eyes)"
-        )
+    if get_settings().four_eyes:
+        check_four_eyes(session, actor, batch_id)  # accounts, not names (healthai.access)
     batch.status, batch.decided_by, batch.decided_at = "approved", actor, datetime.now(UTC)
     batch.decision_comment = comment
     _log(session, actor, "approve", batch, comment, "audited")

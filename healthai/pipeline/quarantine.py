@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from healthai.access import actor_columns
 from healthai.models import AuditLog, Batch, IngestionRun, QuarantinedRow, Source
 from healthai.pipeline import batches
 from healthai.pipeline.contract import jsonable, validate
@@ -155,7 +156,7 @@ def _correct_file(
     result.accepted = [r.id for r in accepted]
     session.add_all(
         AuditLog(
-            actor=actor,
+            **actor_columns(actor),
             action="correct",
             entity="quarantined_rows",
             entity_id=row.id,
@@ -232,7 +233,7 @@ def discard(
     row.status, row.resolved_by, row.resolved_at = "discarded", actor, datetime.now(UTC)
     session.add(
         AuditLog(
-            actor=actor,
+            **actor_columns(actor),
             action="discard",
             entity="quarantined_rows",
             entity_id=row.id,

@@ -1,24 +1,42 @@
 BEGIN;
 
--- Running downgrade 0008_erasure -> 0007_login_attempts
+-- Running downgrade 0008_access_policy -> 0007_login_attempts
 
-DROP INDEX ix_raw_files_content_sha256;
+COMMENT ON COLUMN api_accounts.username IS NULL;
 
-ALTER TABLE raw_files DROP COLUMN content_sha256;
+COMMENT ON COLUMN login_attempts.key IS 'HMAC-SHA256 of the client address and the lower-cased username, keyed with PSEUDONYM_SECRET.';
 
-ALTER TABLE ingestion_runs DROP CONSTRAINT ck_ingestion_runs_rows_add_up;
+ALTER TABLE audit_log DROP CONSTRAINT fk_audit_log_actor_account_id_api_accounts;
 
-ALTER TABLE ingestion_runs ADD CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending);
+ALTER TABLE audit_log DROP COLUMN actor_account_id;
 
-ALTER TABLE ingestion_runs DROP COLUMN rows_erased;
+ALTER TABLE api_keys ADD COLUMN role VARCHAR(20) DEFAULT 'analyst' NOT NULL;
 
-DROP INDEX ix_erasures_subject;
+ALTER TABLE api_keys ADD COLUMN organisation_id INTEGER;
 
-DROP INDEX ix_erasures_at;
+UPDATE api_keys SET role = (SELECT a.role FROM api_accounts a WHERE a.id = api_keys.account_id), organisation_id = (SELECT a.organisation_id FROM api_accounts a WHERE a.id = api_keys.account_id) WHERE account_id IS NOT NULL;
 
-DROP TABLE erasures;
+ALTER TABLE api_keys ALTER COLUMN role DROP DEFAULT;
 
-UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_erasure';
+ALTER TABLE api_keys DROP CONSTRAINT fk_api_keys_account_id_api_accounts;
+
+ALTER TABLE api_keys ADD CONSTRAINT fk_api_keys_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id);
+
+ALTER TABLE api_keys ADD CONSTRAINT ck_api_keys_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner'));
+
+ALTER TABLE api_keys ADD CONSTRAINT ck_api_keys_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL);
+
+DROP INDEX ix_api_keys_account_id;
+
+ALTER TABLE api_keys DROP COLUMN account_id;
+
+ALTER TABLE api_accounts DROP CONSTRAINT fk_api_accounts_created_by_id_api_accounts;
+
+ALTER TABLE api_accounts DROP COLUMN created_by_id;
+
+ALTER TABLE api_accounts DROP COLUMN token_version;
+
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_access_policy';
 
 -- Running downgrade 0007_login_attempts -> 0006_lean_staging
 

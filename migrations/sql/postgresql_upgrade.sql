@@ -1358,40 +1358,51 @@ CREATE INDEX ix_login_attempts_at ON login_attempts (at);
 
 UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
 
--- Running upgrade 0007_login_attempts -> 0008_erasure
+-- Running upgrade 0007_login_attempts -> 0008_access_policy
 
-CREATE TABLE erasures (
-    id SERIAL NOT NULL, 
-    at TIMESTAMP WITH TIME ZONE NOT NULL, 
-    actor VARCHAR(120) NOT NULL, 
-    subject CHAR(64) NOT NULL, 
-    detail JSON NOT NULL, 
-    CONSTRAINT pk_erasures PRIMARY KEY (id)
-);
+ALTER TABLE api_accounts ADD COLUMN token_version INTEGER DEFAULT '0' NOT NULL;
 
-COMMENT ON COLUMN erasures.subject IS 'HMAC-SHA256, keyed with PSEUDONYM_SECRET, of `erased:<users.external_key>`.';
+COMMENT ON COLUMN api_accounts.token_version IS 'Bumped by a change of password, role, organisation or active flag: every token issued before carries an older version and is refused.';
 
-COMMENT ON COLUMN erasures.detail IS 'Rows removed per table, log entries cleared, files rewritten.';
+ALTER TABLE api_accounts ADD COLUMN created_by_id INTEGER;
 
-CREATE INDEX ix_erasures_at ON erasures (at);
+COMMENT ON COLUMN api_accounts.created_by_id IS 'The account that created this one (four eyes: neither approves the other''s work). None: made on the command line.';
 
-CREATE INDEX ix_erasures_subject ON erasures (subject);
+ALTER TABLE api_accounts ADD CONSTRAINT fk_api_accounts_created_by_id_api_accounts FOREIGN KEY(created_by_id) REFERENCES api_accounts (id);
 
-ALTER TABLE ingestion_runs ADD COLUMN rows_erased INTEGER DEFAULT '0' NOT NULL;
+UPDATE api_accounts SET username = lower(username) WHERE username <> lower(username) AND lower(username) NOT IN (SELECT username FROM api_accounts);
 
-COMMENT ON COLUMN ingestion_runs.rows_erased IS 'Records published, quarantined or pending, later erased with their person (right to erasure).';
+UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL;
 
-ALTER TABLE ingestion_runs DROP CONSTRAINT ck_ingestion_runs_rows_add_up;
+ALTER TABLE api_keys ADD COLUMN account_id INTEGER;
 
-ALTER TABLE ingestion_runs ADD CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased);
+COMMENT ON COLUMN api_keys.account_id IS 'The account the key acts as. None only for keys made before keys had owners (revoked by the migration).';
 
-ALTER TABLE raw_files ADD COLUMN content_sha256 CHAR(64);
+CREATE INDEX ix_api_keys_account_id ON api_keys (account_id);
 
-COMMENT ON COLUMN raw_files.content_sha256 IS 'SHA-256 of the stored bytes once an erasure rewrote the file without a person''s records (NULL: never rewritten; `sha256` stays the fingerprint of what came in). A file with either fingerprint is known and not ingested again.';
+ALTER TABLE api_keys DROP CONSTRAINT ck_api_keys_partner_has_organisation;
 
-CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
+ALTER TABLE api_keys DROP CONSTRAINT ck_api_keys_role_known;
 
-UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+ALTER TABLE api_keys DROP CONSTRAINT fk_api_keys_organisation_id_organisations;
+
+ALTER TABLE api_keys ADD CONSTRAINT fk_api_keys_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id);
+
+ALTER TABLE api_keys DROP COLUMN organisation_id;
+
+ALTER TABLE api_keys DROP COLUMN role;
+
+ALTER TABLE audit_log ADD COLUMN actor_account_id INTEGER;
+
+COMMENT ON COLUMN audit_log.actor_account_id IS 'The person''s account behind `actor` (an API key''s owner); None for the pipeline. Four eyes compares these, never names.';
+
+ALTER TABLE audit_log ADD CONSTRAINT fk_audit_log_actor_account_id_api_accounts FOREIGN KEY(actor_account_id) REFERENCES api_accounts (id);
+
+COMMENT ON COLUMN api_accounts.username IS 'Normalised (NFKC, case-folded, ASCII): one per person.';
+
+COMMENT ON COLUMN login_attempts.key IS 'HMAC-SHA256, keyed with PSEUDONYM_SECRET, of the normalised username or of the client address (each attempt writes one row of each).';
+
+UPDATE healthai_alembic_version SET version_num='0008_access_policy' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
 
 COMMIT;
 

@@ -1,66 +1,87 @@
--- Running downgrade 0008_erasure -> 0007_login_attempts
+-- Running downgrade 0008_access_policy -> 0007_login_attempts
 
-DROP INDEX ix_raw_files_content_sha256;
-
-CREATE TABLE _alembic_tmp_raw_files (
+CREATE TABLE _alembic_tmp_audit_log (
     id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    sha256 CHAR(64) NOT NULL, 
-    original_name VARCHAR(500) NOT NULL, 
-    stored_path VARCHAR(1000) NOT NULL, 
-    size_bytes BIGINT NOT NULL, 
+    at DATETIME NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    action VARCHAR(40) NOT NULL, 
+    entity VARCHAR(60) NOT NULL, 
+    entity_id INTEGER NOT NULL, 
+    field VARCHAR(120), 
+    "before" JSON, 
+    "after" JSON, 
+    comment TEXT, 
+    CONSTRAINT pk_audit_log PRIMARY KEY (id)
+);
+
+INSERT INTO _alembic_tmp_audit_log (id, at, actor, action, entity, entity_id, field, "before", "after", comment) SELECT audit_log.id, audit_log.at, audit_log.actor, audit_log.action, audit_log.entity, audit_log.entity_id, audit_log.field, audit_log."before", audit_log."after", audit_log.comment 
+FROM audit_log;
+
+DROP TABLE audit_log;
+
+ALTER TABLE _alembic_tmp_audit_log RENAME TO audit_log;
+
+CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
+
+ALTER TABLE api_keys ADD COLUMN role VARCHAR(20) DEFAULT 'analyst' NOT NULL;
+
+ALTER TABLE api_keys ADD COLUMN organisation_id INTEGER;
+
+UPDATE api_keys SET role = (SELECT a.role FROM api_accounts a WHERE a.id = api_keys.account_id), organisation_id = (SELECT a.organisation_id FROM api_accounts a WHERE a.id = api_keys.account_id) WHERE account_id IS NOT NULL;
+
+CREATE TABLE _alembic_tmp_api_keys (
+    id INTEGER NOT NULL, 
+    name VARCHAR(120) NOT NULL, 
+    prefix VARCHAR(16) NOT NULL, 
+    key_hash CHAR(64) NOT NULL, 
+    revoked_at DATETIME, 
     created_at DATETIME NOT NULL, 
-    CONSTRAINT pk_raw_files PRIMARY KEY (id), 
-    CONSTRAINT fk_raw_files_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
-    CONSTRAINT uq_raw_files_source_id_sha256 UNIQUE (source_id, sha256)
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    CONSTRAINT pk_api_keys PRIMARY KEY (id), 
+    CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash), 
+    CONSTRAINT uq_api_keys_name UNIQUE (name), 
+    CONSTRAINT fk_api_keys_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT ck_api_keys_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT ck_api_keys_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL)
 );
 
-INSERT INTO _alembic_tmp_raw_files (id, source_id, sha256, original_name, stored_path, size_bytes, created_at) SELECT raw_files.id, raw_files.source_id, raw_files.sha256, raw_files.original_name, raw_files.stored_path, raw_files.size_bytes, raw_files.created_at 
-FROM raw_files;
+INSERT INTO _alembic_tmp_api_keys (id, name, prefix, key_hash, revoked_at, created_at, role, organisation_id) SELECT api_keys.id, api_keys.name, api_keys.prefix, api_keys.key_hash, api_keys.revoked_at, api_keys.created_at, api_keys.role, api_keys.organisation_id 
+FROM api_keys;
 
-DROP TABLE raw_files;
+DROP TABLE api_keys;
 
-ALTER TABLE _alembic_tmp_raw_files RENAME TO raw_files;
+ALTER TABLE _alembic_tmp_api_keys RENAME TO api_keys;
 
-CREATE TABLE _alembic_tmp_ingestion_runs (
+CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
+
+CREATE TABLE _alembic_tmp_api_accounts (
     id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    dagster_run_id VARCHAR(64), 
-    raw_file_id INTEGER, 
-    started_at DATETIME NOT NULL, 
-    finished_at DATETIME, 
-    status VARCHAR(12) NOT NULL, 
-    rows_in INTEGER NOT NULL, 
-    rows_published INTEGER NOT NULL, 
-    rows_quarantined INTEGER NOT NULL, 
-    rows_duplicate INTEGER NOT NULL, 
-    rows_pending INTEGER NOT NULL, 
-    error TEXT, 
-    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
-    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
-    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
-    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
-    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending)
+    username VARCHAR(120) NOT NULL, 
+    password_hash VARCHAR(300) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    is_active BOOLEAN NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_api_accounts PRIMARY KEY (id), 
+    CONSTRAINT ck_api_accounts_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_accounts_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_accounts_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_accounts_username UNIQUE (username)
 );
 
-INSERT INTO _alembic_tmp_ingestion_runs (id, source_id, dagster_run_id, raw_file_id, started_at, finished_at, status, rows_in, rows_published, rows_quarantined, rows_duplicate, rows_pending, error) SELECT ingestion_runs.id, ingestion_runs.source_id, ingestion_runs.dagster_run_id, ingestion_runs.raw_file_id, ingestion_runs.started_at, ingestion_runs.finished_at, ingestion_runs.status, ingestion_runs.rows_in, ingestion_runs.rows_published, ingestion_runs.rows_quarantined, ingestion_runs.rows_duplicate, ingestion_runs.rows_pending, ingestion_runs.error 
-FROM ingestion_runs;
+INSERT INTO _alembic_tmp_api_accounts (id, username, password_hash, role, organisation_id, is_active, created_at) SELECT api_accounts.id, api_accounts.username, api_accounts.password_hash, api_accounts.role, api_accounts.organisation_id, api_accounts.is_active, api_accounts.created_at 
+FROM api_accounts;
 
-DROP TABLE ingestion_runs;
+DROP TABLE api_accounts;
 
-ALTER TABLE _alembic_tmp_ingestion_runs RENAME TO ingestion_runs;
+ALTER TABLE _alembic_tmp_api_accounts RENAME TO api_accounts;
 
-CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
+CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
 
-CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
-
-DROP INDEX ix_erasures_subject;
-
-DROP INDEX ix_erasures_at;
-
-DROP TABLE erasures;
-
-UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_erasure';
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_access_policy';
 
 -- Running downgrade 0007_login_attempts -> 0006_lean_staging
 

@@ -1421,57 +1421,90 @@ CREATE INDEX ix_login_attempts_at ON login_attempts (at);
 
 UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
 
--- Running upgrade 0007_login_attempts -> 0008_erasure
+-- Running upgrade 0007_login_attempts -> 0008_access_policy
 
-CREATE TABLE erasures (
+CREATE TABLE _alembic_tmp_api_accounts (
+    id INTEGER NOT NULL, 
+    username VARCHAR(120) NOT NULL, 
+    password_hash VARCHAR(300) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    is_active BOOLEAN NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    token_version INTEGER DEFAULT '0' NOT NULL, 
+    created_by_id INTEGER, 
+    CONSTRAINT pk_api_accounts PRIMARY KEY (id), 
+    CONSTRAINT ck_api_accounts_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_accounts_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_accounts_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_accounts_username UNIQUE (username), 
+    CONSTRAINT fk_api_accounts_created_by_id_api_accounts FOREIGN KEY(created_by_id) REFERENCES api_accounts (id)
+);
+
+INSERT INTO _alembic_tmp_api_accounts (id, username, password_hash, role, organisation_id, is_active, created_at) SELECT api_accounts.id, api_accounts.username, api_accounts.password_hash, api_accounts.role, api_accounts.organisation_id, api_accounts.is_active, api_accounts.created_at 
+FROM api_accounts;
+
+DROP TABLE api_accounts;
+
+ALTER TABLE _alembic_tmp_api_accounts RENAME TO api_accounts;
+
+CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
+
+UPDATE api_accounts SET username = lower(username) WHERE username <> lower(username) AND lower(username) NOT IN (SELECT username FROM api_accounts);
+
+UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL;
+
+CREATE TABLE _alembic_tmp_api_keys (
+    id INTEGER NOT NULL, 
+    account_id INTEGER, 
+    name VARCHAR(120) NOT NULL, 
+    prefix VARCHAR(16) NOT NULL, 
+    key_hash CHAR(64) NOT NULL, 
+    revoked_at DATETIME, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_api_keys PRIMARY KEY (id), 
+    CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash), 
+    CONSTRAINT uq_api_keys_name UNIQUE (name), 
+    CONSTRAINT fk_api_keys_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id)
+);
+
+INSERT INTO _alembic_tmp_api_keys (id, name, prefix, key_hash, revoked_at, created_at) SELECT api_keys.id, api_keys.name, api_keys.prefix, api_keys.key_hash, api_keys.revoked_at, api_keys.created_at 
+FROM api_keys;
+
+DROP TABLE api_keys;
+
+ALTER TABLE _alembic_tmp_api_keys RENAME TO api_keys;
+
+CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
+
+CREATE INDEX ix_api_keys_account_id ON api_keys (account_id);
+
+CREATE TABLE _alembic_tmp_audit_log (
     id INTEGER NOT NULL, 
     at DATETIME NOT NULL, 
     actor VARCHAR(120) NOT NULL, 
-    subject CHAR(64) NOT NULL, 
-    detail JSON NOT NULL, 
-    CONSTRAINT pk_erasures PRIMARY KEY (id)
+    action VARCHAR(40) NOT NULL, 
+    entity VARCHAR(60) NOT NULL, 
+    entity_id INTEGER NOT NULL, 
+    field VARCHAR(120), 
+    "before" JSON, 
+    "after" JSON, 
+    comment TEXT, 
+    actor_account_id INTEGER, 
+    CONSTRAINT pk_audit_log PRIMARY KEY (id), 
+    CONSTRAINT fk_audit_log_actor_account_id_api_accounts FOREIGN KEY(actor_account_id) REFERENCES api_accounts (id)
 );
 
-CREATE INDEX ix_erasures_at ON erasures (at);
+INSERT INTO _alembic_tmp_audit_log (id, at, actor, action, entity, entity_id, field, "before", "after", comment) SELECT audit_log.id, audit_log.at, audit_log.actor, audit_log.action, audit_log.entity, audit_log.entity_id, audit_log.field, audit_log."before", audit_log."after", audit_log.comment 
+FROM audit_log;
 
-CREATE INDEX ix_erasures_subject ON erasures (subject);
+DROP TABLE audit_log;
 
-CREATE TABLE _alembic_tmp_ingestion_runs (
-    id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    dagster_run_id VARCHAR(64), 
-    raw_file_id INTEGER, 
-    started_at DATETIME NOT NULL, 
-    finished_at DATETIME, 
-    status VARCHAR(12) NOT NULL, 
-    rows_in INTEGER NOT NULL, 
-    rows_published INTEGER NOT NULL, 
-    rows_quarantined INTEGER NOT NULL, 
-    rows_duplicate INTEGER NOT NULL, 
-    rows_pending INTEGER NOT NULL, 
-    error TEXT, 
-    rows_erased INTEGER DEFAULT '0' NOT NULL, 
-    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
-    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
-    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
-    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
-    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased)
-);
+ALTER TABLE _alembic_tmp_audit_log RENAME TO audit_log;
 
-INSERT INTO _alembic_tmp_ingestion_runs (id, source_id, dagster_run_id, raw_file_id, started_at, finished_at, status, rows_in, rows_published, rows_quarantined, rows_duplicate, rows_pending, error) SELECT ingestion_runs.id, ingestion_runs.source_id, ingestion_runs.dagster_run_id, ingestion_runs.raw_file_id, ingestion_runs.started_at, ingestion_runs.finished_at, ingestion_runs.status, ingestion_runs.rows_in, ingestion_runs.rows_published, ingestion_runs.rows_quarantined, ingestion_runs.rows_duplicate, ingestion_runs.rows_pending, ingestion_runs.error 
-FROM ingestion_runs;
+CREATE INDEX ix_audit_log_at ON audit_log (at);
 
-DROP TABLE ingestion_runs;
+CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
 
-ALTER TABLE _alembic_tmp_ingestion_runs RENAME TO ingestion_runs;
-
-CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
-
-CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
-
-ALTER TABLE raw_files ADD COLUMN content_sha256 CHAR(64);
-
-CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
-
-UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+UPDATE healthai_alembic_version SET version_num='0008_access_policy' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
 

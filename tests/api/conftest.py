@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.main import create_app
-from api.security import create_token, hash_api_key, hash_password
 from healthai import migrate
+from healthai.access import create_token, hash_api_key, hash_password
 from healthai.db import make_engine
 from healthai.models import (
     ApiAccount,
@@ -187,8 +187,14 @@ def seed(session: Session) -> dict[str, int]:
     for acc in accounts.values():
         acc.password_hash = hashed
     session.add_all(accounts.values())
+    session.flush()
     session.add(
-        ApiKey(name="bi", prefix=API_KEY[:12], key_hash=hash_api_key(API_KEY), role="analyst")
+        ApiKey(
+            name="bi",
+            prefix=API_KEY[:12],
+            key_hash=hash_api_key(API_KEY),
+            account_id=accounts["analyst"].id,
+        )
     )
     session.flush()
     ids = {f"account_{k}": a.id for k, a in accounts.items()}
@@ -220,6 +226,7 @@ def make_env(engine_name: str, folder: Path) -> Iterator[Env]:
         jwt_secret="test-secret-" + "x" * 32,
         pseudonym_secret="test-pseudonym-" + "y" * 32,
         login_rate_limit=1000,
+        login_address_rate_limit=100000,
         four_eyes=True,
     )
     engine = make_engine(url)
@@ -229,8 +236,7 @@ def make_env(engine_name: str, folder: Path) -> Iterator[Env]:
     client = TestClient(app)
     env = Env(engine_name, url, app, client, settings, ids=ids, batch_id=ids["batch"])
     for role in ("admin", "steward", "steward2", "analyst", "partner", "partner_b"):
-        acc_role = "partner" if role.startswith("partner") else role.rstrip("2")
-        token, _, _ = create_token(settings, ids[f"account_{role}"], acc_role)
+        token, _, _ = create_token(settings, ids[f"account_{role}"], 0)
         env.headers[role] = {"Authorization": f"Bearer {token}"}
     env.headers["api_key"] = {"X-API-Key": API_KEY}
     env.headers["anonymous"] = {}

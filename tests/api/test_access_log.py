@@ -7,10 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from starlette.requests import Request
 
-from api.deps import log_personal_read
-from api.security import Principal
+from healthai import access
 from healthai.db import make_engine
 from healthai.models import PersonalDataAccess
 from tests.api.conftest import Env
@@ -45,10 +43,9 @@ def test_read_log_commit_is_durable_and_leaves_the_connection_synchronous(env: E
     engine = make_engine(env.url, pool_size=1, max_overflow=0)
     try:
         marker = f"/test-read-log/{datetime.now(UTC).timestamp()}"
-        request = Request({"type": "http", "method": "GET", "path": marker, "headers": []})
-        principal = Principal("account", 1, "tests", "admin", None)
+        principal = access.Principal(1, "tests", "admin", None)
         with Session(engine) as session:
-            log_personal_read(session, principal, request, "biometric_measurements")
+            access.log_personal_read(session, principal, "biometric_measurements", marker)
         # committed: another connection sees it
         with env.session() as other:
             count = other.scalar(select(func.count()).where(PersonalDataAccess.path == marker))

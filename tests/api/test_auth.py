@@ -1,5 +1,5 @@
-"""Sign-in, refresh rotation, logout, API keys, accounts, production secrets, and the
-create-admin command (the sign-in rate limit: test_login_rate_limit.py)."""
+"""Sign-in, refresh rotation, logout, API keys, accounts, and the create-admin command (the
+sign-in rate limit: test_login_rate_limit.py; what was broken before: tests/security/)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
 
-from healthai.settings import Settings
 from tests.api.conftest import API_KEY, PASSWORD, Env
 from tests.api.helpers import assert_problem, uid
 
@@ -55,18 +53,25 @@ def test_wrong_credentials(env: Env) -> None:
 def test_api_key_lifecycle(env: Env) -> None:
     c, admin = env.client, env.headers["admin"]
     me = c.get("/auth/me", headers={"X-API-Key": API_KEY}).json()
-    assert me == {**me, "kind": "api_key", "role": "analyst"}
-    r = c.post("/api-keys", json={"name": f"k-{uid()}", "role": "steward"}, headers=admin)
+    assert me == {**me, "kind": "api_key", "role": "analyst", "name": "analyst", "api_key": "bi"}
+    body = {"name": f"k-{uid()}", "account_id": env.ids["account_steward"]}
+    r = c.post("/api-keys", json=body, headers=admin)
     assert r.status_code == 201, r.text
+    assert r.json()["account_id"] == env.ids["account_steward"]
     key, key_id = r.json()["key"], r.json()["id"]
     listed = c.get("/api-keys", headers=admin).json()
     assert all("key" not in k for k in listed)  # only its hash is kept
     assert c.get("/batches", headers={"X-API-Key": key}).status_code == 200
     assert c.delete(f"/api-keys/{key_id}", headers=admin).status_code == 204
     assert_problem(c.get("/batches", headers={"X-API-Key": key}), 401)
-    assert_problem(
-        c.post("/api-keys", json={"name": f"p-{uid()}", "role": "partner"}, headers=admin), 422
-    )
+    # an owner that does not exist; a role of its own (a key acts as its owner)
+    missing = {"name": f"p-{uid()}", "account_id": 2_000_000_000}
+    assert_problem(c.post("/api-keys", json=missing, headers=admin), 422)
+    with_role = {"name": f"p-{uid()}", "role": "admin"}
+    assert_problem(c.post("/api-keys", json=with_role, headers=admin), 422)
+    # without an owner, the key acts as the admin who made it
+    r = c.post("/api-keys", json={"name": f"a-{uid()}"}, headers=admin)
+    assert r.json()["account_id"] == env.ids["account_admin"]
 
 
 def test_accounts_and_disabling(env: Env) -> None:
@@ -99,12 +104,6 @@ def test_accounts_and_disabling(env: Env) -> None:
     assert r.status_code == 200 and r.json()["is_active"] is False
     assert_problem(c.get("/users", headers=auth), 401)  # disabled at once
     assert_problem(login(c, name, "a long enough pass"), 401)
-
-
-def test_production_refuses_dev_secrets() -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
-        Settings(environment="production")
-    Settings(environment="production", jwt_secret="j" * 40, pseudonym_secret="p" * 40)
 
 
 def test_create_admin_command(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
-"""The sign-in rate limit holds across processes: two apps over the same database (two API
-workers or replicas) count the same attempts, on SQLite and PostgreSQL."""
+"""The sign-in rate limits hold across processes: two apps over the same database (two API
+workers or replicas) count the same attempts, on SQLite and PostgreSQL. (Limits per username
+across addresses and per address across usernames, spoofed X-Forwarded-For: tests/security.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.main import create_app
-from api.security import hash_password
-from healthai import ratelimit
+from healthai.access import hash_password, ratelimit
 from healthai.db import make_engine
 from healthai.models.accounts import ApiAccount, LoginAttempt
 from healthai.settings import Settings
@@ -21,7 +21,6 @@ from tests.api.conftest import PASSWORD, Env
 from tests.api.helpers import assert_problem, uid
 
 LIMIT = 3
-CLIENT = "testclient"  # the address TestClient sends
 
 
 @pytest.fixture
@@ -91,12 +90,13 @@ def test_two_workers_share_the_limit(
         assert "too many" in body["detail"]
         assert 1 <= int(r.headers["retry-after"]) <= settings.login_rate_window_s + 1
     # refused attempts are not kept: they do not extend the wait
-    assert attempts(env, ratelimit.attempt_key(settings, CLIENT, name)) == LIMIT
-    # another account from the same client, and the same account from another address, pass
+    assert attempts(env, ratelimit.username_key(settings, name)) == LIMIT
+    # another account from the same client passes; the same account from another address, in
+    # any spelling, does not (the username's count holds across addresses)
     assert login(second, account(env)).status_code == 200
     elsewhere = TestClient(second.app, client=("203.0.113.7", 50000))
-    assert login(elsewhere, name.upper()).status_code == 401  # case-insensitive key, own count
-    assert login(elsewhere, name).status_code == 200
+    assert login(elsewhere, name.upper()).status_code == 429
+    assert login(elsewhere, name).status_code == 429
 
 
 def test_attempts_older_than_the_window_no_longer_count(
@@ -104,7 +104,7 @@ def test_attempts_older_than_the_window_no_longer_count(
 ) -> None:
     first, second = workers
     name = account(env)
-    key = ratelimit.attempt_key(settings, CLIENT, name)
+    key = ratelimit.username_key(settings, name)
     window = timedelta(seconds=settings.login_rate_window_s)
     for client in (first, second, second):
         assert_problem(login(client, name, "wrong password!"), 401)

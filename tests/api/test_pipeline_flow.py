@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.main import create_app
-from api.security import create_token, hash_password
+from healthai.access import create_token, hash_password
 from healthai.db import make_engine
 from healthai.models import ApiAccount, Batch, QuarantinedRow
 from healthai.settings import get_settings
@@ -34,8 +34,7 @@ def test_correct_approve_publish_through_the_api(engine: str, platform: str) -> 
     app = create_app(settings, db)
     c = TestClient(app)
     auth = {
-        n: {"Authorization": f"Bearer {create_token(settings, i, 'steward')[0]}"}
-        for n, i in ids.items()
+        n: {"Authorization": f"Bearer {create_token(settings, i, 0)[0]}"} for n, i in ids.items()
     }
 
     max_bpm = float(row.raw["Max_BPM"])

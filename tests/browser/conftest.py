@@ -80,8 +80,8 @@ def _populated(url: str, tmp: Path) -> Iterator[dict[str, str]]:
         for k, v in env.items():
             mp.setenv(k, v)
         get_settings.cache_clear()
-        from api.security import hash_password
         from healthai import migrate
+        from healthai.access import hash_password
         from healthai.models import Batch, Organisation, Source, User
         from healthai.models.accounts import ApiAccount
         from healthai.pipeline import batches

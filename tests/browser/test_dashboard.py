@@ -132,7 +132,7 @@ def _api(env: dict[str, str], username: str = "analyst") -> Iterator[tuple[Any, 
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from api.security import create_token
+    from healthai.access import create_token
     from healthai.db import make_engine
     from healthai.models.accounts import ApiAccount
     from healthai.settings import Settings
@@ -141,7 +141,7 @@ def _api(env: dict[str, str], username: str = "analyst") -> Iterator[tuple[Any, 
     engine = make_engine(env["DATABASE_URL"])
     with Session(engine) as session:
         account = session.scalar(select(ApiAccount).where(ApiAccount.username == username))
-    token, _, _ = create_token(settings, account.id, account.role)
+    token, _, _ = create_token(settings, account.id, account.token_version)
     try:
         with TestClient(create_app(settings, engine)) as client:
             yield client, {"Authorization": f"Bearer {token}"}

@@ -110,7 +110,7 @@ def _api(env: dict[str, str]) -> Iterator[tuple[Any, dict[str, str]]]:
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from api.security import create_token
+    from healthai.access import create_token
     from healthai.models.accounts import ApiAccount
     from healthai.settings import Settings
 
@@ -118,7 +118,7 @@ def _api(env: dict[str, str]) -> Iterator[tuple[Any, dict[str, str]]]:
     engine = make_engine(env["DATABASE_URL"])
     with Session(engine) as session:
         account = session.scalar(select(ApiAccount).where(ApiAccount.username == "analyst"))
-    token, _, _ = create_token(settings, account.id, account.role)
+    token, _, _ = create_token(settings, account.id, account.token_version)
     try:
         with TestClient(create_app(settings, engine)) as client:
             yield client, {"Authorization": f"Bearer {token}"}

@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.main import create_app
-from api.security import create_token
+from healthai.access import create_token
 from healthai.db import get_engine
 from healthai.models import ApiAccount, Batch, metadata
 from healthai.pipeline import batches, consolidated
@@ -153,7 +153,7 @@ def test_pseudonymised_exports_cannot_be_linked_back(
     with session_for(platform) as session:
         accounts = {a.username: a for a in session.scalars(select(ApiAccount))}
     headers = {
-        name: {"Authorization": f"Bearer {create_token(settings, a.id, a.role)[0]}"}
+        name: {"Authorization": f"Bearer {create_token(settings, a.id, a.token_version)[0]}"}
         for name, a in accounts.items()
     }
     client = TestClient(create_app(settings, get_engine(platform)))

@@ -1,0 +1,129 @@
+"""Who is calling: a bearer token or an API key becomes a `Principal`, or is refused.
+
+Every request reads the account behind it once (`account_state`, a primary-key read): a
+disabled account, or a token older than the account's last change of password, role,
+organisation or active flag (its `token_version`), is refused at once. `account_state` is the
+one read to cache if that round trip ever matters (keyed by account id, with a TTL of a few
+seconds: revocation then takes effect within the TTL); `authenticate_token` takes the reader
+as a parameter for that."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from healthai.access.keys import hash_api_key
+from healthai.access.principal import Principal
+from healthai.access.tokens import decode_token, subject_id
+from healthai.models import ApiAccount, ApiKey, RefreshToken
+from healthai.settings import Settings
+
+
+class NotAuthenticated(Exception):
+    """Missing, invalid, expired or revoked credentials (401); the message says which."""
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What authentication needs to know about an account, read on every request."""
+
+    id: int
+    username: str
+    role: str
+    organisation_id: int | None
+    is_active: bool
+    token_version: int
+
+    def principal(self, api_key: str | None = None) -> Principal:
+        return Principal(self.id, self.username, self.role, self.organisation_id, api_key)
+
+
+StateReader = Callable[[Session, int], AccountState | None]
+
+
+def account_state(session: Session, account_id: int) -> AccountState | None:
+    """The account's current state, or None when it does not exist."""
+    row = session.execute(
+        select(
+            ApiAccount.id,
+            ApiAccount.username,
+            ApiAccount.role,
+            ApiAccount.organisation_id,
+            ApiAccount.is_active,
+            ApiAccount.token_version,
+        ).where(ApiAccount.id == account_id)
+    ).one_or_none()
+    return AccountState(*row) if row is not None else None
+
+
+def state_of(account: ApiAccount) -> AccountState:
+    return AccountState(
+        account.id,
+        account.username,
+        account.role,
+        account.organisation_id,
+        account.is_active,
+        account.token_version,
+    )
+
+
+def verify_token(
+    session: Session,
+    settings: Settings,
+    token: str,
+    kind: str = "access",
+    state: StateReader = account_state,
+) -> tuple[AccountState, dict[str, Any]]:
+    """The active account a token of `kind` was issued to and the token's claims, if it is
+    still valid (signature, expiry, subject, and the account's current token version)."""
+    claims = decode_token(settings, token, kind)
+    if claims is None:
+        raise NotAuthenticated("invalid or expired token")
+    account = state(session, subject_id(claims))  # type: ignore[arg-type]
+    if account is None or not account.is_active or claims["ver"] != account.token_version:
+        raise NotAuthenticated("invalid or expired token")
+    return account, claims
+
+
+def authenticate_token(
+    session: Session,
+    settings: Settings,
+    token: str,
+    state: StateReader = account_state,
+) -> Principal:
+    """The caller an access token names (see `verify_token`)."""
+    return verify_token(session, settings, token, "access", state)[0].principal()
+
+
+def authenticate_api_key(session: Session, key: str) -> Principal:
+    """The account an API key acts as (a revoked key, or one whose owner is disabled, is
+    refused)."""
+    row = session.execute(
+        select(ApiKey.name, ApiKey.revoked_at, ApiAccount)
+        .join(ApiAccount, ApiAccount.id == ApiKey.account_id)
+        .where(ApiKey.key_hash == hash_api_key(key))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or not row.ApiAccount.is_active:
+        raise NotAuthenticated("invalid or revoked API key")
+    return state_of(row.ApiAccount).principal(api_key=row.name)
+
+
+def revoke_tokens(session: Session, account_id: int) -> None:
+    """End every session of the account: its token version moves on (every access and
+    refresh token issued before is refused) and its refresh tokens are marked revoked. Call
+    it in the unit of work that changes the password, role, organisation or active flag."""
+    session.execute(
+        update(ApiAccount)
+        .where(ApiAccount.id == account_id)
+        .values(token_version=ApiAccount.token_version + 1)
+    )
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )

@@ -1,0 +1,108 @@
+"""Signing in and out: password check behind the rate limits, token pairs, atomic rotation of
+refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from healthai.access import ratelimit
+from healthai.access.authenticate import AccountState, NotAuthenticated, state_of, verify_token
+from healthai.access.passwords import verify_password
+from healthai.access.tokens import create_token
+from healthai.access.usernames import lookup_name
+from healthai.models import ApiAccount, RefreshToken
+from healthai.settings import Settings
+
+BAD_CREDENTIALS = "wrong username or password"
+
+
+class BadCredentials(Exception):
+    """Unknown account, wrong password or disabled account: one message for all three, so
+    that the answer tells nothing about which (no password oracle)."""
+
+    def __init__(self) -> None:
+        super().__init__(BAD_CREDENTIALS)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds until the access token expires
+
+
+def sign_in(
+    session: Session, settings: Settings, username: str, password: str, client: str
+) -> AccountState:
+    """The account `username` names, if `password` is its password and it is active; raises
+    `ratelimit.RateLimited` or `BadCredentials`. Commits `session`."""
+    attempt = ratelimit.begin(session, settings, client, username)
+    name = lookup_name(username)
+    account = (
+        session.scalar(select(ApiAccount).where(ApiAccount.username == name)) if name else None
+    )
+    # End the read: no transaction held through the Argon2 check, and the writes below start
+    # their own (SQLite refuses, without waiting, to turn a reading transaction into a
+    # writing one while another connection writes).
+    session.commit()
+    if not verify_password(password, account.password_hash if account else None):
+        raise BadCredentials()
+    if not account.is_active:  # type: ignore[union-attr]
+        raise BadCredentials()
+    ratelimit.succeeded(session, attempt)
+    session.commit()
+    return state_of(account)  # type: ignore[arg-type]
+
+
+def access_token(settings: Settings, account: AccountState) -> str:
+    token, _jti, _expires = create_token(settings, account.id, account.token_version, "access")
+    return token
+
+
+def issue_tokens(session: Session, settings: Settings, account: AccountState) -> TokenPair:
+    """A new access token and a new refresh token (recorded, so that it can be rotated and
+    revoked), committed."""
+    refresh, jti, expires = create_token(settings, account.id, account.token_version, "refresh")
+    session.add(RefreshToken(jti=jti, account_id=account.id, expires_at=expires))
+    session.commit()
+    return TokenPair(access_token(settings, account), refresh, settings.access_token_minutes * 60)
+
+
+def rotate(session: Session, settings: Settings, refresh_token: str) -> TokenPair:
+    """Trade a refresh token for a new pair, once: the token is revoked by one conditional
+    update (`revoked_at IS NULL`), so of any number of simultaneous uses exactly one gets a
+    pair; the others, like any revoked, expired, foreign or outdated token, raise
+    `NotAuthenticated`."""
+    account, claims = verify_token(session, settings, refresh_token, "refresh")
+    session.commit()  # end the read: the update below starts a writing transaction
+    now = datetime.now(UTC)
+    revoked = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.jti == claims["jti"],
+            RefreshToken.account_id == account.id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount != 1:
+        session.rollback()
+        raise NotAuthenticated("invalid, expired or revoked refresh token")
+    return issue_tokens(session, settings, account)
+
+
+def sign_out_everywhere(session: Session, account_id: int) -> None:
+    """Revoke every refresh token of the account (in the caller's transaction); its access
+    tokens expire by themselves within minutes."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )

@@ -14,8 +14,13 @@ OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 def render() -> str:
     from api.main import create_app
 
-    throwaway = {name: secrets.token_urlsafe(48) for name in ("jwt_secret", "pseudonym_secret")}
-    app = create_app(Settings(database_url="sqlite://", **throwaway))
+    # throwaway secrets: the document does not depend on them, and the app requires some
+    settings = Settings(
+        database_url="sqlite://",
+        jwt_secret=secrets.token_urlsafe(48),
+        pseudonym_secret=secrets.token_urlsafe(48),
+    )
+    app = create_app(settings)
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 

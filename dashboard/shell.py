@@ -17,6 +17,7 @@ import panel as pn
 from dashboard.auth import COOKIE, DashUser, current_user
 from dashboard.components import Announcer, notice
 from dashboard.i18n import LANGS, t
+from healthai.db import unavailable
 
 TEMPLATES = Path(__file__).parent / "templates"
 SITE_CSS = (TEMPLATES / "site.css").read_text(encoding="utf-8")
@@ -158,11 +159,19 @@ def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
     """One page for one session: the template, the page's content, and the announcer."""
     key = PAGES[slug]
     lang = _lang()
-    user = current_user()
+    busy = False
+    try:
+        user = current_user()
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        user, busy = None, True  # the database cannot answer now: say so, not "sign in"
     announcer = Announcer()
     ctx = Context(lang=lang, user=user, announcer=announcer, slug=slug)
-    if user is None and slug not in PUBLIC:
-        content: Any = notice(t("need_sign_in", lang))
+    if busy:
+        content: Any = notice(t("db_busy", lang), error=True)
+    elif user is None and slug not in PUBLIC:
+        content = notice(t("need_sign_in", lang))
         link = pn.pane.HTML(
             f'<p><a href="/connexion?{urlencode({"next": href(slug, lang)})}">'
             f"{escape(t('sign_in', lang))}</a></p>"
@@ -173,9 +182,12 @@ def build_page(slug: str, build: Callable[[Context], Any]) -> pn.Template:
     else:
         try:
             content = build(ctx)
-        except Exception:  # noqa: BLE001 - show the failure to the user, log it for us
-            traceback.print_exc()
-            content = notice("Erreur interne / internal error", error=True)
+        except Exception as exc:  # noqa: BLE001 - show the failure to the user, log it for us
+            if unavailable(exc):
+                content = notice(t("db_busy", lang), error=True)
+            else:
+                traceback.print_exc()
+                content = notice("Erreur interne / internal error", error=True)
     main = pn.Column(announcer, content, sizing_mode="stretch_width")
     tmpl = pn.Template(PAGE_TEMPLATE)
     tmpl.add_panel("main", main)

@@ -35,5 +35,6 @@ def test_api_runs_api_workers_processes(
         "8000",
         "--workers",
         expected,
+        "--no-proxy-headers",  # X-Forwarded-For is the application's, from TRUSTED_PROXIES only
     ]
     assert command[0].endswith("uvicorn")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from healthai.access import ratelimit
@@ -80,16 +81,19 @@ def rotate(session: Session, settings: Settings, refresh_token: str) -> TokenPai
     account, claims = verify_token(session, settings, refresh_token, "refresh")
     session.commit()  # end the read: the update below starts a writing transaction
     now = datetime.now(UTC)
-    revoked = session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.jti == claims["jti"],
-            RefreshToken.account_id == account.id,
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+    revoked = cast(
+        CursorResult[Any],
+        session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.jti == claims["jti"],
+                RefreshToken.account_id == account.id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False),
+        ),
     )
     if revoked.rowcount != 1:
         session.rollback()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from healthai.access import ratelimit
 from healthai.access.authenticate import AccountState, NotAuthenticated, state_of, verify_token
 from healthai.access.passwords import verify_password
-from healthai.access.tokens import create_token
+from healthai.access.tokens import create_token, decode_token
 from healthai.access.usernames import lookup_name
 from healthai.models import ApiAccount, RefreshToken
 from healthai.settings import Settings
@@ -62,6 +62,25 @@ def sign_in(
 def access_token(settings: Settings, account: AccountState) -> str:
     token, _jti, _expires = create_token(settings, account.id, account.token_version, "access")
     return token
+
+
+def session_expiry(settings: Settings, token: str | None) -> datetime | None:
+    """When an access token (the web interface's session) expires; None when it is not a
+    valid access token (signature, kind, subject). Reads no database."""
+    claims = decode_token(settings, token, "access") if token else None
+    return datetime.fromtimestamp(claims["exp"], UTC) if claims else None
+
+
+def extend_session(session: Session, settings: Settings, token: str) -> tuple[str, datetime] | None:
+    """A fresh access token for the account an access token names, and when it expires; None
+    when the token is no longer valid (expired, revoked by a change of the account, account
+    disabled): a session can be prolonged, never revived."""
+    try:
+        account, _claims = verify_token(session, settings, token, "access")
+    except NotAuthenticated:
+        return None
+    fresh, _jti, expires = create_token(settings, account.id, account.token_version, "access")
+    return fresh, expires
 
 
 def issue_tokens(session: Session, settings: Settings, account: AccountState) -> TokenPair:

@@ -128,3 +128,34 @@ def test_create_admin_command(env: Env, monkeypatch: pytest.MonkeyPatch) -> None
     assert r.status_code == 200, r.text
     me = env.client.get("/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     assert me.json()["role"] == "admin"
+
+
+def test_a_web_session_can_be_prolonged_never_revived(env: Env) -> None:
+    """The web interface's session expiry warning (WCAG 2.2.1) reads when its token expires
+    and trades a still valid one for a fresh one; a revoked or forged one gets nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from healthai import access
+
+    token = login(env.client, "analyst").json()["access_token"]
+    expires = access.session_expiry(env.settings, token)
+    assert expires is not None
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
+    assert access.session_expiry(env.settings, "not.a.token") is None
+    with Session(env.app.state.engine) as session:
+        fresh, fresh_expires = access.extend_session(session, env.settings, token)
+        assert fresh_expires >= expires
+        assert access.extend_session(session, env.settings, "not.a.token") is None
+    me = env.client.get("/auth/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert me.json()["name"] == "analyst"
+    name = f"ext-{uid()}"
+    body = {"username": name, "password": PASSWORD, "role": "analyst"}
+    made = env.client.post("/accounts", json=body, headers=env.headers["admin"]).json()
+    theirs = login(env.client, name).json()["access_token"]
+    env.client.patch(
+        f"/accounts/{made['id']}", json={"is_active": False}, headers=env.headers["admin"]
+    )
+    with Session(env.app.state.engine) as session:
+        assert access.extend_session(session, env.settings, theirs) is None

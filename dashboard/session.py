@@ -13,8 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from sqlalchemy.orm import Session
 
-from dashboard.auth import COOKIE, user_from_token
+from dashboard.auth import COOKIE
+from healthai import access
+from healthai.db import get_engine
 from healthai.settings import get_settings
 
 PATH = "/session/prolonger"
@@ -27,21 +30,16 @@ def warning_seconds() -> int:
 
 def expiry(token: str | None) -> datetime | None:
     """When the session carried by `token` ends (None: not a valid session)."""
-    from api.security import decode_token
-
-    claims = decode_token(get_settings(), token) if token else None
-    return datetime.fromtimestamp(int(claims["exp"]), UTC) if claims else None
+    return access.session_expiry(get_settings(), token)
 
 
 def extend(token: str | None) -> tuple[str, datetime] | None:
-    """A fresh session token for the same, still active account, or None."""
-    from api.security import create_token
-
-    user = user_from_token(token)
-    if user is None:
+    """A fresh session token for the same, still active account whose sessions were not
+    revoked since (`healthai.access.extend_session`), or None."""
+    if not token:
         return None
-    new, _jti, expires = create_token(get_settings(), user.id, user.role)
-    return new, expires
+    with Session(get_engine()) as session:
+        return access.extend_session(session, get_settings(), token)
 
 
 class ExtendHandler(tornado.web.RequestHandler):

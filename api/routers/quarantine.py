@@ -93,7 +93,9 @@ def selection(
     principal: Annotated[Principal, require("quarantine:read")],
 ) -> Any:
     rows, total = bulk.list_rows(session, _selection(params), params.limit, params.offset)
-    log_personal_read(session, principal, request, "quarantined_rows", {"rows": len(rows)})
+    access.log_personal_read(
+        session, principal, "quarantined_rows", request.url.path, {"rows": len(rows)}
+    )
     return {"data": rows, "count": total}
 
 
@@ -179,7 +181,9 @@ def line(
     principal: Annotated[Principal, require("quarantine:read")],
 ) -> Any:
     text = bulk.line_text(session, row_id)
-    log_personal_read(session, principal, request, "quarantined_rows", {"id": row_id})
+    access.log_personal_read(
+        session, principal, "quarantined_rows", request.url.path, {"id": row_id}
+    )
     return {"row_id": row_id, "line": text}
 
 

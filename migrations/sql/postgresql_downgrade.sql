@@ -1,6 +1,6 @@
 BEGIN;
 
--- Running downgrade 0008_access_policy -> 0007_login_attempts
+-- Running downgrade 0009_access_policy -> 0008_erasure
 
 COMMENT ON COLUMN api_accounts.username IS NULL;
 
@@ -36,7 +36,27 @@ ALTER TABLE api_accounts DROP COLUMN created_by_id;
 
 ALTER TABLE api_accounts DROP COLUMN token_version;
 
-UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_access_policy';
+UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0009_access_policy';
+
+-- Running downgrade 0008_erasure -> 0007_login_attempts
+
+DROP INDEX ix_raw_files_content_sha256;
+
+ALTER TABLE raw_files DROP COLUMN content_sha256;
+
+ALTER TABLE ingestion_runs DROP CONSTRAINT ck_ingestion_runs_rows_add_up;
+
+ALTER TABLE ingestion_runs ADD CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending);
+
+ALTER TABLE ingestion_runs DROP COLUMN rows_erased;
+
+DROP INDEX ix_erasures_subject;
+
+DROP INDEX ix_erasures_at;
+
+DROP TABLE erasures;
+
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_erasure';
 
 -- Running downgrade 0007_login_attempts -> 0006_lean_staging
 

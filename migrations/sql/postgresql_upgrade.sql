@@ -1358,7 +1358,42 @@ CREATE INDEX ix_login_attempts_at ON login_attempts (at);
 
 UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
 
--- Running upgrade 0007_login_attempts -> 0008_access_policy
+-- Running upgrade 0007_login_attempts -> 0008_erasure
+
+CREATE TABLE erasures (
+    id SERIAL NOT NULL, 
+    at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    subject CHAR(64) NOT NULL, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_erasures PRIMARY KEY (id)
+);
+
+COMMENT ON COLUMN erasures.subject IS 'HMAC-SHA256, keyed with PSEUDONYM_SECRET, of `erased:<users.external_key>`.';
+
+COMMENT ON COLUMN erasures.detail IS 'Rows removed per table, log entries cleared, files rewritten.';
+
+CREATE INDEX ix_erasures_at ON erasures (at);
+
+CREATE INDEX ix_erasures_subject ON erasures (subject);
+
+ALTER TABLE ingestion_runs ADD COLUMN rows_erased INTEGER DEFAULT '0' NOT NULL;
+
+COMMENT ON COLUMN ingestion_runs.rows_erased IS 'Records published, quarantined or pending, later erased with their person (right to erasure).';
+
+ALTER TABLE ingestion_runs DROP CONSTRAINT ck_ingestion_runs_rows_add_up;
+
+ALTER TABLE ingestion_runs ADD CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased);
+
+ALTER TABLE raw_files ADD COLUMN content_sha256 CHAR(64);
+
+COMMENT ON COLUMN raw_files.content_sha256 IS 'SHA-256 of the stored bytes once an erasure rewrote the file without a person''s records (NULL: never rewritten; `sha256` stays the fingerprint of what came in). A file with either fingerprint is known and not ingested again.';
+
+CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
+
+UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+
+-- Running upgrade 0008_erasure -> 0009_access_policy
 
 ALTER TABLE api_accounts ADD COLUMN token_version INTEGER DEFAULT '0' NOT NULL;
 
@@ -1402,7 +1437,7 @@ COMMENT ON COLUMN api_accounts.username IS 'Normalised (NFKC, case-folded, ASCII
 
 COMMENT ON COLUMN login_attempts.key IS 'HMAC-SHA256, keyed with PSEUDONYM_SECRET, of the normalised username or of the client address (each attempt writes one row of each).';
 
-UPDATE healthai_alembic_version SET version_num='0008_access_policy' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+UPDATE healthai_alembic_version SET version_num='0009_access_policy' WHERE healthai_alembic_version.version_num = '0008_erasure';
 
 COMMIT;
 

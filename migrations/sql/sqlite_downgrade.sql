@@ -1,4 +1,4 @@
--- Running downgrade 0008_access_policy -> 0007_login_attempts
+-- Running downgrade 0009_access_policy -> 0008_erasure
 
 CREATE TABLE _alembic_tmp_audit_log (
     id INTEGER NOT NULL, 
@@ -81,7 +81,71 @@ ALTER TABLE _alembic_tmp_api_accounts RENAME TO api_accounts;
 
 CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
 
-UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_access_policy';
+UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0009_access_policy';
+
+-- Running downgrade 0008_erasure -> 0007_login_attempts
+
+DROP INDEX ix_raw_files_content_sha256;
+
+CREATE TABLE _alembic_tmp_raw_files (
+    id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    sha256 CHAR(64) NOT NULL, 
+    original_name VARCHAR(500) NOT NULL, 
+    stored_path VARCHAR(1000) NOT NULL, 
+    size_bytes BIGINT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_raw_files PRIMARY KEY (id), 
+    CONSTRAINT fk_raw_files_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
+    CONSTRAINT uq_raw_files_source_id_sha256 UNIQUE (source_id, sha256)
+);
+
+INSERT INTO _alembic_tmp_raw_files (id, source_id, sha256, original_name, stored_path, size_bytes, created_at) SELECT raw_files.id, raw_files.source_id, raw_files.sha256, raw_files.original_name, raw_files.stored_path, raw_files.size_bytes, raw_files.created_at 
+FROM raw_files;
+
+DROP TABLE raw_files;
+
+ALTER TABLE _alembic_tmp_raw_files RENAME TO raw_files;
+
+CREATE TABLE _alembic_tmp_ingestion_runs (
+    id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    raw_file_id INTEGER, 
+    started_at DATETIME NOT NULL, 
+    finished_at DATETIME, 
+    status VARCHAR(12) NOT NULL, 
+    rows_in INTEGER NOT NULL, 
+    rows_published INTEGER NOT NULL, 
+    rows_quarantined INTEGER NOT NULL, 
+    rows_duplicate INTEGER NOT NULL, 
+    rows_pending INTEGER NOT NULL, 
+    error TEXT, 
+    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
+    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
+    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
+    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
+    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending)
+);
+
+INSERT INTO _alembic_tmp_ingestion_runs (id, source_id, dagster_run_id, raw_file_id, started_at, finished_at, status, rows_in, rows_published, rows_quarantined, rows_duplicate, rows_pending, error) SELECT ingestion_runs.id, ingestion_runs.source_id, ingestion_runs.dagster_run_id, ingestion_runs.raw_file_id, ingestion_runs.started_at, ingestion_runs.finished_at, ingestion_runs.status, ingestion_runs.rows_in, ingestion_runs.rows_published, ingestion_runs.rows_quarantined, ingestion_runs.rows_duplicate, ingestion_runs.rows_pending, ingestion_runs.error 
+FROM ingestion_runs;
+
+DROP TABLE ingestion_runs;
+
+ALTER TABLE _alembic_tmp_ingestion_runs RENAME TO ingestion_runs;
+
+CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
+
+CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
+
+DROP INDEX ix_erasures_subject;
+
+DROP INDEX ix_erasures_at;
+
+DROP TABLE erasures;
+
+UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0008_erasure';
 
 -- Running downgrade 0007_login_attempts -> 0006_lean_staging
 

@@ -1421,7 +1421,61 @@ CREATE INDEX ix_login_attempts_at ON login_attempts (at);
 
 UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
 
--- Running upgrade 0007_login_attempts -> 0008_access_policy
+-- Running upgrade 0007_login_attempts -> 0008_erasure
+
+CREATE TABLE erasures (
+    id INTEGER NOT NULL, 
+    at DATETIME NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    subject CHAR(64) NOT NULL, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_erasures PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_erasures_at ON erasures (at);
+
+CREATE INDEX ix_erasures_subject ON erasures (subject);
+
+CREATE TABLE _alembic_tmp_ingestion_runs (
+    id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    raw_file_id INTEGER, 
+    started_at DATETIME NOT NULL, 
+    finished_at DATETIME, 
+    status VARCHAR(12) NOT NULL, 
+    rows_in INTEGER NOT NULL, 
+    rows_published INTEGER NOT NULL, 
+    rows_quarantined INTEGER NOT NULL, 
+    rows_duplicate INTEGER NOT NULL, 
+    rows_pending INTEGER NOT NULL, 
+    error TEXT, 
+    rows_erased INTEGER DEFAULT '0' NOT NULL, 
+    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
+    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
+    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
+    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
+    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased)
+);
+
+INSERT INTO _alembic_tmp_ingestion_runs (id, source_id, dagster_run_id, raw_file_id, started_at, finished_at, status, rows_in, rows_published, rows_quarantined, rows_duplicate, rows_pending, error) SELECT ingestion_runs.id, ingestion_runs.source_id, ingestion_runs.dagster_run_id, ingestion_runs.raw_file_id, ingestion_runs.started_at, ingestion_runs.finished_at, ingestion_runs.status, ingestion_runs.rows_in, ingestion_runs.rows_published, ingestion_runs.rows_quarantined, ingestion_runs.rows_duplicate, ingestion_runs.rows_pending, ingestion_runs.error 
+FROM ingestion_runs;
+
+DROP TABLE ingestion_runs;
+
+ALTER TABLE _alembic_tmp_ingestion_runs RENAME TO ingestion_runs;
+
+CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
+
+CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
+
+ALTER TABLE raw_files ADD COLUMN content_sha256 CHAR(64);
+
+CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
+
+UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+
+-- Running upgrade 0008_erasure -> 0009_access_policy
 
 CREATE TABLE _alembic_tmp_api_accounts (
     id INTEGER NOT NULL, 
@@ -1506,5 +1560,5 @@ CREATE INDEX ix_audit_log_at ON audit_log (at);
 
 CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
 
-UPDATE healthai_alembic_version SET version_num='0008_access_policy' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
+UPDATE healthai_alembic_version SET version_num='0009_access_policy' WHERE healthai_alembic_version.version_num = '0008_erasure';
 

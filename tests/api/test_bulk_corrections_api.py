@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.main import create_app
-from api.security import create_token, hash_password
+from healthai.access import create_token, hash_password
 from healthai.db import make_engine
 from healthai.models import ApiAccount, AuditLog, Batch
 from healthai.settings import get_settings
@@ -40,7 +40,7 @@ def test_select_preview_bulk_correct_and_line(engine: str, platform: str) -> Non
     settings = get_settings()
     c = TestClient(create_app(settings, db))
     auth = {
-        n: {"Authorization": f"Bearer {create_token(settings, i, role)[0]}"}
+        n: {"Authorization": f"Bearer {create_token(settings, i, 0)[0]}"}
         for n, (i, role) in accounts.items()
     }
 

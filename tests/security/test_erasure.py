@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select
 
 from api.main import create_app
-from api.security import create_token
+from healthai.access import create_token
 from healthai.db import get_engine
 from healthai.models import (
     ApiAccount,
@@ -178,7 +178,7 @@ def test_erasure_leaves_nothing_of_the_person(
     with session_for(platform) as session:
         accounts = {a.username: a for a in session.scalars(select(ApiAccount))}
     headers = {
-        n: {"Authorization": f"Bearer {create_token(settings, a.id, a.role)[0]}"}
+        n: {"Authorization": f"Bearer {create_token(settings, a.id, a.token_version)[0]}"}
         for n, a in accounts.items()
     }
     client = TestClient(create_app(settings, get_engine(platform)))

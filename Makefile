@@ -65,8 +65,13 @@ run: materialize ## set up, migrate, materialise every asset, serve Dagster UI, 
 	$(BIN)/healthai demo-accounts
 	$(BIN)/healthai serve --api-port $(API_PORT) --dashboard-port $(DASHBOARD_PORT) --dagster-port $(DAGSTER_PORT)
 
-test: install install-test-deps ## install what tests need and run the whole suite (SQLite and PostgreSQL)
-	$(BIN)/python -m pytest
+# TEST_WORKERS pytest-xdist processes (default 2, one per core of the reference machine; 0 runs
+# the suite in this process). A test file's tests stay on one worker: its module fixtures (a
+# browser test's database and server) are made once. Tests take free ports and their own
+# databases and folders, so workers never share state.
+TEST_WORKERS ?= 2
+test: install install-test-deps ## install what tests need and run the whole suite (SQLite and PostgreSQL; TEST_WORKERS=2)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # mypy checks healthai/, api/, assets/ and dashboard/ ([tool.mypy] in pyproject.toml: the
 # modules of its baseline list are not reported yet; every other module stays clean).

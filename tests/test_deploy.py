@@ -204,3 +204,29 @@ def test_dagster_postgres_storage_is_installable() -> None:
     config = yaml.safe_load((ROOT / "deploy" / "dagster" / "dagster.postgres.yaml").read_text())
     assert config["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
     assert dagster_postgres.DagsterPostgresStorage is not None
+
+
+def test_dagster_storage_of_the_embedded_default_lives_under_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`healthai dagster-home` (make run) writes a dagster.yaml whose SQLite storage is under
+    $DAGSTER_HOME (var/dagster_home, removed by `make clean`), whatever the working directory:
+    it used to be `./storage` of the folder Dagster was started from."""
+    import dagster as dg
+
+    from healthai import cli
+
+    home, elsewhere = tmp_path / "dagster_home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    monkeypatch.chdir(elsewhere)
+    assert cli.write_dagster_home() == home
+    instance = dg.DagsterInstance.get()
+    try:
+        instance.add_run(dg.DagsterRun(job_name="probe", run_id="0" * 36))  # a write
+        assert (home / "history" / "runs.db").exists()
+        assert list(elsewhere.iterdir()) == []
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    finally:
+        instance.dispose()

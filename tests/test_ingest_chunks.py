@@ -33,23 +33,24 @@ GYM = PROJECT_ROOT / "raw" / "gym_members" / "gym_members_exercise_tracking.csv"
 AN_HOUR_AGO = datetime.now().timestamp() - 3600
 
 
-def biometrics_file(path: Path) -> Path:
+def biometrics_file(path: Path, key: str = "sim") -> Path:
     """40 rows: duplicates of a user and day near and far (across any chunk boundary), values
-    out of range, a malformed line, a BMI without weight, a row without measurement."""
+    out of range, a malformed line, a BMI without weight, a row without measurement. `key`
+    prefixes every user key (files with another prefix share no row)."""
     lines = []
     for i in range(1, 36):
-        lines.append(f"sim:u{i % 7:03d},2025-01-{i // 7 + 1:02d},70.{i},20,23.1,7,60,{1000 + i}")
-    lines[3] = "sim:u003,2025-01-01,500,20,23.1,7,60,1000"  # weight out of range
-    lines[8] = "sim:u001,2025-01-01,71,20,23.1,7,60,1000"  # same user and day as line 1
-    lines[12] = "sim:u005,2025-01-02,,,24,7,60,1000"  # a BMI without weight
-    lines[20] = "sim:u006,2025-01-03,,,,,,"  # no measurement
-    lines[25] = "sim:u004,2025-01-04,70,20"  # malformed: 4 fields
+        lines.append(f"{key}:u{i % 7:03d},2025-01-{i // 7 + 1:02d},70.{i},20,23.1,7,60,{1000 + i}")
+    lines[3] = f"{key}:u003,2025-01-01,500,20,23.1,7,60,1000"  # weight out of range
+    lines[8] = f"{key}:u001,2025-01-01,71,20,23.1,7,60,1000"  # same user and day as line 1
+    lines[12] = f"{key}:u005,2025-01-02,,,24,7,60,1000"  # a BMI without weight
+    lines[20] = f"{key}:u006,2025-01-03,,,,,,"  # no measurement
+    lines[25] = f"{key}:u004,2025-01-04,70,20"  # malformed: 4 fields
     lines += [
-        "sim:u002,2025-01-01,72,21,23.5,7,61,1200",  # same user and day as line 2
-        "sim:u002,2025-01-01,9999,21,23.5,7,61,1200",  # again, and out of range
-        "bad key,2025-01-05,70,20,23.1,7,60,1000",  # user key breaks its pattern
-        " sim:u001 ,\t2025-01-06 ,70,20,23.1,7,60,1000",  # padded: valid once stripped
-        "sim:u001,2025-01-06,70,20,23.1,7,60,1000",  # same user and day as the padded one
+        f"{key}:u002,2025-01-01,72,21,23.5,7,61,1200",  # same user and day as line 2
+        f"{key}:u002,2025-01-01,9999,21,23.5,7,61,1200",  # again, and out of range
+        f"bad key {key},2025-01-05,70,20,23.1,7,60,1000",  # user key breaks its pattern
+        f" {key}:u001 ,\t2025-01-06 ,70,20,23.1,7,60,1000",  # padded: valid once stripped
+        f"{key}:u001,2025-01-06,70,20,23.1,7,60,1000",  # same user and day as the padded one
     ]
     path.write_text(HEADER + "\n".join(lines) + "\n")
     return path
@@ -112,8 +113,9 @@ def test_chunks_give_the_outcome_of_one_frame(engine: str, platform: str, tmp_pa
         ].itertuples(index=False)
     )
     outcomes = []
-    for rows, name in ((4, "a.csv"), (7, "b.csv"), (None, "c.csv")):
-        path = biometrics_file(tmp_path / name)
+    for rows, name in ((4, "a"), (7, "b"), (None, "c")):
+        # other user keys in each file: a bad row already quarantined would be linked to it
+        path = biometrics_file(tmp_path / f"{name}.csv", key=f"sim{name}")
         path.write_text(path.read_text() + f"sim:u{90 + len(outcomes)},2025-02-01,70,,,,,\n")
         outcomes.append((rows, ingest_file(platform, path, rows), reference(path)))
     for rows, got, ref in outcomes:

@@ -34,6 +34,7 @@ from healthai.models.pipeline import (
     Erasure,
     IngestionRun,
     QuarantinedRow,
+    QuarantineRepeat,
     RawFile,
     Source,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "QualityMetric",
     "QualitySnapshot",
     "QuarantinedRow",
+    "QuarantineRepeat",
     "RawFile",
     "Recipe",
     "RecipeIngredient",

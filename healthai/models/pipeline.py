@@ -153,12 +153,15 @@ class BatchCheck(Base):
 
 
 class QuarantinedRow(Timestamped, Base):
-    """An input row that broke a rule, kept whole with every reason."""
+    """An input row that broke a rule, kept whole with every reason. The same row brought
+    again (by another file, or twice in one) is not quarantined twice: it is linked to this one
+    (`quarantine_repeats`) and counted as a duplicate of its run."""
 
     __tablename__ = "quarantined_rows"
     __table_args__ = (
         in_("status", QUARANTINE_STATUSES, "status_known"),
         Index("ix_quarantined_rows_source_id_status", "source_id", "status"),
+        Index("ix_quarantined_rows_source_id_fingerprint", "source_id", "fingerprint"),
     )
 
     id: Mapped[int] = pk()
@@ -174,6 +177,28 @@ class QuarantinedRow(Timestamped, Base):
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     requeued_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    fingerprint: Mapped[str | None] = mapped_column(
+        CHAR(64),
+        comment="SHA-256 of the untouched row (its values, not its place in the file): the same "
+        "bad row brought again is linked here, not quarantined twice.",
+    )
+
+
+class QuarantineRepeat(Base):
+    """A bad row identical to one already in quarantine, brought again by a file (or twice by
+    one): where it came from, linked to the row a steward fixes once. Counted as a duplicate
+    in its run."""
+
+    __tablename__ = "quarantine_repeats"
+
+    id: Mapped[int] = pk()
+    quarantined_row_id: Mapped[int] = mapped_column(
+        ForeignKey("quarantined_rows.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingestion_runs.id"), index=True)
+    source_sha256: Mapped[str] = mapped_column(CHAR(64))
+    source_record: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditLog(Base):

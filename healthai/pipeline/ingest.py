@@ -14,6 +14,8 @@ removes the folder once the batch is committed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 from collections import Counter
@@ -26,7 +28,15 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from healthai.models import NATURAL_KEYS, STAGING, Batch, IngestionRun, QuarantinedRow, RawFile
+from healthai.models import (
+    NATURAL_KEYS,
+    STAGING,
+    Batch,
+    IngestionRun,
+    QuarantinedRow,
+    QuarantineRepeat,
+    RawFile,
+)
 from healthai.pipeline import bulk, dates, landing
 from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
 from healthai.pipeline.contract import FileScope, Rejected, column_kind, jsonable, validate
@@ -66,6 +76,7 @@ class Checked:
     rows_in: int
     rows_valid: int = 0
     quarantined: int = 0
+    duplicates: int = 0  # bad rows identical to rows already in quarantine (linked to them)
     reasons: dict[str, int] = field(default_factory=dict)  # rule -> times cited
     soft: dict[str, int] = field(default_factory=dict)  # soft rule -> rows flagged
 
@@ -140,10 +151,11 @@ def check(
                     Rejected(record=m[RECORD], raw=m["raw"], reasons=[m["reason"]])
                     for m in result.malformed
                 ] + validation.rejected
-                _quarantine(session, source_id, landed, rejected)
+                linked = _quarantine(session, source_id, landed, rejected)
                 reasons.update(r["rule"] for q in rejected for r in q.reasons)
                 checked.rows_in += result.rows_in
-                checked.quarantined += len(rejected)
+                checked.quarantined += len(rejected) - linked
+                checked.duplicates += linked  # bad rows already in quarantine: linked
                 valid = validation.valid
                 if len(valid):
                     for name, (_, flags) in spec.soft_rules.items():
@@ -187,26 +199,80 @@ def date_orders(
     return {c: e.order for c, e in found.items()}
 
 
-def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rejected]) -> None:
+def quarantine_fingerprint(raw: dict) -> str:
+    """The SHA-256 of a row's untouched values (not of its place in a file): the same bad row
+    has the same fingerprint whichever file brings it."""
+    text = json.dumps(jsonable(raw), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _known_rows(session: Session, source_id: int, prints: set[str]) -> dict[str, int]:
+    """fingerprint -> the first quarantined row of the source with it."""
+    found: dict[str, int] = {}
+    wanted = sorted(prints)
+    for start in range(0, len(wanted), 1000):
+        rows = session.execute(
+            select(QuarantinedRow.fingerprint, func.min(QuarantinedRow.id))
+            .where(
+                QuarantinedRow.source_id == source_id,
+                QuarantinedRow.fingerprint.in_(wanted[start : start + 1000]),
+            )
+            .group_by(QuarantinedRow.fingerprint)
+        )
+        found.update({fp: row_id for fp, row_id in rows})
+    return found
+
+
+def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rejected]) -> int:
+    """Quarantine the rejected rows; a row identical to one already in quarantine (from any
+    file of the source, or earlier in this one) is linked to it instead (`quarantine_repeats`):
+    a steward fixes it once. Returns how many were linked (duplicates of their run)."""
     if not rows:
-        return
+        return 0
     now = datetime.now(UTC)
-    session.execute(
-        insert(QuarantinedRow),
-        [
-            {
-                "source_id": source_id,
-                "run_id": landed.run_id,
-                "source_sha256": landed.sha256,
-                "source_record": str(r.record),
-                "raw": jsonable(r.raw),
-                "reasons": r.reasons,
-                "status": "open",
-                "created_at": now,
-            }
-            for r in rows
-        ],
-    )
+    prints = [quarantine_fingerprint(r.raw) for r in rows]
+    known = _known_rows(session, source_id, set(prints))
+    fresh: dict[str, Rejected] = {}
+    repeats: list[tuple[str, Rejected]] = []
+    for row, fp in zip(rows, prints, strict=True):
+        if fp in known or fp in fresh:
+            repeats.append((fp, row))
+        else:
+            fresh[fp] = row
+    if fresh:
+        session.execute(
+            insert(QuarantinedRow),
+            [
+                {
+                    "source_id": source_id,
+                    "run_id": landed.run_id,
+                    "source_sha256": landed.sha256,
+                    "source_record": str(r.record),
+                    "raw": jsonable(r.raw),
+                    "reasons": r.reasons,
+                    "status": "open",
+                    "fingerprint": fp,
+                    "created_at": now,
+                }
+                for fp, r in fresh.items()
+            ],
+        )
+    if repeats:
+        known |= _known_rows(session, source_id, {fp for fp, _ in repeats} - set(known))
+        session.execute(
+            insert(QuarantineRepeat),
+            [
+                {
+                    "quarantined_row_id": known[fp],
+                    "run_id": landed.run_id,
+                    "source_sha256": landed.sha256,
+                    "source_record": str(r.record),
+                    "created_at": now,
+                }
+                for fp, r in repeats
+            ],
+        )
+    return len(repeats)
 
 
 def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
@@ -216,7 +282,9 @@ def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:
     ctx = CleanContext(spec.name, landed.sha256, landed.received_at)
     folder = work_dir(spec.name, landed.run_id) / "cleaned"
     shutil.rmtree(folder, ignore_errors=True)
-    cleaned = Cleaned(landed, {}, checked.rows_in, checked.quarantined)
+    cleaned = Cleaned(
+        landed, {}, checked.rows_in, checked.quarantined, duplicates=checked.duplicates
+    )
     by_table: Counter[str] = Counter()
     primary_seen = KeySet()  # primary keys of the earlier chunks
     entities_seen: dict[str, KeySet] = {}  # entity keys already kept in earlier chunks

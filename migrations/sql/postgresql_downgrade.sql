@@ -1,5 +1,19 @@
 BEGIN;
 
+-- Running downgrade 0010_quarantine_links -> 0009_access_policy
+
+DROP INDEX ix_quarantine_repeats_run_id;
+
+DROP INDEX ix_quarantine_repeats_quarantined_row_id;
+
+DROP TABLE quarantine_repeats;
+
+DROP INDEX ix_quarantined_rows_source_id_fingerprint;
+
+ALTER TABLE quarantined_rows DROP COLUMN fingerprint;
+
+UPDATE healthai_alembic_version SET version_num='0009_access_policy' WHERE healthai_alembic_version.version_num = '0010_quarantine_links';
+
 -- Running downgrade 0009_access_policy -> 0008_erasure
 
 COMMENT ON COLUMN api_accounts.username IS NULL;

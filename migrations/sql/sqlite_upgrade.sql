@@ -1562,3 +1562,27 @@ CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
 
 UPDATE healthai_alembic_version SET version_num='0009_access_policy' WHERE healthai_alembic_version.version_num = '0008_erasure';
 
+-- Running upgrade 0009_access_policy -> 0010_quarantine_links
+
+CREATE TABLE quarantine_repeats (
+    id INTEGER NOT NULL, 
+    quarantined_row_id INTEGER NOT NULL, 
+    run_id INTEGER NOT NULL, 
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_quarantine_repeats PRIMARY KEY (id), 
+    CONSTRAINT fk_quarantine_repeats_quarantined_row_id_quarantined_rows FOREIGN KEY(quarantined_row_id) REFERENCES quarantined_rows (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_quarantine_repeats_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id)
+);
+
+CREATE INDEX ix_quarantine_repeats_quarantined_row_id ON quarantine_repeats (quarantined_row_id);
+
+CREATE INDEX ix_quarantine_repeats_run_id ON quarantine_repeats (run_id);
+
+ALTER TABLE quarantined_rows ADD COLUMN fingerprint CHAR(64);
+
+CREATE INDEX ix_quarantined_rows_source_id_fingerprint ON quarantined_rows (source_id, fingerprint);
+
+UPDATE healthai_alembic_version SET version_num='0010_quarantine_links' WHERE healthai_alembic_version.version_num = '0009_access_policy';
+

@@ -91,16 +91,19 @@ def test_a_source_of_facts_is_corrected_and_published(engine: str, platform: str
     """A meal of the v1 log (a source of facts: no natural key of its own) quarantined for more
     sugars than carbohydrates: corrected, it is re-queued without its already published user,
     audited, approved by someone else and published; the run's counts still add up."""
-    from healthai.models import MealLog
+    from healthai.models import MealLog, User
 
     assert materialize_sources(platform, "daily_food_nutrition_v1_log").success
     with session_for(platform) as session:
         first = session.scalar(select(Batch.id))
         batches.approve(session, first, "bruno")
         batches.publish(session, first, "bruno")
+    with session_for(platform) as session:
+        published = set(session.scalars(select(User.external_key)))
     row = next(
-        r for r in open_rows(platform)
+        r for r in sorted(open_rows(platform), key=lambda r: r.id)
         if [x["rule"] for x in r.reasons] == ["sugars_not_above_carbohydrates"]
+        and f"daily_food_log:{r.raw['User_ID']}" in published
     )  # fmt: skip
     users, meals = count(platform, "users"), count(platform, "meal_logs")
     with session_for(platform) as session:

@@ -12,7 +12,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from healthai.access import actor_columns
-from healthai.models import AuditLog, Batch, Source
+from healthai.models import HISTORY, AuditLog, Batch, Source
+from healthai.pipeline import versions
 
 API_SOURCE = "api"
 
@@ -43,6 +44,9 @@ def manual_batch(session: Session) -> Batch:
         now = datetime.now(UTC)
         batch = Batch(
             source_id=source.id,
+            # its rows are versioned one by one (since_version), the batch from the start
+            source_sha256=hashlib.sha256(b"healthai:api:manual-entries").hexdigest(),
+            published_version=0,
             status="published",
             rows_by_table={},
             decided_by="api",
@@ -64,11 +68,26 @@ def row_dict(row: Any) -> dict[str, Any]:
 
 
 def set_lineage(session: Session, row: Any, payload: dict[str, Any], actor: str) -> None:
+    """Lineage of a row written through the API, and the dataset version it makes."""
     batch = manual_batch(session)
     body = json.dumps(_jsonable(payload), sort_keys=True).encode()
     row.batch_id = batch.id
     row.source_sha256 = hashlib.sha256(body).hexdigest()
     row.source_record = f"api:{actor}:{datetime.now(UTC).isoformat()}"[:200]
+    row.since_version = versions.bump(
+        session, "api_write", actor=actor, detail={"table": row.__tablename__, "op": "insert"}
+    )
+
+
+def version_change(session: Session, row: Any, actor: str, op: str) -> None:
+    """An API change or deletion of a published row: the next dataset version, and the row's
+    previous state kept for as-of reads of the versions before it."""
+    table = row.__table__
+    v = versions.bump(session, "api_write", actor=actor, detail={"table": table.name, "op": op})
+    if table.name in HISTORY:
+        versions.keep_history(session, table, table.c.id == row.id, v)
+        if op == "update":
+            row.since_version = v
 
 
 def audit(

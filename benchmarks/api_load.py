@@ -129,21 +129,26 @@ def revoke_api_key(db_url: str, key_id: int) -> None:
 
 
 def sample_ids(db_url: str, n: int = 500) -> tuple[list[int], list[int], int]:
-    """Random measurement ids, user ids with measurements, and the measurement count."""
-    from healthai.models import BiometricMeasurement, User
+    """Random existing measurement ids, user ids with measurements, and the measurement
+    count. Measurement ids are sparse (reading id * 8 + the metric's rank): random readings
+    are drawn, then their measurements' ids read through the view."""
+    from healthai.models import BiometricMeasurement, BiometricReading, User
 
     with session_scope(get_engine(db_url)) as session:
-        lo, hi, count = session.execute(
-            select(
-                func.min(BiometricMeasurement.id),
-                func.max(BiometricMeasurement.id),
-                func.count(),
-            )
+        lo, hi = session.execute(
+            select(func.min(BiometricReading.id), func.max(BiometricReading.id))
         ).one()
+        count = session.scalar(select(func.count()).select_from(BiometricMeasurement))
         users = list(session.scalars(select(User.id).order_by(User.id)))
-    rng = random.Random(7)
-    ids = [rng.randint(lo, hi) for _ in range(n)] if lo is not None else [1]
-    return ids, users or [1], int(count)
+        rng = random.Random(7)
+        readings = sorted({rng.randint(lo, hi) for _ in range(n)}) if lo is not None else []
+        ids = list(
+            session.scalars(
+                select(BiometricMeasurement.id).where(BiometricMeasurement.reading_id.in_(readings))
+            )
+        )
+    rng.shuffle(ids)
+    return ids[:n] or [1], users or [1], int(count or 0)
 
 
 def analytics_routes() -> tuple[list[tuple[str, bool]], list[str]]:

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from benchmarks.data import Dataset
 from benchmarks.env import load, run_worker
 from healthai.db import get_engine, session_scope
-from healthai.models import IngestionRun, QuarantinedRow, RawFile, Source, metadata
+from healthai.models import (
+    BiometricMeasurement,
+    IngestionRun,
+    QuarantinedRow,
+    RawFile,
+    Source,
+    metadata,
+)
 
 SOURCE = "sim_biometrics"
 
@@ -23,7 +30,7 @@ def _entry(name: str, rows: int, seconds: float, rss_mb: float, **extra: Any) ->
         "variant": name,
         "rows": rows,
         "seconds": round(seconds, 3),
-        "rows_per_s": round(rows / seconds, 1) if seconds else None,
+        "rows_per_s": round(rows / max(seconds, 1e-6), 1),
         "peak_rss_mb": round(rss_mb, 1),
         "load_avg": load(),
         **extra,
@@ -99,7 +106,7 @@ def _file_accounting(db_url: str, path: str) -> dict[str, Any]:
 
 
 def _measurements(db_url: str) -> int:
-    table = metadata.tables["biometric_measurements"]
+    table = BiometricMeasurement.__table__
     with session_scope(get_engine(db_url)) as session:
         return int(session.scalar(select(func.count()).select_from(table)))
 
@@ -178,7 +185,7 @@ def run(data: Dataset, db_url: str, work: Path, pandas_limit: int) -> dict[str, 
         )
         if limit
         else "",
-        seconds_for_file=round(usual.result["seconds"] * rows / measured_rows, 1),
+        seconds_for_file=round(usual.result["seconds"] * rows / measured_rows, 3),
     )
 
     landing = work / "landing" / SOURCE
@@ -203,6 +210,7 @@ def run(data: Dataset, db_url: str, work: Path, pandas_limit: int) -> dict[str, 
         floor.result["seconds"],
         floor.peak_rss_mb,
         foreign_keys=floor.result["foreign_keys"],
+        table=floor.result["table"],
     )
 
     shutil.copyfile(data.increment.path, landing / Path(data.increment.path).name)
@@ -215,17 +223,18 @@ def run(data: Dataset, db_url: str, work: Path, pandas_limit: int) -> dict[str, 
         success=inc.result["success"],
         checks=inc.result["checks"],
         full_seconds=out["ours"]["seconds"],
-        ratio_to_full=round(inc.result["seconds"] / full.result["seconds"], 4),
+        ratio_to_full=round(inc.result["seconds"] / max(full.result["seconds"], 1e-6), 4),
     )
     ours_rate = out["ours"]["rows_per_s"]
-    pandas_rate = rows / out["pandas"]["seconds_for_file"]
+    # durations are floored at a microsecond: at tiny scales a rounded time can be 0
+    pandas_rate = rows / max(usual.result["seconds"] * rows / measured_rows, 1e-6)
     out["ratios"] = {
         "ours_vs_copy": round(ours_rate / out["copy"]["rows_per_s"], 3),
         "ours_vs_pandas": round(ours_rate / pandas_rate, 2),
         "pandas_vs_copy": round(pandas_rate / out["copy"]["rows_per_s"], 3),
         # the published rows' own floor, per file row: the same write, nothing before it
         "published_floor_share": round(
-            out["copy_published"]["seconds"] / out["ours"]["seconds"], 3
+            out["copy_published"]["seconds"] / max(out["ours"]["seconds"], 1e-6), 3
         ),
     }
     out["verification"] = verify(data, db_url)

@@ -24,11 +24,13 @@ def _published_floor(ing: dict[str, Any]) -> list[str]:
     floor = ing.get("copy_published")
     if not floor:
         return []
+    table = floor.get("table", "biometric_measurements")  # runs before the wide readings
+    what = "reading" if table == "biometric_readings" else "measurement"
     return [
         "",
-        f"Floor of what we publish: PostgreSQL's `COPY` of the {floor['rows']:,} measurement "
+        f"Floor of what we publish: PostgreSQL's `COPY` of the {floor['rows']:,} {what} "
         "rows our run published (read back, not timed) into a new table with "
-        "`biometric_measurements`' own keys, CHECK constraints, indexes and "
+        f"`{table}`' own keys, CHECK constraints, indexes and "
         f"{floor['foreign_keys']} foreign keys took **{floor['seconds']:.1f} s**, "
         f"{100 * ing['ratios']['published_floor_share']:.0f} % of our end-to-end time: "
         "the share of ours spent on the unavoidable final write alone.",

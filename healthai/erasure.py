@@ -55,7 +55,8 @@ from healthai.models import (
     User,
     metadata,
 )
-from healthai.pipeline import landing, redact
+from healthai.models.staging import record_column
+from healthai.pipeline import landing, redact, versions
 from healthai.pipeline.readers import iter_source
 from healthai.settings import Settings, get_settings
 
@@ -126,6 +127,8 @@ def erase_user(
         )
     )
     session.delete(user)  # every row about them goes by cascade, aggregates follow
+    versions.forget_user(session, user_id)  # and from the history: from every version
+    versions.bump(session, "erasure", actor=actor, detail={"erasure": erasure.id})
     session.flush()
     _files(session, person, report, settings)
     _consolidated(person, report, settings)
@@ -149,12 +152,15 @@ class _Person:
 
 
 def _personal_tables() -> list[Table]:
-    """Published tables about people whose rows carry an id and their lineage."""
-    needed = {"id", "batch_id", "source_sha256", "source_record"}
+    """Published tables about people whose rows carry an id and their lineage (a record in
+    the batch's file: `source_record`, or `record` in the lean biometric_readings)."""
     return [
         t
         for t in metadata.sorted_tables
-        if privacy.is_personal(t) and t.name in STAGING and needed <= set(t.c.keys())
+        if privacy.is_personal(t)
+        and t.name in STAGING
+        and {"id", "batch_id"} <= set(t.c.keys())
+        and record_column(t) in t.c
     ]
 
 
@@ -164,13 +170,20 @@ def _owner(table: Table) -> ColumnElement[Any]:
 
 def _published(session: Session, person: _Person, report: ErasureReport) -> None:
     """Their published rows with lineage: the records they came from, their ids."""
+    b = Batch.__table__
     for table in _personal_tables():
-        columns = [table.c[c] for c in ("id", "batch_id", "source_sha256", "source_record")]
-        rows = session.execute(select(*columns).where(_owner(table) == person.user_id)).all()
-        for row_id, batch_id, sha, record in rows:
+        # the file's fingerprint: the row's own, or its batch's (lean lineage)
+        sha = table.c.source_sha256 if "source_sha256" in table.c else b.c.source_sha256
+        columns = [table.c.id, table.c.batch_id, sha, table.c[record_column(table)]]
+        rows = session.execute(
+            select(*columns)
+            .select_from(table.outerjoin(b, b.c.id == table.c.batch_id))
+            .where(_owner(table) == person.user_id)
+        ).all()
+        for row_id, batch_id, fingerprint, record in rows:
             person.row_ids[table.name].add(row_id)
-            person.records[sha].add(record)
-            person.published[batch_id].add(record)
+            person.records[fingerprint or ""].add(str(record))
+            person.published[batch_id].add(str(record))
         if rows:
             report.rows[f"published:{table.name}"] += len(rows)
 
@@ -183,7 +196,8 @@ def _staged(session: Session, person: _Person, report: ErasureReport) -> None:
         if column not in stg.c:
             continue
         where = stg.c[column] == person.key
-        rows = session.execute(select(stg.c.batch_id, stg.c.source_record).where(where)).all()
+        lineage = stg.c[record_column(stg)]
+        rows = session.execute(select(stg.c.batch_id, lineage).where(where)).all()
         if not rows:
             continue
         for batch_id, record in rows:

@@ -146,10 +146,10 @@ def published_profiles(session: Any) -> pd.DataFrame:
     gym members; users without a height or weight are left out."""
     from sqlalchemy import func, select
 
-    from healthai.models import metadata
+    from healthai.models import BiometricMeasurement, metadata
 
     users = metadata.tables["users"]
-    bio = metadata.tables["biometric_measurements"]
+    bio = BiometricMeasurement.__table__
     last = (
         select(bio.c.user_id, func.max(bio.c.measured_at).label("at"))
         .where(bio.c.metric == "weight_kg")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from assets.definitions import source_assets
 from assets.resources import Database
 from healthai.db import get_engine, session_scope
-from healthai.models import metadata
+from healthai.models import table as model_table
 from healthai.sources import SOURCES
 
 
@@ -26,7 +26,7 @@ def materialize_sources(db_url: str, *names: str) -> dg.ExecuteInProcessResult:
 
 def count(db_url: str, table: str) -> int:
     with Session(get_engine(db_url)) as session:
-        return session.scalar(select(func.count()).select_from(metadata.tables[table]))
+        return session.scalar(select(func.count()).select_from(model_table(table)))
 
 
 def session_for(db_url: str):  # noqa: ANN201

@@ -32,7 +32,7 @@ def test_export_equals_published_rows_and_pseudonymises_users(
     with session_for(platform) as session:
         written = consolidated.export(session, out, get_settings())
 
-    for table in ("users", "workout_sessions", "biometric_measurements", "foods"):
+    for table in ("users", "workout_sessions", "biometric_readings", "foods"):
         assert written[table] == count(platform, table)
         csv = pd.read_csv(out / f"{table}.csv")
         parquet = pd.read_parquet(out / f"{table}.parquet")
@@ -49,7 +49,9 @@ def test_export_equals_published_rows_and_pseudonymises_users(
 
     dictionary = json.loads((out / "data_dictionary.json").read_text())
     described = {(c["table"], c["column"]) for c in dictionary["columns"]}
-    assert ("biometric_measurements", "value") in described
+    assert ("biometric_readings", "weight_kg") in described
+    readings = pd.read_parquet(out / "biometric_readings.parquet")
+    assert set(readings["user_id"]) <= expected
     assert ("users", "external_key") not in described
 
 
@@ -79,3 +81,15 @@ def test_published_rows_trace_back_to_their_file_and_line(engine: str, platform:
     for workout in workouts:  # the session's calories are on the row's own line
         fields = lines[int(workout.source_record)].split(",")
         assert float(fields[8]) == pytest.approx(workout.calories_kcal), workout.source_record
+    # the lean lineage of readings: batch id and integer record number; the fingerprint is
+    # the batch's, also shown by the long view
+    from healthai.models import BiometricMeasurement, BiometricReading
+
+    with session_for(platform) as session:
+        readings = session.scalars(select(BiometricReading)).all()
+        shown = set(session.scalars(select(BiometricMeasurement.source_sha256).distinct()))
+    assert readings and {r.batch_id for r in readings} == {batch.id}
+    assert shown == {batch.source_sha256}
+    for reading in readings:  # the weight is on the record's own line
+        fields = lines[reading.record].split(",")
+        assert float(fields[2]) == pytest.approx(reading.weight_kg), reading.record

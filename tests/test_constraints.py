@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from healthai.db import make_engine
 from healthai.models import (
     Batch,
-    BiometricMeasurement,
+    BiometricReading,
     DailyActivity,
     IngestionRun,
     MealLog,
@@ -23,6 +23,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
+from healthai.pipeline import partitions
 from tests.conftest import ENGINES
 
 LINEAGE = {"source_sha256": "0" * 64, "source_record": "1"}
@@ -46,6 +47,7 @@ def seed(session: Session) -> dict[str, int]:
     user = User(external_key="t:1", plan_tier="free", batch_id=batch.id, **LINEAGE)
     session.add(user)
     session.flush()
+    partitions.ensure_partition(session, BiometricReading.__table__, batch.id)
     return {"source": source.id, "batch": batch.id, "user": user.id}
 
 
@@ -55,13 +57,13 @@ IMPOSSIBLE: list[tuple[str, Any, dict[str, Any]]] = [
     ("same natural key twice", User, {"external_key": "t:1", "plan_tier": "free"}),
     (
         "weight of 1 t",
-        BiometricMeasurement,
-        {"metric": "weight_kg", "value": 1000.0, "measured_at": datetime(2024, 1, 1, tzinfo=UTC)},
+        BiometricReading,
+        {"weight_kg": 1000.0, "measured_at": datetime(2024, 1, 1, tzinfo=UTC)},
     ),
     (
-        "unknown metric",
-        BiometricMeasurement,
-        {"metric": "mood", "value": 1.0, "measured_at": datetime(2024, 1, 1, tzinfo=UTC)},
+        "a reading without any measurement",
+        BiometricReading,
+        {"measured_at": datetime(2024, 1, 1, tzinfo=UTC)},
     ),
     (
         "average heart rate above maximum",
@@ -101,8 +103,8 @@ REFUSAL: dict[str, tuple[str, ...]] = {
     "height of 5 m": ("height_plausible",),
     "unknown plan": ("plan_tier_known",),
     "same natural key twice": ("external_key",),
-    "weight of 1 t": ("value_in_metric_range",),
-    "unknown metric": ("metric_known", "value_in_metric_range"),
+    "weight of 1 t": ("weight_kg_range",),
+    "a reading without any measurement": ("has_a_measurement",),
     "average heart rate above maximum": ("avg_le_max_hr",),
     "negative duration": ("duration",),
     "unknown meal type": ("meal_type_known",),
@@ -124,7 +126,8 @@ def test_impossible_values_are_refused(
         row = {**values}
         if "user_id" in model.__table__.c and "user_id" not in row:
             row["user_id"] = ids["user"]
-        row.update(batch_id=ids["batch"], **LINEAGE)
+        lineage = {"batch_id": ids["batch"], "record": 1, **LINEAGE}
+        row.update({k: v for k, v in lineage.items() if k in model.__table__.c})
         with pytest.raises(IntegrityError) as refused:
             session.execute(insert(model), [row])
         session.rollback()

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from healthai.models import STAGING, Batch, IngestionRun, QuarantinedRow
+from healthai.models.vocab import METRICS
 from healthai.pipeline import bulk, ingest, landing
 from healthai.pipeline.chunks import KeySet
 from healthai.pipeline.contract import validate
@@ -88,12 +89,18 @@ def ingest_file(db_url: str, path: Path, chunk_rows: int | None) -> dict:
         quarantined = session.scalars(
             select(QuarantinedRow).where(QuarantinedRow.run_id == run.id)
         ).all()
-        stg = STAGING["biometric_measurements"]
-        staged = session.execute(
-            select(stg.c.source_record, stg.c.metric, stg.c.value)
+        stg = STAGING["biometric_readings"]
+        wide = session.execute(
+            select(stg.c.record, *(stg.c[m] for m in METRICS))
             .where(stg.c.batch_id == batch_id)
             .order_by(stg.c.staging_id)
         ).all()
+        staged = [
+            (str(r[0]), m, v)
+            for r in wide
+            for m, v in zip(METRICS, r[1:], strict=True)
+            if v is not None
+        ]
         return {
             "counts": (run.rows_in, run.rows_quarantined, run.rows_duplicate, run.rows_pending),
             "reasons": {q.source_record: q.reasons for q in quarantined},
@@ -106,11 +113,12 @@ def ingest_file(db_url: str, path: Path, chunk_rows: int | None) -> dict:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_chunks_give_the_outcome_of_one_frame(engine: str, platform: str, tmp_path: Path) -> None:
     ref = reference(biometrics_file(tmp_path / "bio.csv"))
+    wide = ref["staged"]["biometric_readings"]
     expected_staged = sorted(
         (str(r), m, v)
-        for r, m, v in ref["staged"]["biometric_measurements"][
-            [RECORD, "metric", "value"]
-        ].itertuples(index=False)
+        for r, m, v in wide.melt(id_vars=[RECORD], value_vars=[m for m in METRICS if m in wide])
+        .dropna(subset=["value"])[[RECORD, "variable", "value"]]
+        .itertuples(index=False)
     )
     outcomes = []
     for rows, name in ((4, "a"), (7, "b"), (None, "c")):
@@ -287,17 +295,16 @@ def test_copy_staging_writes_the_rows_inserts_write(
                 "plan_tier": ["free", "premium", "free"],
             }
         ),
-        "biometric_measurements": pd.DataFrame(
+        "biometric_readings": pd.DataFrame(
             {
-                RECORD: [1, 1, 2],
-                "user_key": ["a:1", "a:1", "b:2"],
-                "metric": ["weight_kg", "bmi", "steps"],
+                RECORD: [1, 2],
+                "user_key": ["a:1", "b:2"],
                 "measured_at": pd.Series(
-                    pd.to_datetime(
-                        ["2025-01-01", "2025-01-01", "2025-03-30 01:30:00.123456"], format="ISO8601"
-                    )
+                    pd.to_datetime(["2025-01-01", "2025-03-30 01:30:00.123456"], format="ISO8601")
                 ).dt.tz_localize("UTC"),
-                "value": [70.25, 22.1, 1e5],
+                "weight_kg": [70.25, np.nan],
+                "bmi": [22.1, np.nan],
+                "steps": [np.nan, 1e5],
             }
         ),
         "subscriptions": pd.DataFrame(

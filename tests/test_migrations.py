@@ -55,3 +55,18 @@ def test_sql_scripts_are_current() -> None:
         expected = migrate.offline_sql(dialect, downgrade_to_base=step == "downgrade")
         assert path.exists(), f"{path} missing: run `make sql`"
         assert path.read_text() == expected, f"{path} is stale: run `make sql`"
+
+
+def test_views_frozen_in_the_baseline_are_the_models() -> None:
+    """The baseline creates `biometric_measurements` from SQL frozen in it: the same SQL as
+    healthai.models.views declares (a change of the view needs a revision)."""
+    import importlib.util
+
+    from healthai.models.views import measurements_view_sql
+    from healthai.settings import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "migrations" / "versions" / "0001_baseline.py"
+    spec = importlib.util.spec_from_file_location("baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert module.MEASUREMENTS_VIEW.strip() == measurements_view_sql()

@@ -67,13 +67,14 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
 
     from sqlalchemy import insert
 
-    from healthai.models import STAGING, BiometricMeasurement, Source, User
-    from healthai.pipeline import batches
+    from healthai.models import STAGING, BiometricReading, Source, User
+    from healthai.models.vocab import METRICS
+    from healthai.pipeline import batches, partitions
 
-    stg = STAGING["biometric_measurements"]
+    stg = STAGING["biometric_readings"]
     at = datetime(2025, 3, 1, 7, tzinfo=UTC)
 
-    def staged(session, rows: list[tuple[str, str, datetime, float]]) -> Batch:  # noqa: ANN001
+    def staged(session, rows: list[tuple[str, datetime, dict[str, float]]]) -> Batch:  # noqa: ANN001
         batch = Batch(
             source_id=source.id, status="staged", rows_by_table={}, source_sha256="a" * 64
         )
@@ -82,15 +83,9 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
         session.execute(
             insert(stg),
             [
-                {
-                    "batch_id": batch.id,
-                    "source_record": str(i),
-                    "user_key": user,
-                    "metric": metric,
-                    "measured_at": when,
-                    "value": value,
-                }
-                for i, (user, metric, when, value) in enumerate(rows)
+                {"batch_id": batch.id, "record": i, "user_key": user, "measured_at": when}
+                | {m: values.get(m) for m in METRICS}
+                for i, (user, when, values) in enumerate(rows, 1)
             ],
         )
         return batch
@@ -109,20 +104,22 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
         user = User(external_key="sb:1", plan_tier="free", **lineage)
         session.add(user)
         session.flush()
+        partitions.ensure_partition(session, BiometricReading.__table__, users.id)
         session.add(
-            BiometricMeasurement(
-                user_id=user.id, metric="weight_kg", measured_at=at, value=80.0, **lineage
+            BiometricReading(
+                user_id=user.id, measured_at=at, weight_kg=80.0, batch_id=users.id, record=1
             )
         )
         session.flush()
+        day = at + timedelta(days=1)
         bad = staged(
             session,
             [
-                ("sb:1", "weight_kg", at, 80.5),  # already published
-                ("sb:1", "sleep_hours", at, 7.0),
-                ("sb:1", "sleep_hours", at, 7.5),  # repeated in the batch
-                ("sb:1", "water_l", at + timedelta(hours=1), 99.0),  # outside its range
-                ("sb:nobody", "weight_kg", at, 70.0),  # resolves nowhere
+                ("sb:1", at, {"weight_kg": 80.5}),  # already published
+                ("sb:1", day, {"sleep_hours": 7.0}),
+                ("sb:1", day, {"sleep_hours": 7.5}),  # repeated in the batch
+                ("sb:1", at + timedelta(hours=1), {"water_l": 99.0}),  # outside its range
+                ("sb:nobody", at, {"weight_kg": 70.0}),  # resolves nowhere
             ],
         )
         checks = {c.name: c for c in batches.audit(session, bad, {})}
@@ -130,17 +127,25 @@ def test_publishable_is_proved_by_set_based_checks(engine: str, platform: str) -
         assert not checks["publishable"].passed and not checks["references_resolve"].passed
         violations = checks["publishable"].observed["violations"]
         assert violations == {
-            "biometric_measurements(user_id, metric, measured_at) already published": 1,
-            "biometric_measurements(user_id, metric, measured_at) repeated in the batch": 1,
-            "biometric_measurements.ck_biometric_measurements_value_in_metric_range": 1,
-            "biometric_measurements.user_id not null": 1,
+            "biometric_readings(user_id, metric, measured_at) already published": 1,
+            "biometric_readings(user_id, metric, measured_at) repeated in the batch": 1,
+            # a batch holds one reading per user and time
+            "biometric_readings(user_id, measured_at, batch_id) repeated in the batch": 1,
+            "biometric_readings.ck_biometric_readings_water_l_range": 1,
+            "biometric_readings.user_id not null": 1,
         }, violations
         assert "already published" in checks["publishable"].observed["error"]
 
-        good = staged(session, [("sb:1", "weight_kg", at + timedelta(days=7), 79.0)])
+        good = staged(
+            session,
+            [
+                ("sb:1", at + timedelta(days=7), {"weight_kg": 79.0}),
+                ("sb:1", at, {"sleep_hours": 7.0}),  # same time, another metric: a new key
+            ],
+        )
         checks = {c.name: c for c in batches.audit(session, good, {})}
         assert good.status == "audited", {n: c.observed for n, c in checks.items()}
         assert checks["publishable"].observed == {"error": None, "violations": {}}
         batches.approve(session, good.id, "steward")
         batches.publish(session, good.id, "steward")
-    assert count(platform, "biometric_measurements") == 2
+    assert count(platform, "biometric_measurements") == 3

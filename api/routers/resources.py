@@ -13,7 +13,7 @@ from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import resources as s
 from api.schemas.common import Page
-from api.writes import audit, row_dict, set_lineage
+from api.writes import audit, manual_batch, row_dict, set_lineage, version_change
 from healthai import access
 from healthai.access import Principal
 from healthai.erasure import erase_user
@@ -27,6 +27,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
+from healthai.pipeline import measurements
 from healthai.queries.listing import get_one, page
 
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Row id.")]
@@ -283,6 +284,8 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         body: Create, session: SessionDep, principal: Annotated[Principal, require(res.write_scope)]
     ) -> Any:
         values = body.model_dump()
+        if res.model is BiometricMeasurement:
+            return _create_measurement(session, values, principal.actor)
         if res.prepare:
             values = res.prepare(values)
         row = res.model(**values)
@@ -316,7 +319,11 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         required = [k for k, v in changes.items() if v is None and not table.c[k].nullable]
         if required:
             raise HTTPException(status_code=422, detail=f"{', '.join(required)} cannot be null")
+        if res.model is BiometricMeasurement:
+            return _update_measurement(session, row, changes, principal)
         before = row_dict(row)
+        if res.lineage:
+            version_change(session, row, principal.actor, "update")
         for key, value in changes.items():
             setattr(row, key, value)
         session.flush()
@@ -370,7 +377,12 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             session.commit()
             return Response(status_code=204)
         before = row_dict(row)
-        session.delete(row)
+        if res.model is BiometricMeasurement:
+            measurements.delete_measurement(session, row_id, principal.actor)
+        else:
+            if res.lineage:
+                version_change(session, row, principal.actor, "delete")
+            session.delete(row)
         try:
             session.flush()
         except IntegrityError as exc:
@@ -383,6 +395,50 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         return Response(status_code=204)
 
     return router
+
+
+def _create_measurement(session: SessionDep, values: dict[str, Any], actor: str) -> Any:
+    """Measurements are stored wide (healthai.pipeline.measurements): written there, read
+    back through the long view."""
+    try:
+        new_id = measurements.create(session, manual_batch(session), values, actor)
+        session.flush()
+    except (measurements.KeyConflict, IntegrityError) as exc:
+        session.rollback()
+        raise HTTPException(status_code=409, detail=f"measurement not written: {exc}") from exc
+    row = session.scalar(measurements.measurement(session, new_id))
+    audit(session, actor, "create", "biometric_measurements", new_id, None, row_dict(row))
+    session.commit()
+    return row
+
+
+def _update_measurement(
+    session: SessionDep, row: Any, changes: dict[str, Any], principal: Principal
+) -> Any:
+    before = row_dict(row)
+    try:
+        new_id = measurements.change(
+            session, manual_batch(session), row.id, changes, principal.actor
+        )
+        session.flush()
+    except (measurements.KeyConflict, IntegrityError) as exc:
+        session.rollback()
+        raise HTTPException(status_code=409, detail=f"measurement not changed: {exc}") from exc
+    session.expire_all()
+    after_row = session.scalar(measurements.measurement(session, new_id))
+    after = row_dict(after_row)
+    changed = {k: after[k] for k in changes if before.get(k) != after[k]}
+    audit(
+        session,
+        principal.actor,
+        "update",
+        "biometric_measurements",
+        row.id,
+        {k: before[k] for k in changed},
+        changed,
+    )
+    session.commit()
+    return after_row
 
 
 routers = [build_router(r) for r in RESOURCES]

@@ -4,7 +4,8 @@ from healthai.models.accounts import ROLES, ApiAccount, ApiKey, PersonalDataAcce
 from healthai.models.base import Base, Lineage
 from healthai.models.domain import (
     AppSession,
-    BiometricMeasurement,
+    BatchMetricSpan,
+    BiometricReading,
     BodyPart,
     DailyActivity,
     DailyUserNutrition,
@@ -31,6 +32,7 @@ from healthai.models.pipeline import (
     AuditLog,
     Batch,
     BatchCheck,
+    DatasetVersion,
     Erasure,
     IngestionRun,
     QuarantinedRow,
@@ -40,9 +42,18 @@ from healthai.models.pipeline import (
 )
 from healthai.models.quality import QUALITY_DIMENSIONS, QualityMetric, QualitySnapshot
 from healthai.models.rollups import ConversionRollup, EngagementRollup, ProgressionRollup
-from healthai.models.staging import NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARIES
+from healthai.models.staging import HISTORY, NATURAL_KEYS, PUBLISHED, STAGING, VOCABULARIES
+from healthai.models.views import VIEWS, BiometricMeasurement
 
 metadata = Base.metadata
+
+
+def table(name: str):  # noqa: ANN201 - a Table
+    """A table or a view (healthai.models.views) by name."""
+    from healthai.models.views import ViewBase
+
+    return metadata.tables.get(name) if name in metadata.tables else ViewBase.metadata.tables[name]
+
 
 __all__ = [
     "ApiAccount",
@@ -55,7 +66,11 @@ __all__ = [
     "Base",
     "Batch",
     "BatchCheck",
+    "BatchMetricSpan",
     "BiometricMeasurement",
+    "BiometricReading",
+    "DatasetVersion",
+    "HISTORY",
     "BodyPart",
     "ConversionRollup",
     "DailyActivity",
@@ -92,7 +107,9 @@ __all__ = [
     "UserDietaryRestriction",
     "UserMetricSpan",
     "UserSessionSpan",
+    "VIEWS",
     "VOCABULARIES",
     "WorkoutSession",
     "metadata",
+    "table",
 ]

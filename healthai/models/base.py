@@ -41,6 +41,11 @@ class Lineage:
     source_record: Mapped[str] = mapped_column(
         String(200), comment="Row number (1-based, header excluded) or record key in the source."
     )
+    since_version: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="Dataset version from which this row holds, when it differs from its batch's "
+        "publication (a row written or changed through the API); NULL otherwise.",
+    )
 
 
 class Timestamped:

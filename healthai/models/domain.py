@@ -33,7 +33,6 @@ from healthai.models.vocab import (
     PLAN_TIERS,
     SEXES,
     in_,
-    metric_range_check,
 )
 
 
@@ -309,22 +308,68 @@ class WorkoutSession(Lineage, Base):
     intensity: Mapped[str | None] = mapped_column(String(10))
 
 
-class BiometricMeasurement(Lineage, Base):
-    """One measurement of one metric for one user at one time (long format)."""
+class BiometricReading(Base):
+    """The biometric measurements of one source record: one user at one time, one column per
+    metric (wide: a daily reading of six metrics is one row, not six).
 
-    __tablename__ = "biometric_measurements"
+    On PostgreSQL the table is partitioned by batch (`LIST (batch_id)`): a batch's rows are
+    loaded into a table of their own (binary COPY, keys and checks added after the load) that
+    becomes a partition at publication (`ATTACH PARTITION`, no row copied) and leaves at
+    rollback (`DETACH PARTITION`). The long view `biometric_measurements` (one row per metric)
+    keeps the shape the API and the analytics read. A batch holds one reading per user and
+    time (a unique index, with the batch). The natural key of a measurement, (user_id, metric,
+    measured_at) over the non-empty metrics, is unique across every published or pending
+    batch: proved by the audit and by API writes under one lock (healthai.pipeline.measurements)."""
+
+    __tablename__ = "biometric_readings"
     __table_args__ = (
-        in_("metric", tuple(METRICS), "metric_known"),
-        metric_range_check(),
-        UniqueConstraint("user_id", "metric", "measured_at"),
-        Index("ix_biometric_measurements_metric_measured_at", "metric", "measured_at"),
+        *(
+            CheckConstraint(f"{m} IS NULL OR {m} BETWEEN {lo} AND {hi}", name=f"{m}_range")
+            for m, (_unit, lo, hi) in METRICS.items()
+        ),
+        CheckConstraint(" OR ".join(f"{m} IS NOT NULL" for m in METRICS), name="has_a_measurement"),
+        # one reading per user and time in a batch (with the batch: the partition key must be
+        # part of a unique index of a partitioned table); across batches see the docstring
+        Index(
+            "uq_biometric_readings_user_id_measured_at_batch_id",
+            "user_id",
+            "measured_at",
+            "batch_id",
+            unique=True,
+        ),
+        {"postgresql_partition_by": "LIST (batch_id)"},
     )
 
-    id: Mapped[int] = pk()
+    id: Mapped[int] = mapped_column(
+        Integer,
+        primary_key=True,
+        comment="Reading id (on PostgreSQL the primary key is (id, batch_id), as a partitioned "
+        "table requires). A measurement's id in the long view is id * 8 + the metric's rank.",
+    )
+    batch_id: Mapped[int] = mapped_column(
+        Integer,
+        comment="Batch that published this row (its partition on PostgreSQL; batches are never "
+        "deleted, so no foreign key is checked row by row).",
+    )
+    record: Mapped[int] = mapped_column(
+        Integer,
+        comment="Record number in the batch's source file (1-based, header excluded); "
+        "0 for a reading written through the API (audit_log says who and when).",
+    )
+    since_version: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="Dataset version from which this row holds, when it differs from its batch's "
+        "publication (a row written or changed through the API); NULL otherwise.",
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    metric: Mapped[str] = mapped_column(String(20))
     measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    value: Mapped[float] = mapped_column(Float)
+    weight_kg: Mapped[float | None] = mapped_column(Float, comment="kg")
+    body_fat_pct: Mapped[float | None] = mapped_column(Float, comment="%")
+    bmi: Mapped[float | None] = mapped_column(Float, comment="kg/m2")
+    sleep_hours: Mapped[float | None] = mapped_column(Float, comment="h")
+    resting_hr_bpm: Mapped[float | None] = mapped_column(Float, comment="bpm")
+    steps: Mapped[float | None] = mapped_column(Float, comment="steps")
+    water_l: Mapped[float | None] = mapped_column(Float, comment="L")
 
 
 class DailyActivity(Lineage, Base):
@@ -400,6 +445,28 @@ class UserMetricSpan(Base):
     __tablename__ = "user_metric_spans"
     __table_args__ = (Index("ix_user_metric_spans_metric_user_id", "metric", "user_id"),)
 
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    measurements: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_value: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_value: Mapped[float] = mapped_column(Float)
+
+
+class BatchMetricSpan(Base):
+    """Per batch, user and metric: the batch's own measurements (count, first, last), taken
+    from its readings when it is audited, so that its publication merges one row per user and
+    metric into `user_metric_spans` instead of reading the batch's rows again (approval to
+    visible does not grow with the batch's rows). Removed once merged."""
+
+    __tablename__ = "batch_metric_spans"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )

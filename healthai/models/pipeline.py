@@ -23,7 +23,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from healthai.models.base import Base, Timestamped, pk, utcnow
-from healthai.models.vocab import BATCH_STATUSES, QUARANTINE_STATUSES, RUN_STATUSES, in_
+from healthai.models.vocab import (
+    BATCH_STATUSES,
+    QUARANTINE_STATUSES,
+    RUN_STATUSES,
+    VERSION_KINDS,
+    in_,
+)
 
 
 class Source(Base):
@@ -131,6 +137,12 @@ class Batch(Timestamped, Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rolled_back_by: Mapped[str | None] = mapped_column(String(120))
     rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_version: Mapped[int | None] = mapped_column(
+        Integer, comment="Dataset version its publication made (its rows are visible from it)."
+    )
+    rolled_back_version: Mapped[int | None] = mapped_column(
+        Integer, comment="Dataset version its rollback made (its rows are visible before it)."
+    )
 
     source: Mapped[Source] = relationship()
     checks: Mapped[list[BatchCheck]] = relationship(cascade="all, delete-orphan")
@@ -242,3 +254,19 @@ class Erasure(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict, comment="Rows removed per table, log entries cleared, files rewritten."
     )
+
+
+class DatasetVersion(Base):
+    """One version of the published data: every change of it (publication, rollback,
+    correction, erasure, API write) makes the next one, in its own transaction
+    (healthai.pipeline.versions)."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (in_("kind", VERSION_KINDS, "kind_known"),)
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

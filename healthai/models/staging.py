@@ -18,7 +18,7 @@ from sqlalchemy import Column, Index, Integer, String, Table
 from healthai.models.base import Base
 from healthai.models.domain import (
     AppSession,
-    BiometricMeasurement,
+    BiometricReading,
     DailyActivity,
     Exercise,
     ExerciseMuscle,
@@ -63,7 +63,7 @@ PUBLISHED: tuple[Table, ...] = tuple(
         Exercise,
         ExerciseMuscle,
         WorkoutSession,
-        BiometricMeasurement,
+        BiometricReading,
         DailyActivity,
         AppSession,
         SatisfactionSurvey,
@@ -84,7 +84,7 @@ def _staging_table(core: Table) -> Table:
             Column("source_record", String(200)),
         ]
     for col in core.columns:
-        if col.name in ("id", "source_sha256"):
+        if col.name in ("id", "source_sha256", "since_version"):
             continue
         if col.name == "batch_id":
             columns.append(Column("batch_id", Integer))
@@ -105,3 +105,35 @@ def _staging_table(core: Table) -> Table:
 
 
 STAGING: dict[str, Table] = {t.name: _staging_table(t) for t in PUBLISHED}
+
+
+def record_column(table: Table) -> str:
+    """The lineage column holding a row's record in its source: `record` (an integer, in the
+    lean tables) or `source_record` (text)."""
+    return "record" if "record" in table.c else "source_record"
+
+
+def _history_table(core: Table) -> Table:
+    columns = [Column(c.name, c.type, comment=c.comment) for c in core.columns]
+    columns.append(
+        Column(
+            "until_version",
+            Integer,
+            comment="Dataset version from which this row no longer holds (changed or deleted "
+            "through the API); NULL when it left with its batch's rollback.",
+        )
+    )
+    table = Table(
+        f"{core.name}_history",
+        Base.metadata,
+        *columns,
+        comment=f"Rows that left {core.name} (rolled back with their batch, or changed or "
+        "deleted through the API), kept for as-of reads (healthai.pipeline.versions).",
+    )
+    Index(f"ix_{core.name}_history_batch_id", table.c.batch_id)
+    return table
+
+
+# History of every published table that carries lineage: as-of reads of a version read the
+# live rows and these (erasure removes a person from both).
+HISTORY: dict[str, Table] = {t.name: _history_table(t) for t in PUBLISHED if "batch_id" in t.c}

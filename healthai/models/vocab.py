@@ -137,16 +137,10 @@ BATCH_STATUSES = (
 )
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "skipped")
 QUARANTINE_STATUSES = ("open", "requeued", "discarded")
+# What made a new version of the published data (healthai.pipeline.versions)
+VERSION_KINDS = ("publication", "rollback", "correction", "erasure", "api_write")
 
 
 def in_(column: str, values: tuple[str, ...] | list[str], name: str) -> CheckConstraint:
     quoted = ", ".join(f"'{v}'" for v in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=name)
-
-
-def metric_range_check() -> CheckConstraint:
-    """value within the physical range of its metric (an OR chain, portable across engines)."""
-    terms = " OR ".join(
-        f"(metric = '{m}' AND value BETWEEN {lo} AND {hi})" for m, (_, lo, hi) in METRICS.items()
-    )
-    return CheckConstraint(terms, name="value_in_metric_range")

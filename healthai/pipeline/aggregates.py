@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from healthai.models import (
     AppSession,
     BiometricMeasurement,
+    BiometricReading,
     DailyUserNutrition,
     DailyUserSessions,
     MealLog,
@@ -55,6 +56,7 @@ from healthai.models import (
     UserMetricSpan,
     UserSessionSpan,
 )
+from healthai.models.vocab import METRICS
 from healthai.pipeline import rollups
 
 NUTRIENTS = (
@@ -331,11 +333,11 @@ def _recompute(session: Session, _context: Any) -> None:
         if isinstance(obj, Subscription):
             plans = True
             continue
-        if not isinstance(obj, FACTS):
+        if not isinstance(obj, (*FACTS, BiometricReading)):
             continue
         touched |= {obj.user_id, *_old(obj, "user_id")} - {None}
-        if isinstance(obj, BiometricMeasurement):
-            metrics |= {obj.metric, *_old(obj, "metric")} - {None}
+        if isinstance(obj, BiometricReading):
+            metrics |= set(METRICS)
         sessions |= isinstance(obj, AppSession)
     if everything:
         refresh_users(session.connection(), touched)

@@ -41,8 +41,8 @@ from healthai.models import (
     QuarantinedRow,
     metadata,
 )
-from healthai.models.staging import key_column_name
-from healthai.pipeline import aggregates
+from healthai.models.staging import key_column_name, record_column
+from healthai.pipeline import aggregates, measurements, partitions, versions
 from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
@@ -133,7 +133,7 @@ def _resolved(core: Table, batch_id: int) -> tuple[list[str], Select]:
     joined: Any = stg
     names, exprs = [], []
     for col in core.columns:
-        if col.name == "id":
+        if col.name in ("id", "since_version"):
             continue
         if col.name in refs:
             target, key = refs[col.name]
@@ -167,6 +167,7 @@ def _insert_from_staging(session: Session, core: Table, batch_id: int) -> int:
     if not count:
         return 0
     _grow_vocabularies(session, core, batch_id)
+    partitions.ensure_partition(session, core, batch_id)
     names, rows = _resolved(core, batch_id)
     session.execute(insert(core).from_select(names, rows))
     session.execute(delete(stg).where(where))
@@ -177,6 +178,20 @@ def _publish_rows(session: Session, batch: Batch) -> dict[str, int]:
     return {
         core.name: n for core in PUBLISHED if (n := _insert_from_staging(session, core, batch.id))
     }
+
+
+def _retire_rows(session: Session, batch: Batch) -> None:
+    """Move a batch's published rows out of the live tables into their history twins (kept
+    for as-of reads of the versions it was part of), children before parents."""
+    for core in reversed(PUBLISHED):
+        if "batch_id" not in core.c:
+            continue
+        where = core.c.batch_id == batch.id
+        versions.keep_history(session, core, where, None)
+        if partitions.partitioned(session, core):
+            partitions.drop_batch(session, core, batch.id)
+        else:
+            session.execute(delete(core).where(where))
 
 
 def _unique_keys(core: Table) -> list[list[str]]:
@@ -206,7 +221,7 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
     that would leave a NOT NULL column empty (a missing value or a key that does not resolve),
     break a CHECK constraint, repeat a unique key inside the batch or collide with a published
     row's unique key. Returns {"table.constraint": rows}; empty when publishable."""
-    found: dict[str, int] = {}
+    found: dict[str, int] = measurements.key_violations(session, batch_id)
 
     def note(label: str, stmt: Select) -> None:
         if n := session.scalar(stmt):
@@ -422,9 +437,10 @@ def _quarantine_batch(session: Session, batch: Batch, reason: dict[str, Any]) ->
     records: set[str] = set()
     for core in PUBLISHED:
         stg = STAGING[core.name]
-        records |= set(
-            session.scalars(select(stg.c.source_record).where(stg.c.batch_id == batch.id))
-        )
+        lineage = stg.c[record_column(stg)]
+        records |= {
+            str(r) for r in session.scalars(select(lineage).where(stg.c.batch_id == batch.id))
+        }
         session.execute(delete(stg).where(stg.c.batch_id == batch.id))
     requeued = {
         q.source_record: q
@@ -476,6 +492,8 @@ def publish(session: Session, batch_id: int, actor: str) -> Batch:
     _require(batch, "approved", action="publish")
     _publish_rows(session, batch)
     aggregates.apply_batch(session, batch.id)
+    kind = "correction" if _is_correction(session, batch.id) else "publication"
+    batch.published_version = versions.bump(session, kind, batch_id=batch.id, actor=actor)
     batch.status, batch.published_at = "published", datetime.now(UTC)
     if batch.run_id:
         session.execute(
@@ -519,15 +537,20 @@ def rollback(session: Session, batch_id: int, actor: str, comment: str | None = 
             "roll those back first"
         )
     users = aggregates.batch_users(session, batch.id)
-    for core in reversed(PUBLISHED):
-        if "batch_id" in core.c:
-            session.execute(delete(core).where(core.c.batch_id == batch.id))
+    _retire_rows(session, batch)
     aggregates.refresh_users(session, users)
+    batch.rolled_back_version = versions.bump(session, "rollback", batch_id=batch.id, actor=actor)
     batch.status, batch.rolled_back_by = "rolled_back", actor
     batch.rolled_back_at = datetime.now(UTC)
     _log(session, actor, "rollback", batch, comment, "published")
     session.flush()
     return batch
+
+
+def _is_correction(session: Session, batch_id: int) -> bool:
+    """Whether the batch re-queues corrected rows from quarantine."""
+    q = select(QuarantinedRow.id).where(QuarantinedRow.requeued_batch_id == batch_id)
+    return bool(session.scalar(select(exists(q))))
 
 
 def publish_approved(session: Session, actor: str = PIPELINE_ACTOR) -> list[int]:

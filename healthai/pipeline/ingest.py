@@ -37,6 +37,7 @@ from healthai.models import (
     QuarantineRepeat,
     RawFile,
 )
+from healthai.models.staging import record_column
 from healthai.pipeline import bulk, dates, landing
 from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
 from healthai.pipeline.contract import FileScope, Rejected, column_kind, jsonable, validate
@@ -397,8 +398,9 @@ def write_staging(
     `staging_<table>` with their batch and source record (the batch holds the source's
     fingerprint): COPY on PostgreSQL, inserts elsewhere."""
     stg = STAGING[table]
+    lineage = record_column(stg)
     names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
-    columns = ["source_record" if c == RECORD else c for c in names]
+    columns = [lineage if c == RECORD else c for c in names]
     columns.append("batch_id")
     stamp = "created_at" in stg.c and "created_at" not in columns
     unknown = set(columns) - set(stg.c.keys())
@@ -418,7 +420,8 @@ def write_staging(
         return
     out = frame.to_pandas() if isinstance(frame, pa.Table) else frame.copy()
     out.columns = columns[:-1]
-    out["source_record"] = out["source_record"].astype(str)
+    if lineage == "source_record":
+        out[lineage] = out[lineage].astype(str)
     out["batch_id"] = batch_id
     if stamp:
         out["created_at"] = bulk.now()

@@ -42,7 +42,16 @@ PUBLISHED_STATUS = ("published",)
 PENDING_STATUSES = ("staged", "audited", "audit_failed", "approved")
 DELIVERY_STATUSES = ("succeeded", "partial", "failed")
 # Columns that describe a row's provenance, not its content.
-_TECHNICAL = {"id", "staging_id", "batch_id", "source_sha256", "source_record", "created_at"}
+_TECHNICAL = {
+    "id",
+    "staging_id",
+    "batch_id",
+    "source_sha256",
+    "source_record",
+    "record",
+    "since_version",
+    "created_at",
+}
 
 
 @dataclass

@@ -159,17 +159,10 @@ class Rule:
 
 
 def _bmi_matches(frames: dict[str, pd.DataFrame]) -> tuple[int, int]:
-    bio, users = frames["biometric_measurements"], frames["users"]
-    wide = (
-        bio[bio["metric"].isin(["bmi", "weight_kg"])]
-        .pivot_table(
-            index=["user_key", "measured_at"], columns="metric", values="value", aggfunc="first"
-        )
-        .reset_index()
-    )
-    if "bmi" not in wide or "weight_kg" not in wide:
+    bio, users = frames["biometric_readings"], frames["users"]
+    if "bmi" not in bio or "weight_kg" not in bio:
         return 0, 0
-    wide = wide.merge(
+    wide = bio[["user_key", "bmi", "weight_kg"]].merge(
         users[["external_key", "height_cm"]], left_on="user_key", right_on="external_key"
     )
     wide = wide.dropna(subset=["bmi", "weight_kg", "height_cm"])
@@ -205,7 +198,7 @@ CONSISTENCY_RULES: tuple[Rule, ...] = (
     Rule(
         "bmi_matches_weight_and_height",
         f"BMI within {BMI_TOLERANCE} of weight / height² (measurement and user profile)",
-        ("biometric_measurements", "users"),
+        ("biometric_readings", "users"),
         _bmi_matches,
     ),
     Rule(

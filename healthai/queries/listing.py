@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from healthai.models import Organisation, User
+from healthai.models import BiometricMeasurement, Organisation, User
 
 OPERATORS = ("gte", "lte", "contains", "in")
 # A page counts the matching rows up to this many past its end, not all of them: an exact
@@ -115,7 +115,12 @@ def get_one(  # noqa: ANN201
     options: Sequence[Any] = (),
 ):
     """The row with this id, or None when it does not exist or lies outside the tenant."""
-    pk = model.__mapper__.primary_key[0]
-    stmt = select(model).where(pk == row_id, *tenant_clause(model, organisation_id))
+    if model is BiometricMeasurement:  # a view: looked up by its reading's key
+        from healthai.pipeline.measurements import measurement
+
+        stmt = measurement(session, row_id).where(*tenant_clause(model, organisation_id))
+    else:
+        pk = model.__mapper__.primary_key[0]
+        stmt = select(model).where(pk == row_id, *tenant_clause(model, organisation_id))
     stmt = stmt.options(*options)
     return session.scalar(stmt)

@@ -7,8 +7,8 @@ values. A `None` restriction or allergy publishes no row in `user_dietary_restri
 `user_allergies`; an empty cell is a real null and is quarantined.
 
 Published: users (`diet_recommendations:<Patient_ID>`, birth year from age, sex, height,
-activity level), their dietary restrictions and allergies, and weight and BMI as biometric
-measurements stamped with the day the file was received (the file has no date). Disease,
+activity level), their dietary restrictions and allergies, and weight and BMI as one biometric
+reading stamped with the day the file was received (the file has no date). Disease,
 clinical measures and the recommendation are teaching labels, not published as health data.
 The labels contradict the measures in many rows (obesity with BMI < 30, diabetes with normal
 glucose...): possible for a diagnosed, treated patient, so these are soft rules, not reasons
@@ -104,26 +104,20 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
         return out[out[name].notna()]
 
     measured_at = pd.Timestamp(ctx.received_at).normalize()
-    measures = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    RECORD: valid[RECORD],
-                    "user_key": key,
-                    "metric": metric,
-                    "measured_at": measured_at,
-                    "value": valid[column],
-                }
-            )
-            for metric, column in (("weight_kg", "Weight_kg"), ("bmi", "BMI"))
-        ],
-        ignore_index=True,
+    readings = pd.DataFrame(
+        {
+            RECORD: valid[RECORD],
+            "user_key": key,
+            "measured_at": measured_at,
+            "weight_kg": valid["Weight_kg"].astype(float),
+            "bmi": valid["BMI"].astype(float),
+        }
     )
     return {
         "users": users,
         "user_dietary_restrictions": listed("Dietary_Restrictions", RESTRICTIONS, "restriction"),
         "user_allergies": listed("Allergies", ALLERGIES, "allergen"),
-        "biometric_measurements": measures,
+        "biometric_readings": readings,
     }
 
 

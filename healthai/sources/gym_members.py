@@ -126,22 +126,15 @@ def transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]
         "resting_hr_bpm": "resting_bpm",
         "water_l": "water_l",
     }
-    measures = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    RECORD: df[RECORD],
-                    "user_key": key,
-                    "metric": metric,
-                    "measured_at": measured_at,
-                    "value": df[column],
-                }
-            )
-            for metric, column in metrics.items()
-        ],
-        ignore_index=True,
+    readings = pd.DataFrame(
+        {
+            RECORD: df[RECORD],
+            "user_key": key,
+            "measured_at": measured_at,
+            **{metric: df[column].astype(float) for metric, column in metrics.items()},
+        }
     )
-    return {"users": users, "workout_sessions": sessions, "biometric_measurements": measures}
+    return {"users": users, "workout_sessions": sessions, "biometric_readings": readings}
 
 
 SPEC = SourceSpec(

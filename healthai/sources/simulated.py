@@ -129,23 +129,16 @@ BIOMETRICS_CONTRACT = pa.DataFrameSchema(
 
 
 def biometrics_transform(valid: pd.DataFrame, ctx: CleanContext) -> dict[str, pd.DataFrame]:
-    long = valid.melt(
-        id_vars=[RECORD, "user_key", "date"],
-        value_vars=METRIC_COLUMNS,
-        var_name="metric",
-        value_name="value",
-    ).dropna(subset=["value"])
-    long = long.sort_values([RECORD, "metric"], kind="stable")
-    measures = pd.DataFrame(
+    """One reading per record: the file's wide row as it is (biometric_readings is wide)."""
+    readings = pd.DataFrame(
         {
-            RECORD: long[RECORD],
-            "user_key": long["user_key"],
-            "metric": long["metric"],
-            "measured_at": _utc(long["date"]),
-            "value": long["value"].astype(float),
+            RECORD: valid[RECORD],
+            "user_key": valid["user_key"],
+            "measured_at": _utc(valid["date"]),
+            **{m: valid[m].astype(float) for m in METRIC_COLUMNS},
         }
     )
-    return {"biometric_measurements": measures}
+    return {"biometric_readings": readings}
 
 
 # ------------------------------------------------------------------ app sessions

@@ -3,7 +3,22 @@ CREATE TABLE healthai_alembic_version (
     CONSTRAINT healthai_alembic_version_pkc PRIMARY KEY (version_num)
 );
 
--- Running upgrade  -> 0001
+-- Running upgrade  -> 0001_baseline
+
+CREATE TABLE app_sessions_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    started_at DATETIME, 
+    duration_s INTEGER, 
+    platform VARCHAR(10), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_app_sessions_history_batch_id ON app_sessions_history (batch_id);
 
 CREATE TABLE audit_log (
     id INTEGER NOT NULL, 
@@ -23,11 +38,69 @@ CREATE INDEX ix_audit_log_at ON audit_log (at);
 
 CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
 
+CREATE TABLE biometric_readings_history (
+    id INTEGER, 
+    batch_id INTEGER, 
+    record INTEGER, 
+    since_version INTEGER, 
+    user_id INTEGER, 
+    measured_at DATETIME, 
+    weight_kg FLOAT, 
+    body_fat_pct FLOAT, 
+    bmi FLOAT, 
+    sleep_hours FLOAT, 
+    resting_hr_bpm FLOAT, 
+    steps FLOAT, 
+    water_l FLOAT, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_biometric_readings_history_batch_id ON biometric_readings_history (batch_id);
+
 CREATE TABLE body_parts (
     id INTEGER NOT NULL, 
     name VARCHAR(60) NOT NULL, 
     CONSTRAINT pk_body_parts PRIMARY KEY (id), 
     CONSTRAINT uq_body_parts_name UNIQUE (name)
+);
+
+CREATE TABLE conversion_rollups (
+    scope INTEGER NOT NULL, 
+    free_users_with_history INTEGER NOT NULL, 
+    converted INTEGER NOT NULL, 
+    CONSTRAINT pk_conversion_rollups PRIMARY KEY (scope)
+);
+
+CREATE TABLE daily_activity_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    activity_date DATE, 
+    steps INTEGER, 
+    distance_km FLOAT, 
+    very_active_min SMALLINT, 
+    fairly_active_min SMALLINT, 
+    lightly_active_min SMALLINT, 
+    sedentary_min SMALLINT, 
+    calories_kcal FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_daily_activity_history_batch_id ON daily_activity_history (batch_id);
+
+CREATE TABLE engagement_rollups (
+    scope INTEGER NOT NULL, 
+    as_of DATETIME NOT NULL, 
+    dau INTEGER NOT NULL, 
+    wau INTEGER NOT NULL, 
+    mau INTEGER NOT NULL, 
+    users_with_sessions INTEGER NOT NULL, 
+    retained_d7 INTEGER NOT NULL, 
+    retained_d30 INTEGER NOT NULL, 
+    CONSTRAINT pk_engagement_rollups PRIMARY KEY (scope)
 );
 
 CREATE TABLE equipment (
@@ -36,6 +109,90 @@ CREATE TABLE equipment (
     CONSTRAINT pk_equipment PRIMARY KEY (id), 
     CONSTRAINT uq_equipment_name UNIQUE (name)
 );
+
+CREATE TABLE exercises_history (
+    id INTEGER, 
+    code VARCHAR(170), 
+    source VARCHAR(40), 
+    source_key VARCHAR(120), 
+    name VARCHAR(200), 
+    exercise_type VARCHAR(40), 
+    body_part_id INTEGER, 
+    equipment_id INTEGER, 
+    level VARCHAR(20), 
+    force VARCHAR(10), 
+    mechanic VARCHAR(12), 
+    instructions TEXT, 
+    same_as_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_exercises_history_batch_id ON exercises_history (batch_id);
+
+CREATE TABLE foods_history (
+    id INTEGER, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    category VARCHAR(200), 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    salt_g FLOAT, 
+    sodium_mg FLOAT, 
+    cholesterol_mg FLOAT, 
+    portion_g FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_foods_history_batch_id ON foods_history (batch_id);
+
+CREATE TABLE login_attempts (
+    id INTEGER NOT NULL, 
+    "key" CHAR(64) NOT NULL, 
+    at DATETIME NOT NULL, 
+    CONSTRAINT pk_login_attempts PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_login_attempts_at ON login_attempts (at);
+
+CREATE INDEX ix_login_attempts_key_at ON login_attempts ("key", at);
+
+CREATE TABLE meal_logs_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    eaten_on DATE, 
+    meal_type VARCHAR(20), 
+    food_id INTEGER, 
+    food_label VARCHAR(300), 
+    quantity_g FLOAT, 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_meal_logs_history_batch_id ON meal_logs_history (batch_id);
 
 CREATE TABLE muscles (
     id INTEGER NOT NULL, 
@@ -55,6 +212,66 @@ CREATE TABLE organisations (
     CONSTRAINT uq_organisations_slug UNIQUE (slug)
 );
 
+CREATE TABLE personal_data_access (
+    id INTEGER NOT NULL, 
+    at DATETIME NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    action VARCHAR(20) NOT NULL, 
+    resource VARCHAR(60) NOT NULL, 
+    path VARCHAR(500) NOT NULL, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_personal_data_access PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_personal_data_access_actor_at ON personal_data_access (actor, at);
+
+CREATE INDEX ix_personal_data_access_at ON personal_data_access (at);
+
+CREATE TABLE progression_rollups (
+    scope INTEGER NOT NULL, 
+    metric VARCHAR(20) NOT NULL, 
+    users_measured INTEGER NOT NULL, 
+    users_with_progression INTEGER NOT NULL, 
+    change_sum FLOAT NOT NULL, 
+    rated_users INTEGER NOT NULL, 
+    rate_sum FLOAT NOT NULL, 
+    decreasing_users INTEGER NOT NULL, 
+    CONSTRAINT pk_progression_rollups PRIMARY KEY (scope, metric)
+);
+
+CREATE TABLE recipes_history (
+    id INTEGER, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    servings SMALLINT, 
+    instructions TEXT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_recipes_history_batch_id ON recipes_history (batch_id);
+
+CREATE TABLE satisfaction_surveys_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    answered_on DATE, 
+    score SMALLINT, 
+    comment TEXT, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_satisfaction_surveys_history_batch_id ON satisfaction_surveys_history (batch_id);
+
 CREATE TABLE sources (
     id INTEGER NOT NULL, 
     name VARCHAR(60) NOT NULL, 
@@ -69,6 +286,340 @@ CREATE TABLE sources (
     CONSTRAINT uq_sources_name UNIQUE (name)
 );
 
+CREATE TABLE staging_app_sessions (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    started_at DATETIME, 
+    duration_s INTEGER, 
+    platform VARCHAR(10), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_app_sessions PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_app_sessions_batch_id ON staging_app_sessions (batch_id);
+
+CREATE TABLE staging_biometric_readings (
+    staging_id INTEGER NOT NULL, 
+    batch_id INTEGER, 
+    record INTEGER, 
+    user_key VARCHAR(200), 
+    measured_at DATETIME, 
+    weight_kg FLOAT, 
+    body_fat_pct FLOAT, 
+    bmi FLOAT, 
+    sleep_hours FLOAT, 
+    resting_hr_bpm FLOAT, 
+    steps FLOAT, 
+    water_l FLOAT, 
+    CONSTRAINT pk_staging_biometric_readings PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_biometric_readings_batch_id ON staging_biometric_readings (batch_id);
+
+CREATE TABLE staging_daily_activity (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    activity_date DATE, 
+    steps INTEGER, 
+    distance_km FLOAT, 
+    very_active_min SMALLINT, 
+    fairly_active_min SMALLINT, 
+    lightly_active_min SMALLINT, 
+    sedentary_min SMALLINT, 
+    calories_kcal FLOAT, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_daily_activity PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_daily_activity_batch_id ON staging_daily_activity (batch_id);
+
+CREATE TABLE staging_exercise_muscles (
+    staging_id INTEGER NOT NULL, 
+    batch_id INTEGER, 
+    source_record VARCHAR(200), 
+    exercise_key VARCHAR(200), 
+    muscle_key VARCHAR(200), 
+    role VARCHAR(10), 
+    CONSTRAINT pk_staging_exercise_muscles PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_exercise_muscles_batch_id ON staging_exercise_muscles (batch_id);
+
+CREATE TABLE staging_exercises (
+    staging_id INTEGER NOT NULL, 
+    code VARCHAR(170), 
+    source VARCHAR(40), 
+    source_key VARCHAR(120), 
+    name VARCHAR(200), 
+    exercise_type VARCHAR(40), 
+    body_part_key VARCHAR(200), 
+    equipment_key VARCHAR(200), 
+    level VARCHAR(20), 
+    force VARCHAR(10), 
+    mechanic VARCHAR(12), 
+    instructions TEXT, 
+    same_as_key VARCHAR(200), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_exercises PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_exercises_batch_id ON staging_exercises (batch_id);
+
+CREATE TABLE staging_foods (
+    staging_id INTEGER NOT NULL, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    category VARCHAR(200), 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    salt_g FLOAT, 
+    sodium_mg FLOAT, 
+    cholesterol_mg FLOAT, 
+    portion_g FLOAT, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_foods PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_foods_batch_id ON staging_foods (batch_id);
+
+CREATE TABLE staging_meal_logs (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    eaten_on DATE, 
+    meal_type VARCHAR(20), 
+    food_key VARCHAR(200), 
+    food_label VARCHAR(300), 
+    quantity_g FLOAT, 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_meal_logs PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_meal_logs_batch_id ON staging_meal_logs (batch_id);
+
+CREATE TABLE staging_recipe_ingredients (
+    staging_id INTEGER NOT NULL, 
+    batch_id INTEGER, 
+    source_record VARCHAR(200), 
+    recipe_key VARCHAR(200), 
+    food_key VARCHAR(200), 
+    quantity_g FLOAT, 
+    CONSTRAINT pk_staging_recipe_ingredients PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_recipe_ingredients_batch_id ON staging_recipe_ingredients (batch_id);
+
+CREATE TABLE staging_recipes (
+    staging_id INTEGER NOT NULL, 
+    code VARCHAR(130), 
+    source VARCHAR(40), 
+    source_code VARCHAR(80), 
+    name VARCHAR(300), 
+    servings SMALLINT, 
+    instructions TEXT, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_recipes PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_recipes_batch_id ON staging_recipes (batch_id);
+
+CREATE TABLE staging_satisfaction_surveys (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    answered_on DATE, 
+    score SMALLINT, 
+    comment TEXT, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_satisfaction_surveys PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_satisfaction_surveys_batch_id ON staging_satisfaction_surveys (batch_id);
+
+CREATE TABLE staging_subscriptions (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    plan_tier VARCHAR(20), 
+    started_on DATE, 
+    ended_on DATE, 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_subscriptions PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_subscriptions_batch_id ON staging_subscriptions (batch_id);
+
+CREATE TABLE staging_user_allergies (
+    staging_id INTEGER NOT NULL, 
+    batch_id INTEGER, 
+    source_record VARCHAR(200), 
+    user_key VARCHAR(200), 
+    allergen VARCHAR(40), 
+    CONSTRAINT pk_staging_user_allergies PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_user_allergies_batch_id ON staging_user_allergies (batch_id);
+
+CREATE TABLE staging_user_dietary_restrictions (
+    staging_id INTEGER NOT NULL, 
+    batch_id INTEGER, 
+    source_record VARCHAR(200), 
+    user_key VARCHAR(200), 
+    restriction VARCHAR(40), 
+    CONSTRAINT pk_staging_user_dietary_restrictions PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_user_dietary_restrictions_batch_id ON staging_user_dietary_restrictions (batch_id);
+
+CREATE TABLE staging_users (
+    staging_id INTEGER NOT NULL, 
+    external_key VARCHAR(120), 
+    birth_year SMALLINT, 
+    sex VARCHAR(10), 
+    height_cm FLOAT, 
+    goal VARCHAR(30), 
+    activity_level VARCHAR(20), 
+    experience_level SMALLINT, 
+    workouts_per_week SMALLINT, 
+    plan_tier VARCHAR(20), 
+    organisation_key VARCHAR(200), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    created_at DATETIME, 
+    CONSTRAINT pk_staging_users PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_users_batch_id ON staging_users (batch_id);
+
+CREATE TABLE staging_workout_sessions (
+    staging_id INTEGER NOT NULL, 
+    user_key VARCHAR(200), 
+    exercise_key VARCHAR(200), 
+    workout_type VARCHAR(40), 
+    performed_on DATE, 
+    duration_min FLOAT, 
+    calories_kcal FLOAT, 
+    avg_hr_bpm SMALLINT, 
+    max_hr_bpm SMALLINT, 
+    intensity VARCHAR(10), 
+    source_record VARCHAR(200), 
+    batch_id INTEGER, 
+    CONSTRAINT pk_staging_workout_sessions PRIMARY KEY (staging_id)
+);
+
+CREATE INDEX ix_staging_workout_sessions_batch_id ON staging_workout_sessions (batch_id);
+
+CREATE TABLE subscriptions_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    plan_tier VARCHAR(20), 
+    started_on DATE, 
+    ended_on DATE, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_subscriptions_history_batch_id ON subscriptions_history (batch_id);
+
+CREATE TABLE users_history (
+    id INTEGER, 
+    external_key VARCHAR(120), 
+    birth_year SMALLINT, 
+    sex VARCHAR(10), 
+    height_cm FLOAT, 
+    goal VARCHAR(30), 
+    activity_level VARCHAR(20), 
+    experience_level SMALLINT, 
+    workouts_per_week SMALLINT, 
+    plan_tier VARCHAR(20), 
+    organisation_id INTEGER, 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    created_at DATETIME, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_users_history_batch_id ON users_history (batch_id);
+
+CREATE TABLE workout_sessions_history (
+    id INTEGER, 
+    user_id INTEGER, 
+    exercise_id INTEGER, 
+    workout_type VARCHAR(40), 
+    performed_on DATE, 
+    duration_min FLOAT, 
+    calories_kcal FLOAT, 
+    avg_hr_bpm SMALLINT, 
+    max_hr_bpm SMALLINT, 
+    intensity VARCHAR(10), 
+    source_sha256 CHAR(64), 
+    source_record VARCHAR(200), 
+    since_version INTEGER, 
+    batch_id INTEGER, 
+    until_version INTEGER
+);
+
+CREATE INDEX ix_workout_sessions_history_batch_id ON workout_sessions_history (batch_id);
+
+CREATE TABLE api_accounts (
+    id INTEGER NOT NULL, 
+    username VARCHAR(120) NOT NULL, 
+    password_hash VARCHAR(300) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    is_active BOOLEAN NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_api_accounts PRIMARY KEY (id), 
+    CONSTRAINT ck_api_accounts_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_accounts_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_accounts_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_accounts_username UNIQUE (username)
+);
+
+CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
+
+CREATE TABLE api_keys (
+    id INTEGER NOT NULL, 
+    name VARCHAR(120) NOT NULL, 
+    prefix VARCHAR(16) NOT NULL, 
+    key_hash CHAR(64) NOT NULL, 
+    role VARCHAR(20) NOT NULL, 
+    organisation_id INTEGER, 
+    revoked_at DATETIME, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_api_keys PRIMARY KEY (id), 
+    CONSTRAINT ck_api_keys_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
+    CONSTRAINT ck_api_keys_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
+    CONSTRAINT fk_api_keys_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
+    CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash), 
+    CONSTRAINT uq_api_keys_name UNIQUE (name)
+);
+
+CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
+
 CREATE TABLE raw_files (
     id INTEGER NOT NULL, 
     source_id INTEGER NOT NULL, 
@@ -77,10 +628,26 @@ CREATE TABLE raw_files (
     stored_path VARCHAR(1000) NOT NULL, 
     size_bytes BIGINT NOT NULL, 
     created_at DATETIME NOT NULL, 
+    content_sha256 CHAR(64), 
     CONSTRAINT pk_raw_files PRIMARY KEY (id), 
     CONSTRAINT fk_raw_files_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
     CONSTRAINT uq_raw_files_source_id_sha256 UNIQUE (source_id, sha256)
 );
+
+CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
+
+CREATE TABLE erasures (
+    id INTEGER NOT NULL, 
+    at DATETIME NOT NULL, 
+    actor VARCHAR(120) NOT NULL, 
+    subject CHAR(64) NOT NULL, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_erasures PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_erasures_at ON erasures (at);
+
+CREATE INDEX ix_erasures_subject ON erasures (subject);
 
 CREATE TABLE ingestion_runs (
     id INTEGER NOT NULL, 
@@ -95,9 +662,10 @@ CREATE TABLE ingestion_runs (
     rows_quarantined INTEGER NOT NULL, 
     rows_duplicate INTEGER NOT NULL, 
     rows_pending INTEGER NOT NULL, 
+    rows_erased INTEGER DEFAULT 0 NOT NULL, 
     error TEXT, 
     CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
-    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending), 
+    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased), 
     CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
     CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
     CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
@@ -107,11 +675,24 @@ CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id)
 
 CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
 
+CREATE TABLE refresh_tokens (
+    jti VARCHAR(64) NOT NULL, 
+    account_id INTEGER NOT NULL, 
+    issued_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    revoked_at DATETIME, 
+    CONSTRAINT pk_refresh_tokens PRIMARY KEY (jti), 
+    CONSTRAINT fk_refresh_tokens_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_refresh_tokens_account_id ON refresh_tokens (account_id);
+
 CREATE TABLE batches (
     id INTEGER NOT NULL, 
     source_id INTEGER NOT NULL, 
     run_id INTEGER, 
     raw_file_id INTEGER, 
+    source_sha256 CHAR(64), 
     status VARCHAR(12) NOT NULL, 
     rows_staged INTEGER NOT NULL, 
     rows_by_table JSON NOT NULL, 
@@ -122,6 +703,8 @@ CREATE TABLE batches (
     published_at DATETIME, 
     rolled_back_by VARCHAR(120), 
     rolled_back_at DATETIME, 
+    published_version INTEGER, 
+    rolled_back_version INTEGER, 
     created_at DATETIME NOT NULL, 
     CONSTRAINT pk_batches PRIMARY KEY (id), 
     CONSTRAINT ck_batches_status_known CHECK (status IN ('staged', 'audited', 'audit_failed', 'approved', 'rejected', 'published', 'rolled_back')), 
@@ -131,6 +714,37 @@ CREATE TABLE batches (
 );
 
 CREATE INDEX ix_batches_source_id_status ON batches (source_id, status);
+
+CREATE TABLE quality_snapshots (
+    id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at DATETIME NOT NULL, 
+    dagster_run_id VARCHAR(64), 
+    run_id INTEGER, 
+    score FLOAT, 
+    threshold FLOAT NOT NULL, 
+    completeness FLOAT, 
+    validity FLOAT, 
+    uniqueness FLOAT, 
+    consistency FLOAT, 
+    freshness FLOAT, 
+    volume FLOAT, 
+    backlog FLOAT, 
+    newest_data_at DATETIME, 
+    age_hours FLOAT, 
+    max_age_hours FLOAT, 
+    stale BOOLEAN NOT NULL, 
+    rows_in INTEGER, 
+    rows_expected FLOAT, 
+    volume_anomaly BOOLEAN NOT NULL, 
+    quarantine_open INTEGER NOT NULL, 
+    alerts JSON NOT NULL, 
+    CONSTRAINT pk_quality_snapshots PRIMARY KEY (id), 
+    CONSTRAINT fk_quality_snapshots_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
+    CONSTRAINT fk_quality_snapshots_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+CREATE INDEX ix_quality_snapshots_source_id_measured_at ON quality_snapshots (source_id, measured_at);
 
 CREATE TABLE batch_checks (
     id INTEGER NOT NULL, 
@@ -144,6 +758,18 @@ CREATE TABLE batch_checks (
     CONSTRAINT pk_batch_checks PRIMARY KEY (id), 
     CONSTRAINT fk_batch_checks_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE, 
     CONSTRAINT uq_batch_checks_batch_id_name UNIQUE (batch_id, name)
+);
+
+CREATE TABLE dataset_versions (
+    version INTEGER NOT NULL, 
+    at DATETIME NOT NULL, 
+    kind VARCHAR(20) NOT NULL, 
+    batch_id INTEGER, 
+    actor VARCHAR(120), 
+    detail JSON, 
+    CONSTRAINT pk_dataset_versions PRIMARY KEY (version), 
+    CONSTRAINT ck_dataset_versions_kind_known CHECK (kind IN ('publication', 'rollback', 'correction', 'erasure', 'api_write')), 
+    CONSTRAINT fk_dataset_versions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id)
 );
 
 CREATE TABLE exercises (
@@ -162,6 +788,7 @@ CREATE TABLE exercises (
     same_as_id INTEGER, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_exercises PRIMARY KEY (id), 
     CONSTRAINT ck_exercises_force_known CHECK (force IN ('push', 'pull', 'static')), 
@@ -203,6 +830,7 @@ CREATE TABLE foods (
     portion_g FLOAT, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_foods PRIMARY KEY (id), 
     CONSTRAINT ck_foods_carbohydrate_g_per_100g CHECK (carbohydrate_g IS NULL OR carbohydrate_g BETWEEN 0 AND 100), 
@@ -223,6 +851,31 @@ CREATE INDEX ix_foods_batch_id ON foods (batch_id);
 CREATE INDEX ix_foods_category ON foods (category);
 
 CREATE INDEX ix_foods_name ON foods (name);
+
+CREATE TABLE quality_metrics (
+    id INTEGER NOT NULL, 
+    snapshot_id INTEGER NOT NULL, 
+    source_id INTEGER NOT NULL, 
+    measured_at DATETIME NOT NULL, 
+    dimension VARCHAR(20) NOT NULL, 
+    table_name VARCHAR(80), 
+    column_name VARCHAR(120), 
+    rule VARCHAR(120) NOT NULL, 
+    description VARCHAR(300), 
+    value FLOAT, 
+    numerator FLOAT, 
+    denominator FLOAT, 
+    passed BOOLEAN, 
+    detail JSON NOT NULL, 
+    CONSTRAINT pk_quality_metrics PRIMARY KEY (id), 
+    CONSTRAINT ck_quality_metrics_dimension_known CHECK (dimension IN ('completeness', 'validity', 'uniqueness', 'consistency', 'freshness', 'volume', 'backlog')), 
+    CONSTRAINT fk_quality_metrics_snapshot_id_quality_snapshots FOREIGN KEY(snapshot_id) REFERENCES quality_snapshots (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_quality_metrics_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
+);
+
+CREATE INDEX ix_quality_metrics_snapshot_id ON quality_metrics (snapshot_id);
+
+CREATE INDEX ix_quality_metrics_source_id_dimension_measured_at ON quality_metrics (source_id, dimension, measured_at);
 
 CREATE TABLE quarantined_rows (
     id INTEGER NOT NULL, 
@@ -258,6 +911,7 @@ CREATE TABLE recipes (
     instructions TEXT, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_recipes PRIMARY KEY (id), 
     CONSTRAINT ck_recipes_servings_positive CHECK (servings > 0), 
@@ -266,272 +920,6 @@ CREATE TABLE recipes (
 );
 
 CREATE INDEX ix_recipes_batch_id ON recipes (batch_id);
-
-CREATE TABLE staging_app_sessions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    started_at DATETIME, 
-    duration_s INTEGER, 
-    platform VARCHAR(10), 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_app_sessions PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_app_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_app_sessions_batch_id ON staging_app_sessions (batch_id);
-
-CREATE TABLE staging_biometric_measurements (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    metric VARCHAR(20), 
-    measured_at DATETIME, 
-    value FLOAT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_biometric_measurements PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_biometric_measurements_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_biometric_measurements_batch_id ON staging_biometric_measurements (batch_id);
-
-CREATE TABLE staging_daily_activity (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    activity_date DATE, 
-    steps INTEGER, 
-    distance_km FLOAT, 
-    very_active_min SMALLINT, 
-    fairly_active_min SMALLINT, 
-    lightly_active_min SMALLINT, 
-    sedentary_min SMALLINT, 
-    calories_kcal FLOAT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_daily_activity PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_daily_activity_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_daily_activity_batch_id ON staging_daily_activity (batch_id);
-
-CREATE TABLE staging_exercise_muscles (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    exercise_key VARCHAR(200), 
-    muscle_key VARCHAR(200), 
-    role VARCHAR(10), 
-    CONSTRAINT pk_staging_exercise_muscles PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_exercise_muscles_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_exercise_muscles_batch_id ON staging_exercise_muscles (batch_id);
-
-CREATE TABLE staging_exercises (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(170), 
-    source VARCHAR(40), 
-    source_key VARCHAR(120), 
-    name VARCHAR(200), 
-    exercise_type VARCHAR(40), 
-    body_part_key VARCHAR(200), 
-    equipment_key VARCHAR(200), 
-    level VARCHAR(20), 
-    force VARCHAR(10), 
-    mechanic VARCHAR(12), 
-    instructions TEXT, 
-    same_as_key VARCHAR(200), 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_exercises PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_exercises_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_exercises_batch_id ON staging_exercises (batch_id);
-
-CREATE TABLE staging_foods (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(130), 
-    source VARCHAR(40), 
-    source_code VARCHAR(80), 
-    name VARCHAR(300), 
-    category VARCHAR(200), 
-    energy_kcal FLOAT, 
-    protein_g FLOAT, 
-    carbohydrate_g FLOAT, 
-    fat_g FLOAT, 
-    fibre_g FLOAT, 
-    sugars_g FLOAT, 
-    salt_g FLOAT, 
-    sodium_mg FLOAT, 
-    cholesterol_mg FLOAT, 
-    portion_g FLOAT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_foods PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_foods_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_foods_batch_id ON staging_foods (batch_id);
-
-CREATE TABLE staging_meal_logs (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    eaten_on DATE, 
-    meal_type VARCHAR(20), 
-    food_key VARCHAR(200), 
-    food_label VARCHAR(300), 
-    quantity_g FLOAT, 
-    energy_kcal FLOAT, 
-    protein_g FLOAT, 
-    carbohydrate_g FLOAT, 
-    fat_g FLOAT, 
-    fibre_g FLOAT, 
-    sugars_g FLOAT, 
-    sodium_mg FLOAT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_meal_logs PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_meal_logs_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_meal_logs_batch_id ON staging_meal_logs (batch_id);
-
-CREATE TABLE staging_recipe_ingredients (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    recipe_key VARCHAR(200), 
-    food_key VARCHAR(200), 
-    quantity_g FLOAT, 
-    CONSTRAINT pk_staging_recipe_ingredients PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_recipe_ingredients_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_recipe_ingredients_batch_id ON staging_recipe_ingredients (batch_id);
-
-CREATE TABLE staging_recipes (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(130), 
-    source VARCHAR(40), 
-    source_code VARCHAR(80), 
-    name VARCHAR(300), 
-    servings SMALLINT, 
-    instructions TEXT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_recipes PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_recipes_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_recipes_batch_id ON staging_recipes (batch_id);
-
-CREATE TABLE staging_satisfaction_surveys (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    answered_on DATE, 
-    score SMALLINT, 
-    comment TEXT, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_satisfaction_surveys PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_satisfaction_surveys_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_satisfaction_surveys_batch_id ON staging_satisfaction_surveys (batch_id);
-
-CREATE TABLE staging_subscriptions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    plan_tier VARCHAR(20), 
-    started_on DATE, 
-    ended_on DATE, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_subscriptions PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_subscriptions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_subscriptions_batch_id ON staging_subscriptions (batch_id);
-
-CREATE TABLE staging_user_allergies (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    user_key VARCHAR(200), 
-    allergen VARCHAR(40), 
-    CONSTRAINT pk_staging_user_allergies PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_user_allergies_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_user_allergies_batch_id ON staging_user_allergies (batch_id);
-
-CREATE TABLE staging_user_dietary_restrictions (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    user_key VARCHAR(200), 
-    restriction VARCHAR(40), 
-    CONSTRAINT pk_staging_user_dietary_restrictions PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_user_dietary_restrictions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_user_dietary_restrictions_batch_id ON staging_user_dietary_restrictions (batch_id);
-
-CREATE TABLE staging_users (
-    staging_id INTEGER NOT NULL, 
-    external_key VARCHAR(120), 
-    birth_year SMALLINT, 
-    sex VARCHAR(10), 
-    height_cm FLOAT, 
-    goal VARCHAR(30), 
-    activity_level VARCHAR(20), 
-    experience_level SMALLINT, 
-    workouts_per_week SMALLINT, 
-    plan_tier VARCHAR(20), 
-    organisation_key VARCHAR(200), 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    created_at DATETIME, 
-    CONSTRAINT pk_staging_users PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_users_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_users_batch_id ON staging_users (batch_id);
-
-CREATE TABLE staging_workout_sessions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    exercise_key VARCHAR(200), 
-    workout_type VARCHAR(40), 
-    performed_on DATE, 
-    duration_min FLOAT, 
-    calories_kcal FLOAT, 
-    avg_hr_bpm SMALLINT, 
-    max_hr_bpm SMALLINT, 
-    intensity VARCHAR(10), 
-    source_sha256 CHAR(64), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_workout_sessions PRIMARY KEY (staging_id), 
-    CONSTRAINT fk_staging_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_staging_workout_sessions_batch_id ON staging_workout_sessions (batch_id);
 
 CREATE TABLE users (
     id INTEGER NOT NULL, 
@@ -547,6 +935,7 @@ CREATE TABLE users (
     organisation_id INTEGER, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     created_at DATETIME NOT NULL, 
     CONSTRAINT pk_users PRIMARY KEY (id), 
@@ -579,6 +968,7 @@ CREATE TABLE app_sessions (
     platform VARCHAR(10) NOT NULL, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_app_sessions PRIMARY KEY (id), 
     CONSTRAINT ck_app_sessions_platform_known CHECK (platform IN ('ios', 'android', 'web')), 
@@ -593,26 +983,47 @@ CREATE INDEX ix_app_sessions_started_at_user_id ON app_sessions (started_at, use
 
 CREATE INDEX ix_app_sessions_user_id ON app_sessions (user_id);
 
-CREATE TABLE biometric_measurements (
+CREATE TABLE biometric_readings (
     id INTEGER NOT NULL, 
-    user_id INTEGER NOT NULL, 
-    metric VARCHAR(20) NOT NULL, 
-    measured_at DATETIME NOT NULL, 
-    value FLOAT NOT NULL, 
-    source_sha256 CHAR(64) NOT NULL, 
-    source_record VARCHAR(200) NOT NULL, 
     batch_id INTEGER NOT NULL, 
-    CONSTRAINT pk_biometric_measurements PRIMARY KEY (id), 
-    CONSTRAINT ck_biometric_measurements_value_in_metric_range CHECK ((metric = 'weight_kg' AND value BETWEEN 20.0 AND 400.0) OR (metric = 'body_fat_pct' AND value BETWEEN 2.0 AND 75.0) OR (metric = 'bmi' AND value BETWEEN 8.0 AND 80.0) OR (metric = 'sleep_hours' AND value BETWEEN 0.0 AND 24.0) OR (metric = 'resting_hr_bpm' AND value BETWEEN 25.0 AND 220.0) OR (metric = 'steps' AND value BETWEEN 0.0 AND 150000.0) OR (metric = 'water_l' AND value BETWEEN 0.0 AND 15.0)), 
-    CONSTRAINT ck_biometric_measurements_metric_known CHECK (metric IN ('weight_kg', 'body_fat_pct', 'bmi', 'sleep_hours', 'resting_hr_bpm', 'steps', 'water_l')), 
-    CONSTRAINT fk_biometric_measurements_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
-    CONSTRAINT fk_biometric_measurements_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
-    CONSTRAINT uq_biometric_measurements_user_id_metric_measured_at UNIQUE (user_id, metric, measured_at)
+    record INTEGER NOT NULL, 
+    since_version INTEGER, 
+    user_id INTEGER NOT NULL, 
+    measured_at DATETIME NOT NULL, 
+    weight_kg FLOAT, 
+    body_fat_pct FLOAT, 
+    bmi FLOAT, 
+    sleep_hours FLOAT, 
+    resting_hr_bpm FLOAT, 
+    steps FLOAT, 
+    water_l FLOAT, 
+    CONSTRAINT pk_biometric_readings PRIMARY KEY (id), 
+    CONSTRAINT ck_biometric_readings_bmi_range CHECK (bmi IS NULL OR bmi BETWEEN 8.0 AND 80.0), 
+    CONSTRAINT ck_biometric_readings_body_fat_pct_range CHECK (body_fat_pct IS NULL OR body_fat_pct BETWEEN 2.0 AND 75.0), 
+    CONSTRAINT ck_biometric_readings_resting_hr_bpm_range CHECK (resting_hr_bpm IS NULL OR resting_hr_bpm BETWEEN 25.0 AND 220.0), 
+    CONSTRAINT ck_biometric_readings_sleep_hours_range CHECK (sleep_hours IS NULL OR sleep_hours BETWEEN 0.0 AND 24.0), 
+    CONSTRAINT ck_biometric_readings_steps_range CHECK (steps IS NULL OR steps BETWEEN 0.0 AND 150000.0), 
+    CONSTRAINT ck_biometric_readings_water_l_range CHECK (water_l IS NULL OR water_l BETWEEN 0.0 AND 15.0), 
+    CONSTRAINT ck_biometric_readings_has_a_measurement CHECK (weight_kg IS NOT NULL OR body_fat_pct IS NOT NULL OR bmi IS NOT NULL OR sleep_hours IS NOT NULL OR resting_hr_bpm IS NOT NULL OR steps IS NOT NULL OR water_l IS NOT NULL), 
+    CONSTRAINT ck_biometric_readings_weight_kg_range CHECK (weight_kg IS NULL OR weight_kg BETWEEN 20.0 AND 400.0), 
+    CONSTRAINT fk_biometric_readings_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 
-CREATE INDEX ix_biometric_measurements_batch_id ON biometric_measurements (batch_id);
+CREATE UNIQUE INDEX uq_biometric_readings_user_id_measured_at_batch_id ON biometric_readings (user_id, measured_at, batch_id);
 
-CREATE INDEX ix_biometric_measurements_metric_measured_at ON biometric_measurements (metric, measured_at);
+CREATE TABLE batch_metric_spans (
+    batch_id INTEGER NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    metric VARCHAR(20) NOT NULL, 
+    measurements INTEGER NOT NULL, 
+    first_at DATETIME NOT NULL, 
+    first_value FLOAT NOT NULL, 
+    last_at DATETIME NOT NULL, 
+    last_value FLOAT NOT NULL, 
+    CONSTRAINT pk_batch_metric_spans PRIMARY KEY (batch_id, user_id, metric), 
+    CONSTRAINT fk_batch_metric_spans_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_batch_metric_spans_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
 
 CREATE TABLE daily_activity (
     id INTEGER NOT NULL, 
@@ -627,6 +1038,7 @@ CREATE TABLE daily_activity (
     calories_kcal FLOAT NOT NULL, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_daily_activity PRIMARY KEY (id), 
     CONSTRAINT ck_daily_activity_calories CHECK (calories_kcal BETWEEN 0 AND 15000), 
@@ -641,6 +1053,35 @@ CREATE TABLE daily_activity (
 CREATE INDEX ix_daily_activity_activity_date ON daily_activity (activity_date);
 
 CREATE INDEX ix_daily_activity_batch_id ON daily_activity (batch_id);
+
+CREATE TABLE daily_user_nutrition (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    meals INTEGER NOT NULL, 
+    energy_kcal FLOAT, 
+    protein_g FLOAT, 
+    carbohydrate_g FLOAT, 
+    fat_g FLOAT, 
+    fibre_g FLOAT, 
+    sugars_g FLOAT, 
+    sodium_mg FLOAT, 
+    CONSTRAINT pk_daily_user_nutrition PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_nutrition_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_nutrition_day_user_id ON daily_user_nutrition (day, user_id);
+
+CREATE TABLE daily_user_sessions (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    sessions INTEGER NOT NULL, 
+    first_at DATETIME NOT NULL, 
+    last_at DATETIME NOT NULL, 
+    CONSTRAINT pk_daily_user_sessions PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_sessions_day_user_id ON daily_user_sessions (day, user_id);
 
 CREATE TABLE exercise_muscles (
     exercise_id INTEGER NOT NULL, 
@@ -671,6 +1112,7 @@ CREATE TABLE meal_logs (
     sodium_mg FLOAT, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_meal_logs PRIMARY KEY (id), 
     CONSTRAINT ck_meal_logs_meal_type_known CHECK (meal_type IN ('breakfast', 'lunch', 'dinner', 'snack', 'other')), 
@@ -714,6 +1156,7 @@ CREATE TABLE satisfaction_surveys (
     comment TEXT, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_satisfaction_surveys PRIMARY KEY (id), 
     CONSTRAINT ck_satisfaction_surveys_score_range CHECK (score BETWEEN 0 AND 10), 
@@ -735,6 +1178,7 @@ CREATE TABLE subscriptions (
     ended_on DATE, 
     source_sha256 CHAR(64) NOT NULL, 
     source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
     batch_id INTEGER NOT NULL, 
     CONSTRAINT pk_subscriptions PRIMARY KEY (id), 
     CONSTRAINT ck_subscriptions_plan_tier_known CHECK (plan_tier IN ('free', 'premium', 'premium_plus', 'b2b')), 
@@ -762,203 +1206,6 @@ CREATE TABLE user_dietary_restrictions (
     CONSTRAINT fk_user_dietary_restrictions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 
-CREATE TABLE workout_sessions (
-    id INTEGER NOT NULL, 
-    user_id INTEGER NOT NULL, 
-    exercise_id INTEGER, 
-    workout_type VARCHAR(40) NOT NULL, 
-    performed_on DATE, 
-    duration_min FLOAT NOT NULL, 
-    calories_kcal FLOAT, 
-    avg_hr_bpm SMALLINT, 
-    max_hr_bpm SMALLINT, 
-    intensity VARCHAR(10), 
-    source_sha256 CHAR(64) NOT NULL, 
-    source_record VARCHAR(200) NOT NULL, 
-    batch_id INTEGER NOT NULL, 
-    CONSTRAINT pk_workout_sessions PRIMARY KEY (id), 
-    CONSTRAINT ck_workout_sessions_intensity_known CHECK (intensity IN ('low', 'moderate', 'high')), 
-    CONSTRAINT ck_workout_sessions_avg_hr CHECK (avg_hr_bpm IS NULL OR avg_hr_bpm BETWEEN 25 AND 250), 
-    CONSTRAINT ck_workout_sessions_avg_le_max_hr CHECK (avg_hr_bpm IS NULL OR max_hr_bpm IS NULL OR avg_hr_bpm <= max_hr_bpm), 
-    CONSTRAINT ck_workout_sessions_calories CHECK (calories_kcal IS NULL OR calories_kcal BETWEEN 0 AND 10000), 
-    CONSTRAINT ck_workout_sessions_duration CHECK (duration_min > 0 AND duration_min <= 1440), 
-    CONSTRAINT ck_workout_sessions_max_hr CHECK (max_hr_bpm IS NULL OR max_hr_bpm BETWEEN 25 AND 250), 
-    CONSTRAINT fk_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
-    CONSTRAINT fk_workout_sessions_exercise_id_exercises FOREIGN KEY(exercise_id) REFERENCES exercises (id), 
-    CONSTRAINT fk_workout_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_workout_sessions_batch_id ON workout_sessions (batch_id);
-
-CREATE INDEX ix_workout_sessions_exercise_id ON workout_sessions (exercise_id);
-
-CREATE INDEX ix_workout_sessions_performed_on ON workout_sessions (performed_on);
-
-CREATE INDEX ix_workout_sessions_user_id_performed_on ON workout_sessions (user_id, performed_on);
-
-CREATE INDEX ix_workout_sessions_workout_type ON workout_sessions (workout_type);
-
-INSERT INTO healthai_alembic_version (version_num) VALUES ('0001') RETURNING version_num;
-
--- Running upgrade 0001 -> 0003
-
-CREATE TABLE quality_snapshots (
-    id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    measured_at DATETIME NOT NULL, 
-    dagster_run_id VARCHAR(64), 
-    run_id INTEGER, 
-    score FLOAT, 
-    threshold FLOAT NOT NULL, 
-    completeness FLOAT, 
-    validity FLOAT, 
-    uniqueness FLOAT, 
-    consistency FLOAT, 
-    freshness FLOAT, 
-    volume FLOAT, 
-    backlog FLOAT, 
-    newest_data_at DATETIME, 
-    age_hours FLOAT, 
-    max_age_hours FLOAT, 
-    stale BOOLEAN NOT NULL, 
-    rows_in INTEGER, 
-    rows_expected FLOAT, 
-    volume_anomaly BOOLEAN NOT NULL, 
-    quarantine_open INTEGER NOT NULL, 
-    alerts JSON NOT NULL, 
-    CONSTRAINT pk_quality_snapshots PRIMARY KEY (id), 
-    CONSTRAINT fk_quality_snapshots_run_id_ingestion_runs FOREIGN KEY(run_id) REFERENCES ingestion_runs (id), 
-    CONSTRAINT fk_quality_snapshots_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
-);
-
-CREATE INDEX ix_quality_snapshots_source_id_measured_at ON quality_snapshots (source_id, measured_at);
-
-CREATE TABLE quality_metrics (
-    id INTEGER NOT NULL, 
-    snapshot_id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    measured_at DATETIME NOT NULL, 
-    dimension VARCHAR(20) NOT NULL, 
-    table_name VARCHAR(80), 
-    column_name VARCHAR(120), 
-    rule VARCHAR(120) NOT NULL, 
-    description VARCHAR(300), 
-    value FLOAT, 
-    numerator FLOAT, 
-    denominator FLOAT, 
-    passed BOOLEAN, 
-    detail JSON NOT NULL, 
-    CONSTRAINT pk_quality_metrics PRIMARY KEY (id), 
-    CONSTRAINT ck_quality_metrics_dimension_known CHECK (dimension IN ('completeness', 'validity', 'uniqueness', 'consistency', 'freshness', 'volume', 'backlog')), 
-    CONSTRAINT fk_quality_metrics_snapshot_id_quality_snapshots FOREIGN KEY(snapshot_id) REFERENCES quality_snapshots (id) ON DELETE CASCADE, 
-    CONSTRAINT fk_quality_metrics_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id)
-);
-
-CREATE INDEX ix_quality_metrics_snapshot_id ON quality_metrics (snapshot_id);
-
-CREATE INDEX ix_quality_metrics_source_id_dimension_measured_at ON quality_metrics (source_id, dimension, measured_at);
-
-UPDATE healthai_alembic_version SET version_num='0003' WHERE healthai_alembic_version.version_num = '0001';
-
--- Running upgrade 0003 -> 0002
-
-CREATE TABLE personal_data_access (
-    id INTEGER NOT NULL, 
-    at DATETIME NOT NULL, 
-    actor VARCHAR(120) NOT NULL, 
-    role VARCHAR(20) NOT NULL, 
-    action VARCHAR(20) NOT NULL, 
-    resource VARCHAR(60) NOT NULL, 
-    path VARCHAR(500) NOT NULL, 
-    detail JSON NOT NULL, 
-    CONSTRAINT pk_personal_data_access PRIMARY KEY (id)
-);
-
-CREATE INDEX ix_personal_data_access_actor_at ON personal_data_access (actor, at);
-
-CREATE INDEX ix_personal_data_access_at ON personal_data_access (at);
-
-CREATE TABLE api_accounts (
-    id INTEGER NOT NULL, 
-    username VARCHAR(120) NOT NULL, 
-    password_hash VARCHAR(300) NOT NULL, 
-    role VARCHAR(20) NOT NULL, 
-    organisation_id INTEGER, 
-    is_active BOOLEAN NOT NULL, 
-    created_at DATETIME NOT NULL, 
-    CONSTRAINT pk_api_accounts PRIMARY KEY (id), 
-    CONSTRAINT ck_api_accounts_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
-    CONSTRAINT ck_api_accounts_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
-    CONSTRAINT fk_api_accounts_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
-    CONSTRAINT uq_api_accounts_username UNIQUE (username)
-);
-
-CREATE INDEX ix_api_accounts_organisation_id ON api_accounts (organisation_id);
-
-CREATE TABLE api_keys (
-    id INTEGER NOT NULL, 
-    name VARCHAR(120) NOT NULL, 
-    prefix VARCHAR(16) NOT NULL, 
-    key_hash CHAR(64) NOT NULL, 
-    role VARCHAR(20) NOT NULL, 
-    organisation_id INTEGER, 
-    revoked_at DATETIME, 
-    created_at DATETIME NOT NULL, 
-    CONSTRAINT pk_api_keys PRIMARY KEY (id), 
-    CONSTRAINT ck_api_keys_partner_has_organisation CHECK (role <> 'partner' OR organisation_id IS NOT NULL), 
-    CONSTRAINT ck_api_keys_role_known CHECK (role IN ('admin', 'steward', 'analyst', 'partner')), 
-    CONSTRAINT fk_api_keys_organisation_id_organisations FOREIGN KEY(organisation_id) REFERENCES organisations (id), 
-    CONSTRAINT uq_api_keys_key_hash UNIQUE (key_hash), 
-    CONSTRAINT uq_api_keys_name UNIQUE (name)
-);
-
-CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
-
-CREATE TABLE refresh_tokens (
-    jti VARCHAR(64) NOT NULL, 
-    account_id INTEGER NOT NULL, 
-    issued_at DATETIME NOT NULL, 
-    expires_at DATETIME NOT NULL, 
-    revoked_at DATETIME, 
-    CONSTRAINT pk_refresh_tokens PRIMARY KEY (jti), 
-    CONSTRAINT fk_refresh_tokens_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_refresh_tokens_account_id ON refresh_tokens (account_id);
-
-UPDATE healthai_alembic_version SET version_num='0002' WHERE healthai_alembic_version.version_num = '0003';
-
--- Running upgrade 0002 -> 0004
-
-CREATE TABLE daily_user_nutrition (
-    user_id INTEGER NOT NULL, 
-    day DATE NOT NULL, 
-    meals INTEGER NOT NULL, 
-    energy_kcal FLOAT, 
-    protein_g FLOAT, 
-    carbohydrate_g FLOAT, 
-    fat_g FLOAT, 
-    fibre_g FLOAT, 
-    sugars_g FLOAT, 
-    sodium_mg FLOAT, 
-    CONSTRAINT pk_daily_user_nutrition PRIMARY KEY (user_id, day), 
-    CONSTRAINT fk_daily_user_nutrition_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_daily_user_nutrition_day_user_id ON daily_user_nutrition (day, user_id);
-
-CREATE TABLE daily_user_sessions (
-    user_id INTEGER NOT NULL, 
-    day DATE NOT NULL, 
-    sessions INTEGER NOT NULL, 
-    first_at DATETIME NOT NULL, 
-    last_at DATETIME NOT NULL, 
-    CONSTRAINT pk_daily_user_sessions PRIMARY KEY (user_id, day), 
-    CONSTRAINT fk_daily_user_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
-);
-
-CREATE INDEX ix_daily_user_sessions_day_user_id ON daily_user_sessions (day, user_id);
-
 CREATE TABLE user_metric_spans (
     user_id INTEGER NOT NULL, 
     metric VARCHAR(20) NOT NULL, 
@@ -984,498 +1231,62 @@ CREATE TABLE user_session_spans (
 
 CREATE INDEX ix_user_session_spans_last_at ON user_session_spans (last_at);
 
-INSERT INTO user_metric_spans (user_id, metric, measurements, first_at, first_value, last_at, last_value) SELECT g.user_id, g.metric, g.n, g.first_at, f.value, g.last_at, l.value FROM (SELECT user_id, metric, count(*) AS n, min(measured_at) AS first_at, max(measured_at) AS last_at FROM biometric_measurements GROUP BY user_id, metric) g JOIN biometric_measurements f ON f.user_id = g.user_id AND f.metric = g.metric AND f.measured_at = g.first_at JOIN biometric_measurements l ON l.user_id = g.user_id AND l.metric = g.metric AND l.measured_at = g.last_at;
-
-INSERT INTO daily_user_sessions (user_id, day, sessions, first_at, last_at) SELECT user_id, date(started_at), count(*), min(started_at), max(started_at) FROM app_sessions GROUP BY user_id, date(started_at);
-
-INSERT INTO user_session_spans (user_id, sessions, first_at, last_at) SELECT user_id, count(*), min(started_at), max(started_at) FROM app_sessions GROUP BY user_id;
-
-INSERT INTO daily_user_nutrition (user_id, day, meals, energy_kcal, protein_g, carbohydrate_g, fat_g, fibre_g, sugars_g, sodium_mg) SELECT user_id, eaten_on, count(*), sum(energy_kcal), sum(protein_g), sum(carbohydrate_g), sum(fat_g), sum(fibre_g), sum(sugars_g), sum(sodium_mg) FROM meal_logs GROUP BY user_id, eaten_on;
-
-UPDATE healthai_alembic_version SET version_num='0004' WHERE healthai_alembic_version.version_num = '0002';
-
--- Running upgrade 0004 -> 0005_analytics_rollups
-
-CREATE TABLE conversion_rollups (
-    scope INTEGER NOT NULL, 
-    free_users_with_history INTEGER NOT NULL, 
-    converted INTEGER NOT NULL, 
-    CONSTRAINT pk_conversion_rollups PRIMARY KEY (scope)
-);
-
-CREATE TABLE engagement_rollups (
-    scope INTEGER NOT NULL, 
-    as_of DATETIME NOT NULL, 
-    dau INTEGER NOT NULL, 
-    wau INTEGER NOT NULL, 
-    mau INTEGER NOT NULL, 
-    users_with_sessions INTEGER NOT NULL, 
-    retained_d7 INTEGER NOT NULL, 
-    retained_d30 INTEGER NOT NULL, 
-    CONSTRAINT pk_engagement_rollups PRIMARY KEY (scope)
-);
-
-CREATE TABLE progression_rollups (
-    scope INTEGER NOT NULL, 
-    metric VARCHAR(20) NOT NULL, 
-    users_measured INTEGER NOT NULL, 
-    users_with_progression INTEGER NOT NULL, 
-    change_sum FLOAT NOT NULL, 
-    rated_users INTEGER NOT NULL, 
-    rate_sum FLOAT NOT NULL, 
-    decreasing_users INTEGER NOT NULL, 
-    CONSTRAINT pk_progression_rollups PRIMARY KEY (scope, metric)
-);
-
-UPDATE healthai_alembic_version SET version_num='0005_analytics_rollups' WHERE healthai_alembic_version.version_num = '0004';
-
--- Running upgrade 0005_analytics_rollups -> 0006_lean_staging
-
-ALTER TABLE batches ADD COLUMN source_sha256 CHAR(64);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_app_sessions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_app_sessions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    started_at DATETIME, 
-    duration_s INTEGER, 
-    platform VARCHAR(10), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_app_sessions PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_app_sessions (staging_id, user_key, started_at, duration_s, platform, source_record, batch_id) SELECT staging_app_sessions.staging_id, staging_app_sessions.user_key, staging_app_sessions.started_at, staging_app_sessions.duration_s, staging_app_sessions.platform, staging_app_sessions.source_record, staging_app_sessions.batch_id 
-FROM staging_app_sessions;
-
-DROP TABLE staging_app_sessions;
-
-ALTER TABLE _alembic_tmp_staging_app_sessions RENAME TO staging_app_sessions;
-
-CREATE INDEX ix_staging_app_sessions_batch_id ON staging_app_sessions (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_biometric_measurements s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_biometric_measurements (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    metric VARCHAR(20), 
-    measured_at DATETIME, 
-    value FLOAT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_biometric_measurements PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_biometric_measurements (staging_id, user_key, metric, measured_at, value, source_record, batch_id) SELECT staging_biometric_measurements.staging_id, staging_biometric_measurements.user_key, staging_biometric_measurements.metric, staging_biometric_measurements.measured_at, staging_biometric_measurements.value, staging_biometric_measurements.source_record, staging_biometric_measurements.batch_id 
-FROM staging_biometric_measurements;
-
-DROP TABLE staging_biometric_measurements;
-
-ALTER TABLE _alembic_tmp_staging_biometric_measurements RENAME TO staging_biometric_measurements;
-
-CREATE INDEX ix_staging_biometric_measurements_batch_id ON staging_biometric_measurements (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_daily_activity s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_daily_activity (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    activity_date DATE, 
-    steps INTEGER, 
-    distance_km FLOAT, 
-    very_active_min SMALLINT, 
-    fairly_active_min SMALLINT, 
-    lightly_active_min SMALLINT, 
-    sedentary_min SMALLINT, 
-    calories_kcal FLOAT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_daily_activity PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_daily_activity (staging_id, user_key, activity_date, steps, distance_km, very_active_min, fairly_active_min, lightly_active_min, sedentary_min, calories_kcal, source_record, batch_id) SELECT staging_daily_activity.staging_id, staging_daily_activity.user_key, staging_daily_activity.activity_date, staging_daily_activity.steps, staging_daily_activity.distance_km, staging_daily_activity.very_active_min, staging_daily_activity.fairly_active_min, staging_daily_activity.lightly_active_min, staging_daily_activity.sedentary_min, staging_daily_activity.calories_kcal, staging_daily_activity.source_record, staging_daily_activity.batch_id 
-FROM staging_daily_activity;
-
-DROP TABLE staging_daily_activity;
-
-ALTER TABLE _alembic_tmp_staging_daily_activity RENAME TO staging_daily_activity;
-
-CREATE INDEX ix_staging_daily_activity_batch_id ON staging_daily_activity (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_exercise_muscles s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_exercise_muscles (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_record VARCHAR(200), 
-    exercise_key VARCHAR(200), 
-    muscle_key VARCHAR(200), 
-    role VARCHAR(10), 
-    CONSTRAINT pk_staging_exercise_muscles PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_exercise_muscles (staging_id, batch_id, source_record, exercise_key, muscle_key, role) SELECT staging_exercise_muscles.staging_id, staging_exercise_muscles.batch_id, staging_exercise_muscles.source_record, staging_exercise_muscles.exercise_key, staging_exercise_muscles.muscle_key, staging_exercise_muscles.role 
-FROM staging_exercise_muscles;
-
-DROP TABLE staging_exercise_muscles;
-
-ALTER TABLE _alembic_tmp_staging_exercise_muscles RENAME TO staging_exercise_muscles;
-
-CREATE INDEX ix_staging_exercise_muscles_batch_id ON staging_exercise_muscles (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_exercises s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_exercises (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(170), 
-    source VARCHAR(40), 
-    source_key VARCHAR(120), 
-    name VARCHAR(200), 
-    exercise_type VARCHAR(40), 
-    body_part_key VARCHAR(200), 
-    equipment_key VARCHAR(200), 
-    level VARCHAR(20), 
-    force VARCHAR(10), 
-    mechanic VARCHAR(12), 
-    instructions TEXT, 
-    same_as_key VARCHAR(200), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_exercises PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_exercises (staging_id, code, source, source_key, name, exercise_type, body_part_key, equipment_key, level, force, mechanic, instructions, same_as_key, source_record, batch_id) SELECT staging_exercises.staging_id, staging_exercises.code, staging_exercises.source, staging_exercises.source_key, staging_exercises.name, staging_exercises.exercise_type, staging_exercises.body_part_key, staging_exercises.equipment_key, staging_exercises.level, staging_exercises.force, staging_exercises.mechanic, staging_exercises.instructions, staging_exercises.same_as_key, staging_exercises.source_record, staging_exercises.batch_id 
-FROM staging_exercises;
-
-DROP TABLE staging_exercises;
-
-ALTER TABLE _alembic_tmp_staging_exercises RENAME TO staging_exercises;
-
-CREATE INDEX ix_staging_exercises_batch_id ON staging_exercises (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_foods s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_foods (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(130), 
-    source VARCHAR(40), 
-    source_code VARCHAR(80), 
-    name VARCHAR(300), 
-    category VARCHAR(200), 
-    energy_kcal FLOAT, 
-    protein_g FLOAT, 
-    carbohydrate_g FLOAT, 
-    fat_g FLOAT, 
-    fibre_g FLOAT, 
-    sugars_g FLOAT, 
-    salt_g FLOAT, 
-    sodium_mg FLOAT, 
-    cholesterol_mg FLOAT, 
-    portion_g FLOAT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_foods PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_foods (staging_id, code, source, source_code, name, category, energy_kcal, protein_g, carbohydrate_g, fat_g, fibre_g, sugars_g, salt_g, sodium_mg, cholesterol_mg, portion_g, source_record, batch_id) SELECT staging_foods.staging_id, staging_foods.code, staging_foods.source, staging_foods.source_code, staging_foods.name, staging_foods.category, staging_foods.energy_kcal, staging_foods.protein_g, staging_foods.carbohydrate_g, staging_foods.fat_g, staging_foods.fibre_g, staging_foods.sugars_g, staging_foods.salt_g, staging_foods.sodium_mg, staging_foods.cholesterol_mg, staging_foods.portion_g, staging_foods.source_record, staging_foods.batch_id 
-FROM staging_foods;
-
-DROP TABLE staging_foods;
-
-ALTER TABLE _alembic_tmp_staging_foods RENAME TO staging_foods;
-
-CREATE INDEX ix_staging_foods_batch_id ON staging_foods (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_meal_logs s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_meal_logs (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    eaten_on DATE, 
-    meal_type VARCHAR(20), 
-    food_key VARCHAR(200), 
-    food_label VARCHAR(300), 
-    quantity_g FLOAT, 
-    energy_kcal FLOAT, 
-    protein_g FLOAT, 
-    carbohydrate_g FLOAT, 
-    fat_g FLOAT, 
-    fibre_g FLOAT, 
-    sugars_g FLOAT, 
-    sodium_mg FLOAT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_meal_logs PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_meal_logs (staging_id, user_key, eaten_on, meal_type, food_key, food_label, quantity_g, energy_kcal, protein_g, carbohydrate_g, fat_g, fibre_g, sugars_g, sodium_mg, source_record, batch_id) SELECT staging_meal_logs.staging_id, staging_meal_logs.user_key, staging_meal_logs.eaten_on, staging_meal_logs.meal_type, staging_meal_logs.food_key, staging_meal_logs.food_label, staging_meal_logs.quantity_g, staging_meal_logs.energy_kcal, staging_meal_logs.protein_g, staging_meal_logs.carbohydrate_g, staging_meal_logs.fat_g, staging_meal_logs.fibre_g, staging_meal_logs.sugars_g, staging_meal_logs.sodium_mg, staging_meal_logs.source_record, staging_meal_logs.batch_id 
-FROM staging_meal_logs;
-
-DROP TABLE staging_meal_logs;
-
-ALTER TABLE _alembic_tmp_staging_meal_logs RENAME TO staging_meal_logs;
-
-CREATE INDEX ix_staging_meal_logs_batch_id ON staging_meal_logs (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_recipe_ingredients s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_recipe_ingredients (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_record VARCHAR(200), 
-    recipe_key VARCHAR(200), 
-    food_key VARCHAR(200), 
-    quantity_g FLOAT, 
-    CONSTRAINT pk_staging_recipe_ingredients PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_recipe_ingredients (staging_id, batch_id, source_record, recipe_key, food_key, quantity_g) SELECT staging_recipe_ingredients.staging_id, staging_recipe_ingredients.batch_id, staging_recipe_ingredients.source_record, staging_recipe_ingredients.recipe_key, staging_recipe_ingredients.food_key, staging_recipe_ingredients.quantity_g 
-FROM staging_recipe_ingredients;
-
-DROP TABLE staging_recipe_ingredients;
-
-ALTER TABLE _alembic_tmp_staging_recipe_ingredients RENAME TO staging_recipe_ingredients;
-
-CREATE INDEX ix_staging_recipe_ingredients_batch_id ON staging_recipe_ingredients (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_recipes s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_recipes (
-    staging_id INTEGER NOT NULL, 
-    code VARCHAR(130), 
-    source VARCHAR(40), 
-    source_code VARCHAR(80), 
-    name VARCHAR(300), 
-    servings SMALLINT, 
-    instructions TEXT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_recipes PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_recipes (staging_id, code, source, source_code, name, servings, instructions, source_record, batch_id) SELECT staging_recipes.staging_id, staging_recipes.code, staging_recipes.source, staging_recipes.source_code, staging_recipes.name, staging_recipes.servings, staging_recipes.instructions, staging_recipes.source_record, staging_recipes.batch_id 
-FROM staging_recipes;
-
-DROP TABLE staging_recipes;
-
-ALTER TABLE _alembic_tmp_staging_recipes RENAME TO staging_recipes;
-
-CREATE INDEX ix_staging_recipes_batch_id ON staging_recipes (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_satisfaction_surveys s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_satisfaction_surveys (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    answered_on DATE, 
-    score SMALLINT, 
-    comment TEXT, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_satisfaction_surveys PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_satisfaction_surveys (staging_id, user_key, answered_on, score, comment, source_record, batch_id) SELECT staging_satisfaction_surveys.staging_id, staging_satisfaction_surveys.user_key, staging_satisfaction_surveys.answered_on, staging_satisfaction_surveys.score, staging_satisfaction_surveys.comment, staging_satisfaction_surveys.source_record, staging_satisfaction_surveys.batch_id 
-FROM staging_satisfaction_surveys;
-
-DROP TABLE staging_satisfaction_surveys;
-
-ALTER TABLE _alembic_tmp_staging_satisfaction_surveys RENAME TO staging_satisfaction_surveys;
-
-CREATE INDEX ix_staging_satisfaction_surveys_batch_id ON staging_satisfaction_surveys (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_subscriptions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_subscriptions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    plan_tier VARCHAR(20), 
-    started_on DATE, 
-    ended_on DATE, 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_subscriptions PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_subscriptions (staging_id, user_key, plan_tier, started_on, ended_on, source_record, batch_id) SELECT staging_subscriptions.staging_id, staging_subscriptions.user_key, staging_subscriptions.plan_tier, staging_subscriptions.started_on, staging_subscriptions.ended_on, staging_subscriptions.source_record, staging_subscriptions.batch_id 
-FROM staging_subscriptions;
-
-DROP TABLE staging_subscriptions;
-
-ALTER TABLE _alembic_tmp_staging_subscriptions RENAME TO staging_subscriptions;
-
-CREATE INDEX ix_staging_subscriptions_batch_id ON staging_subscriptions (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_user_allergies s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_user_allergies (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_record VARCHAR(200), 
-    user_key VARCHAR(200), 
-    allergen VARCHAR(40), 
-    CONSTRAINT pk_staging_user_allergies PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_user_allergies (staging_id, batch_id, source_record, user_key, allergen) SELECT staging_user_allergies.staging_id, staging_user_allergies.batch_id, staging_user_allergies.source_record, staging_user_allergies.user_key, staging_user_allergies.allergen 
-FROM staging_user_allergies;
-
-DROP TABLE staging_user_allergies;
-
-ALTER TABLE _alembic_tmp_staging_user_allergies RENAME TO staging_user_allergies;
-
-CREATE INDEX ix_staging_user_allergies_batch_id ON staging_user_allergies (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_user_dietary_restrictions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_user_dietary_restrictions (
-    staging_id INTEGER NOT NULL, 
-    batch_id INTEGER, 
-    source_record VARCHAR(200), 
-    user_key VARCHAR(200), 
-    restriction VARCHAR(40), 
-    CONSTRAINT pk_staging_user_dietary_restrictions PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_user_dietary_restrictions (staging_id, batch_id, source_record, user_key, restriction) SELECT staging_user_dietary_restrictions.staging_id, staging_user_dietary_restrictions.batch_id, staging_user_dietary_restrictions.source_record, staging_user_dietary_restrictions.user_key, staging_user_dietary_restrictions.restriction 
-FROM staging_user_dietary_restrictions;
-
-DROP TABLE staging_user_dietary_restrictions;
-
-ALTER TABLE _alembic_tmp_staging_user_dietary_restrictions RENAME TO staging_user_dietary_restrictions;
-
-CREATE INDEX ix_staging_user_dietary_restrictions_batch_id ON staging_user_dietary_restrictions (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_users s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_users (
-    staging_id INTEGER NOT NULL, 
-    external_key VARCHAR(120), 
-    birth_year SMALLINT, 
-    sex VARCHAR(10), 
-    height_cm FLOAT, 
-    goal VARCHAR(30), 
-    activity_level VARCHAR(20), 
-    experience_level SMALLINT, 
-    workouts_per_week SMALLINT, 
-    plan_tier VARCHAR(20), 
-    organisation_key VARCHAR(200), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    created_at DATETIME, 
-    CONSTRAINT pk_staging_users PRIMARY KEY (staging_id)
-);
-
-INSERT INTO _alembic_tmp_staging_users (staging_id, external_key, birth_year, sex, height_cm, goal, activity_level, experience_level, workouts_per_week, plan_tier, organisation_key, source_record, batch_id, created_at) SELECT staging_users.staging_id, staging_users.external_key, staging_users.birth_year, staging_users.sex, staging_users.height_cm, staging_users.goal, staging_users.activity_level, staging_users.experience_level, staging_users.workouts_per_week, staging_users.plan_tier, staging_users.organisation_key, staging_users.source_record, staging_users.batch_id, staging_users.created_at 
-FROM staging_users;
-
-DROP TABLE staging_users;
-
-ALTER TABLE _alembic_tmp_staging_users RENAME TO staging_users;
-
-CREATE INDEX ix_staging_users_batch_id ON staging_users (batch_id);
-
-UPDATE batches SET source_sha256 = (SELECT max(s.source_sha256) FROM staging_workout_sessions s WHERE s.batch_id = batches.id) WHERE source_sha256 IS NULL;
-
-CREATE TABLE _alembic_tmp_staging_workout_sessions (
-    staging_id INTEGER NOT NULL, 
-    user_key VARCHAR(200), 
-    exercise_key VARCHAR(200), 
-    workout_type VARCHAR(40), 
+CREATE TABLE workout_sessions (
+    id INTEGER NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    exercise_id INTEGER, 
+    workout_type VARCHAR(40) NOT NULL, 
     performed_on DATE, 
-    duration_min FLOAT, 
+    duration_min FLOAT NOT NULL, 
     calories_kcal FLOAT, 
     avg_hr_bpm SMALLINT, 
     max_hr_bpm SMALLINT, 
     intensity VARCHAR(10), 
-    source_record VARCHAR(200), 
-    batch_id INTEGER, 
-    CONSTRAINT pk_staging_workout_sessions PRIMARY KEY (staging_id)
+    source_sha256 CHAR(64) NOT NULL, 
+    source_record VARCHAR(200) NOT NULL, 
+    since_version INTEGER, 
+    batch_id INTEGER NOT NULL, 
+    CONSTRAINT pk_workout_sessions PRIMARY KEY (id), 
+    CONSTRAINT ck_workout_sessions_intensity_known CHECK (intensity IN ('low', 'moderate', 'high')), 
+    CONSTRAINT ck_workout_sessions_avg_hr CHECK (avg_hr_bpm IS NULL OR avg_hr_bpm BETWEEN 25 AND 250), 
+    CONSTRAINT ck_workout_sessions_avg_le_max_hr CHECK (avg_hr_bpm IS NULL OR max_hr_bpm IS NULL OR avg_hr_bpm <= max_hr_bpm), 
+    CONSTRAINT ck_workout_sessions_calories CHECK (calories_kcal IS NULL OR calories_kcal BETWEEN 0 AND 10000), 
+    CONSTRAINT ck_workout_sessions_duration CHECK (duration_min > 0 AND duration_min <= 1440), 
+    CONSTRAINT ck_workout_sessions_max_hr CHECK (max_hr_bpm IS NULL OR max_hr_bpm BETWEEN 25 AND 250), 
+    CONSTRAINT fk_workout_sessions_batch_id_batches FOREIGN KEY(batch_id) REFERENCES batches (id), 
+    CONSTRAINT fk_workout_sessions_exercise_id_exercises FOREIGN KEY(exercise_id) REFERENCES exercises (id), 
+    CONSTRAINT fk_workout_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 
-INSERT INTO _alembic_tmp_staging_workout_sessions (staging_id, user_key, exercise_key, workout_type, performed_on, duration_min, calories_kcal, avg_hr_bpm, max_hr_bpm, intensity, source_record, batch_id) SELECT staging_workout_sessions.staging_id, staging_workout_sessions.user_key, staging_workout_sessions.exercise_key, staging_workout_sessions.workout_type, staging_workout_sessions.performed_on, staging_workout_sessions.duration_min, staging_workout_sessions.calories_kcal, staging_workout_sessions.avg_hr_bpm, staging_workout_sessions.max_hr_bpm, staging_workout_sessions.intensity, staging_workout_sessions.source_record, staging_workout_sessions.batch_id 
-FROM staging_workout_sessions;
+CREATE INDEX ix_workout_sessions_batch_id ON workout_sessions (batch_id);
 
-DROP TABLE staging_workout_sessions;
+CREATE INDEX ix_workout_sessions_exercise_id ON workout_sessions (exercise_id);
 
-ALTER TABLE _alembic_tmp_staging_workout_sessions RENAME TO staging_workout_sessions;
+CREATE INDEX ix_workout_sessions_performed_on ON workout_sessions (performed_on);
 
-CREATE INDEX ix_staging_workout_sessions_batch_id ON staging_workout_sessions (batch_id);
+CREATE INDEX ix_workout_sessions_user_id_performed_on ON workout_sessions (user_id, performed_on);
 
-UPDATE healthai_alembic_version SET version_num='0006_lean_staging' WHERE healthai_alembic_version.version_num = '0005_analytics_rollups';
+CREATE INDEX ix_workout_sessions_workout_type ON workout_sessions (workout_type);
 
--- Running upgrade 0006_lean_staging -> 0007_login_attempts
+CREATE VIEW biometric_measurements AS
 
-CREATE TABLE login_attempts (
-    id INTEGER NOT NULL, 
-    "key" CHAR(64) NOT NULL, 
-    at DATETIME NOT NULL, 
-    CONSTRAINT pk_login_attempts PRIMARY KEY (id)
-);
+SELECT r.id * 8 + 0 AS id, r.id AS reading_id, r.user_id, 'weight_kg' AS metric, r.measured_at, r.weight_kg AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.weight_kg IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 1 AS id, r.id AS reading_id, r.user_id, 'body_fat_pct' AS metric, r.measured_at, r.body_fat_pct AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.body_fat_pct IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 2 AS id, r.id AS reading_id, r.user_id, 'bmi' AS metric, r.measured_at, r.bmi AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.bmi IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 3 AS id, r.id AS reading_id, r.user_id, 'sleep_hours' AS metric, r.measured_at, r.sleep_hours AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.sleep_hours IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 4 AS id, r.id AS reading_id, r.user_id, 'resting_hr_bpm' AS metric, r.measured_at, r.resting_hr_bpm AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.resting_hr_bpm IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 5 AS id, r.id AS reading_id, r.user_id, 'steps' AS metric, r.measured_at, r.steps AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.steps IS NOT NULL
+UNION ALL
+SELECT r.id * 8 + 6 AS id, r.id AS reading_id, r.user_id, 'water_l' AS metric, r.measured_at, r.water_l AS value, r.batch_id, r.since_version, b.source_sha256, CAST(r.record AS VARCHAR(200)) AS source_record FROM biometric_readings r LEFT OUTER JOIN batches b ON b.id = r.batch_id WHERE r.water_l IS NOT NULL;
 
-CREATE INDEX ix_login_attempts_key_at ON login_attempts ("key", at);
+INSERT INTO healthai_alembic_version (version_num) VALUES ('0001_baseline') RETURNING version_num;
 
-CREATE INDEX ix_login_attempts_at ON login_attempts (at);
-
-UPDATE healthai_alembic_version SET version_num='0007_login_attempts' WHERE healthai_alembic_version.version_num = '0006_lean_staging';
-
--- Running upgrade 0007_login_attempts -> 0008_erasure
-
-CREATE TABLE erasures (
-    id INTEGER NOT NULL, 
-    at DATETIME NOT NULL, 
-    actor VARCHAR(120) NOT NULL, 
-    subject CHAR(64) NOT NULL, 
-    detail JSON NOT NULL, 
-    CONSTRAINT pk_erasures PRIMARY KEY (id)
-);
-
-CREATE INDEX ix_erasures_at ON erasures (at);
-
-CREATE INDEX ix_erasures_subject ON erasures (subject);
-
-CREATE TABLE _alembic_tmp_ingestion_runs (
-    id INTEGER NOT NULL, 
-    source_id INTEGER NOT NULL, 
-    dagster_run_id VARCHAR(64), 
-    raw_file_id INTEGER, 
-    started_at DATETIME NOT NULL, 
-    finished_at DATETIME, 
-    status VARCHAR(12) NOT NULL, 
-    rows_in INTEGER NOT NULL, 
-    rows_published INTEGER NOT NULL, 
-    rows_quarantined INTEGER NOT NULL, 
-    rows_duplicate INTEGER NOT NULL, 
-    rows_pending INTEGER NOT NULL, 
-    error TEXT, 
-    rows_erased INTEGER DEFAULT '0' NOT NULL, 
-    CONSTRAINT pk_ingestion_runs PRIMARY KEY (id), 
-    CONSTRAINT ck_ingestion_runs_status_known CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'skipped')), 
-    CONSTRAINT fk_ingestion_runs_raw_file_id_raw_files FOREIGN KEY(raw_file_id) REFERENCES raw_files (id), 
-    CONSTRAINT fk_ingestion_runs_source_id_sources FOREIGN KEY(source_id) REFERENCES sources (id), 
-    CONSTRAINT ck_ingestion_runs_rows_add_up CHECK (status = 'running' OR status = 'failed' OR rows_in = rows_published + rows_quarantined + rows_duplicate + rows_pending + rows_erased)
-);
-
-INSERT INTO _alembic_tmp_ingestion_runs (id, source_id, dagster_run_id, raw_file_id, started_at, finished_at, status, rows_in, rows_published, rows_quarantined, rows_duplicate, rows_pending, error) SELECT ingestion_runs.id, ingestion_runs.source_id, ingestion_runs.dagster_run_id, ingestion_runs.raw_file_id, ingestion_runs.started_at, ingestion_runs.finished_at, ingestion_runs.status, ingestion_runs.rows_in, ingestion_runs.rows_published, ingestion_runs.rows_quarantined, ingestion_runs.rows_duplicate, ingestion_runs.rows_pending, ingestion_runs.error 
-FROM ingestion_runs;
-
-DROP TABLE ingestion_runs;
-
-ALTER TABLE _alembic_tmp_ingestion_runs RENAME TO ingestion_runs;
-
-CREATE INDEX ix_ingestion_runs_dagster_run_id ON ingestion_runs (dagster_run_id);
-
-CREATE INDEX ix_ingestion_runs_source_id_started_at ON ingestion_runs (source_id, started_at);
-
-ALTER TABLE raw_files ADD COLUMN content_sha256 CHAR(64);
-
-CREATE INDEX ix_raw_files_content_sha256 ON raw_files (content_sha256);
-
-UPDATE healthai_alembic_version SET version_num='0008_erasure' WHERE healthai_alembic_version.version_num = '0007_login_attempts';
-
--- Running upgrade 0008_erasure -> 0009_access_policy
+-- Running upgrade 0001_baseline -> 0002_access_policy
 
 CREATE TABLE _alembic_tmp_api_accounts (
     id INTEGER NOT NULL, 
@@ -1560,9 +1371,9 @@ CREATE INDEX ix_audit_log_at ON audit_log (at);
 
 CREATE INDEX ix_audit_log_entity_entity_id ON audit_log (entity, entity_id);
 
-UPDATE healthai_alembic_version SET version_num='0009_access_policy' WHERE healthai_alembic_version.version_num = '0008_erasure';
+UPDATE healthai_alembic_version SET version_num='0002_access_policy' WHERE healthai_alembic_version.version_num = '0001_baseline';
 
--- Running upgrade 0009_access_policy -> 0010_quarantine_links
+-- Running upgrade 0002_access_policy -> 0003_quarantine_links
 
 CREATE TABLE quarantine_repeats (
     id INTEGER NOT NULL, 
@@ -1584,5 +1395,5 @@ ALTER TABLE quarantined_rows ADD COLUMN fingerprint CHAR(64);
 
 CREATE INDEX ix_quarantined_rows_source_id_fingerprint ON quarantined_rows (source_id, fingerprint);
 
-UPDATE healthai_alembic_version SET version_num='0010_quarantine_links' WHERE healthai_alembic_version.version_num = '0009_access_policy';
+UPDATE healthai_alembic_version SET version_num='0003_quarantine_links' WHERE healthai_alembic_version.version_num = '0002_access_policy';
 

@@ -26,7 +26,7 @@ from healthai.models import (
     ApiKey,
     AppSession,
     Batch,
-    BiometricMeasurement,
+    BiometricReading,
     Food,
     MealLog,
     Organisation,
@@ -36,6 +36,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
+from healthai.pipeline import partitions
 from healthai.settings import Settings
 from tests.conftest import ENGINES, PG_ADMIN_URL, _pg_available
 
@@ -79,7 +80,7 @@ def seed(session: Session) -> dict[str, int]:
     )
     session.add(src)
     session.flush()
-    batch = Batch(source_id=src.id, status="published", rows_by_table={})
+    batch = Batch(source_id=src.id, status="published", rows_by_table={}, source_sha256="f" * 64)
     session.add(batch)
     session.flush()
     b = batch.id
@@ -142,14 +143,15 @@ def seed(session: Session) -> dict[str, int]:
                 **lineage(b, f"w{u.id}"),
             )
         )
+        partitions.ensure_partition(session, BiometricReading.__table__, b)
         for day, kg in ((1, 80.0), (20, 78.5)):
             rows.append(
-                BiometricMeasurement(
+                BiometricReading(
                     user_id=u.id,
-                    metric="weight_kg",
                     measured_at=datetime(2026, 1, day, 7, tzinfo=UTC),
-                    value=kg,
-                    **lineage(b, f"b{u.id}{day}"),
+                    weight_kg=kg,
+                    batch_id=b,
+                    record=day,
                 )
             )
         rows.append(

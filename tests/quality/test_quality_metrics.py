@@ -45,10 +45,11 @@ def _people() -> dict[str, pd.DataFrame]:
     # u3: 72.25 kg at 1.70 m -> BMI 25.0 (stated 25.4, within 0.5: consistent)
     bio = pd.DataFrame(
         {
-            "user_key": ["u1", "u1", "u2", "u2", "u3", "u3", "u3"],
-            "metric": ["weight_kg", "bmi", "weight_kg", "bmi", "weight_kg", "bmi", "water_l"],
-            "measured_at": [day] * 7,
-            "value": [81.0, 25.0, 64.0, 30.0, 72.25, 25.4, 2.0],
+            "user_key": ["u1", "u2", "u3", "u3"],
+            "measured_at": [day] * 4,
+            "weight_kg": [81.0, 64.0, 72.25, None],
+            "bmi": [25.0, 30.0, 25.4, None],
+            "water_l": [None, None, None, 2.0],
         }
     )
     sessions = pd.DataFrame(
@@ -72,7 +73,7 @@ def _people() -> dict[str, pd.DataFrame]:
     )
     return {
         "users": users,
-        "biometric_measurements": bio,
+        "biometric_readings": bio,
         "workout_sessions": sessions,
         "daily_activity": activity,
     }

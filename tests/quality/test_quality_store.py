@@ -45,7 +45,7 @@ def test_metrics_on_the_shipped_files(engine: str, platform: str) -> None:
         raw_unique = gm[("uniqueness", "raw", None, "no_duplicate_row")]
         assert raw_unique.value == 1 - gym["duplicates"] / gym["rows"]
         # consistency on the published tables, over every published session / user
-        bmi = gm[("consistency", "biometric_measurements", None, "bmi_matches_weight_and_height")]
+        bmi = gm[("consistency", "biometric_readings", None, "bmi_matches_weight_and_height")]
         assert (bmi.value, bmi.denominator) == (1.0, published)
         hr = gm[("consistency", "workout_sessions", None, "avg_hr_not_above_max_hr")]
         assert (hr.value, hr.denominator) == (1.0, published)

@@ -1,8 +1,8 @@
 """access policy: token versions and account creators, API keys owned by accounts, audit
 entries naming accounts, normalised usernames
 
-Revision ID: 0009_access_policy
-Revises: 0008_erasure
+Revision ID: 0002_access_policy
+Revises: 0001_baseline
 Create Date: 2026-12-05 21:49:32
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0009_access_policy'
-down_revision: str | None = '0008_erasure'
+revision: str = '0002_access_policy'
+down_revision: str | None = '0001_baseline'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 (quarantine_repeats: where it came from) instead of being quarantined twice; quarantined rows
 keep the fingerprint of their untouched values to be found again
 
-Revision ID: 0010_quarantine_links
-Revises: 0009_access_policy
+Revision ID: 0003_quarantine_links
+Revises: 0002_access_policy
 Create Date: 2026-12-05 23:30:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0010_quarantine_links'
-down_revision: str | None = '0009_access_policy'
+revision: str = '0003_quarantine_links'
+down_revision: str | None = '0002_access_policy'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,7 +29,14 @@ _SQLITE_FUNCTION = "healthai_hmac16"
 # Columns that tie a row to its origin (file, line, batch, time written): dropped from every
 # pseudonymised export, since each one joins back to identified data (the raw file, the batch
 # samples, the audit log, the row order).
-LINEAGE_COLUMNS = frozenset({*(n for n in vars(Lineage) if not n.startswith("_")), "created_at"})
+LINEAGE_COLUMNS = frozenset(
+    {
+        *(n for n in vars(Lineage) if not n.startswith("_")),
+        "created_at",
+        "record",  # the lean lineage of biometric_readings
+        "reading_id",  # the long view's link to its reading's real id
+    }
+)
 # Natural keys of a person: dropped too.
 NATURAL_KEYS = frozenset({("users", "external_key")})
 
@@ -58,6 +65,7 @@ def user_columns(table: Table) -> list[str]:
         c.name
         for c in table.columns
         if any(fk.column.table.name == "users" for fk in c.foreign_keys)
+        or c.info.get("references") == "users.id"  # a view's user id (no foreign keys)
     ]
 
 

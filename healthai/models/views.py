@@ -58,7 +58,8 @@ class BiometricMeasurement(ViewBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reading_id: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(Integer)
+    # a view has no foreign keys: `references` tells healthai.privacy this is a user id
+    user_id: Mapped[int] = mapped_column(Integer, info={"references": "users.id"})
     metric: Mapped[str] = mapped_column(String(20))
     measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     value: Mapped[float] = mapped_column(Float)

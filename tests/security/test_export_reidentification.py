@@ -34,7 +34,8 @@ from sqlalchemy import select
 from api.main import create_app
 from healthai.access import create_token
 from healthai.db import get_engine
-from healthai.models import ApiAccount, Batch, metadata
+from healthai.models import ApiAccount, Batch
+from healthai.models import table as model_table
 from healthai.pipeline import batches, consolidated
 from healthai.settings import get_settings
 from tests.api.conftest import Env, make_env
@@ -48,7 +49,18 @@ EXPORTS = {
     "metrics": "biometric_measurements",
     "meal-logs": "meal_logs",
 }
-IDENTIFIERS = ("id", "external_key", "source_record", "source_sha256", "batch_id", "created_at")
+# the consolidated dataset holds the stored tables: the readings behind the measurements view
+CONSOLIDATED = {t: t for t in EXPORTS.values()} | {"biometric_measurements": "biometric_readings"}
+IDENTIFIERS = (
+    "id",
+    "reading_id",
+    "record",
+    "external_key",
+    "source_record",
+    "source_sha256",
+    "batch_id",
+    "created_at",
+)
 
 
 def _mac(settings, domain: str, value: int) -> str:  # noqa: ANN001
@@ -88,8 +100,8 @@ def _identified(session) -> tuple[Index, dict[str, list[dict]]]:  # noqa: ANN001
     belongs to."""
     index: Index = defaultdict(lambda: defaultdict(set))
     rows: dict[str, list[dict]] = {}
-    for table in EXPORTS.values():
-        rows[table] = [dict(r) for r in session.execute(select(metadata.tables[table])).mappings()]
+    for table in {*EXPORTS.values(), *CONSOLIDATED.values()}:
+        rows[table] = [dict(r) for r in session.execute(select(model_table(table))).mappings()]
         for row in rows[table]:
             for column in IDENTIFIERS:
                 key = _norm(row.get(column))
@@ -198,7 +210,7 @@ def test_pseudonymised_exports_cannot_be_linked_back(
             outputs[f"web download {path} ({table})"] = json.loads(body)
         folder = tmp_path / "consolidated"
         consolidated.export(session, folder, settings)
-    for table in EXPORTS.values():
+    for table in CONSOLIDATED.values():
         outputs[f"consolidated {table}.json ({table})"] = json.loads(
             (folder / f"{table}.json").read_text()
         )

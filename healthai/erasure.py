@@ -46,6 +46,7 @@ from healthai.models import (
     STAGING,
     AuditLog,
     Batch,
+    BiometricMeasurement,
     Erasure,
     IngestionRun,
     PersonalDataAccess,
@@ -186,6 +187,11 @@ def _published(session: Session, person: _Person, report: ErasureReport) -> None
             person.published[batch_id].add(str(record))
         if rows:
             report.rows[f"published:{table.name}"] += len(rows)
+    # the ids the API shows for their measurements (the long view over their readings)
+    view = BiometricMeasurement
+    person.row_ids[view.__tablename__] |= set(
+        session.scalars(select(view.id).where(view.user_id == person.user_id))
+    )
 
 
 def _staged(session: Session, person: _Person, report: ErasureReport) -> None:

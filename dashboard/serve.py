@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     from healthai.access import check_secrets
     from healthai.settings import get_settings
 
-    check_secrets(get_settings())  # no sign-in with a missing or published secret
+    settings = get_settings()
+    check_secrets(settings)  # no sign-in with a missing or published secret
     # import every page (and Matplotlib, which draws the charts) once, before the first
     # visitor waits for it
     import matplotlib.figure  # noqa: F401
@@ -66,6 +67,13 @@ def main(argv: list[str] | None = None) -> None:
             *session.patterns(),
         ],
         static_dirs={},
+        # the same request limits as the API (tornado would read 100 MB bodies); the client
+        # address is the peer's (X-Forwarded-For only from TRUSTED_PROXIES, healthai.access)
+        http_server_kwargs={
+            "max_body_size": settings.max_request_body_bytes,
+            "max_header_size": settings.max_request_header_bytes,
+            "xheaders": False,
+        },
     )
 
 

@@ -1,15 +1,20 @@
 """Finding 3 (high): one unauthenticated request stalled a worker (POST /auth/refresh with a
 23 MB body of 200,000 unknown keys: 15.8 s, an 18 MB error list); a 1 MB header was accepted.
 Now bodies are capped (413 problem+json before any parsing, announced or chunked), headers are
-capped (431), and a 422 lists at most 20 errors."""
+capped (431), and a 422 lists at most 20 errors; the web interface has the same limits."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
+
+from healthai import migrate
 from tests.api.conftest import Env
 from tests.api.helpers import assert_problem
+from tests.security.live import dashboard_server, server_env
 
 LIMIT = 1_048_576  # MAX_REQUEST_BODY_BYTES' default
 
@@ -67,3 +72,27 @@ def test_deeply_nested_json_is_a_client_error(env: Env) -> None:
     r = env.client.post("/auth/refresh", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_web_interface_caps_bodies_and_headers_too(tmp_path: Path) -> None:
+    """Its sign-in form read (and parsed) a 24 MB body: tornado's own limit is 100 MB."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    migrate.upgrade(url)
+    with dashboard_server(server_env(url, tmp_path), tmp_path) as web:
+        with httpx.Client(base_url=web, timeout=60) as client:
+            big = b"username=x&password=" + b"a" * (24 * 1024 * 1024)
+            r = client.post(
+                "/connexion",
+                content=big,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert r.status_code == 400  # tornado refuses it before reading it
+            ok = client.post("/connexion", data={"username": "x", "password": "y"})
+            assert ok.status_code == 200  # an ordinary refused sign-in
+        with httpx.Client(base_url=web, timeout=60) as client:
+            try:
+                refused = client.get("/connexion", headers={"X-Padding": "a" * 1_000_000})
+            except httpx.HTTPError:
+                pass  # the connection closed without reading it: refused too
+            else:
+                assert refused.status_code in (400, 431)

@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pwdlib import PasswordHash
@@ -147,3 +149,27 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> ht
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def at_once(base: str, calls: int, path: str, **body: Any) -> list[httpx.Response]:
+    """`calls` POSTs of `body` (httpx's json= or data=) to `path`, each on its own connection,
+    released together by a barrier once every connection is open."""
+    clients = [httpx.Client(base_url=base, timeout=60) for _ in range(calls)]
+    for client in clients:  # connect first, so that the requests leave together
+        client.get("/health")
+    gate = threading.Barrier(calls)
+    answers: list[httpx.Response | None] = [None] * calls
+
+    def send(i: int) -> None:
+        gate.wait()
+        answers[i] = clients[i].post(path, **body)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+    assert all(answer is not None for answer in answers)
+    return answers  # type: ignore[return-value]

@@ -20,7 +20,8 @@ from healthai import cli, migrate
 from healthai.settings import get_settings
 from tests.api.conftest import PASSWORD, Env
 from tests.api.helpers import assert_problem
-from tests.security.live import add_account, api_server, server_env, sign_in
+from tests.security.conftest import Served
+from tests.security.live import add_account, api_server, at_once, server_env, sign_in
 
 LIMIT = 3
 
@@ -179,3 +180,16 @@ def test_rotating_x_forwarded_for_does_not_reset_the_limit_of_the_served_api(
         )
         assert r.status_code == 429
         assert sign_in(client, "xff-victim").status_code == 429
+
+
+@pytest.mark.postgres
+def test_simultaneous_guesses_through_two_workers_never_pass_the_limit(pg_api: Served) -> None:
+    """20 wrong passwords for one account at once, through `uvicorn --workers 2` on
+    PostgreSQL: at most LOGIN_RATE_LIMIT (5) are checked, the rest get 429."""
+    user = name()
+    add_account(pg_api.url, user, "analyst")
+    guess = {"username": user, "password": "wrong guess!!"}
+    guesses = at_once(pg_api.base, 20, "/auth/token", data=guess)
+    codes = [r.status_code for r in guesses]
+    assert set(codes) <= {401, 429} and codes.count(401) <= 5, codes
+    assert codes.count(429) >= 15

@@ -4,57 +4,29 @@ exactly one of the simultaneous uses gets a pair, through two uvicorn workers on
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from healthai import migrate
-from tests.conftest import fresh_database
-from tests.security.live import add_account, api_server, bearer, server_env, sign_in
+from tests.security.conftest import Served
+from tests.security.live import add_account, at_once, bearer, sign_in
 
 pytestmark = pytest.mark.postgres
 SIMULTANEOUS = 20
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, pg_available: bool) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("refresh-race")
-    with fresh_database("postgresql", tmp, pg_available) as url:
-        migrate.upgrade(url)
-        add_account(url, "race-steward", "steward")
-        with api_server(server_env(url, tmp), tmp, workers=2) as base:
-            yield base
-
-
-def at_once(base: str, calls: int, body: dict) -> list[httpx.Response]:
-    """`calls` POST /auth/refresh on their own connections, released together."""
-    clients = [httpx.Client(base_url=base, timeout=60) for _ in range(calls)]
-    for client in clients:  # connect first, so that the requests leave together
-        client.get("/health")
-    gate = threading.Barrier(calls)
-    answers: list[httpx.Response | None] = [None] * calls
-
-    def send(i: int) -> None:
-        gate.wait()
-        answers[i] = clients[i].post("/auth/refresh", json=body)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for client in clients:
-        client.close()
-    return answers  # type: ignore[return-value]
+def api(pg_api: Served) -> str:
+    add_account(pg_api.url, "race-steward", "steward")
+    return pg_api.base
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_one_refresh_token_sent_twenty_times_at_once_gives_one_pair(api: str, round_: int) -> None:
     with httpx.Client(base_url=api, timeout=60) as client:
         pair = sign_in(client, "race-steward").json()
-    answers = at_once(api, SIMULTANEOUS, {"refresh_token": pair["refresh_token"]})
+    answers = at_once(
+        api, SIMULTANEOUS, "/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+    )
     codes = sorted(r.status_code for r in answers)
     assert codes == [200] + [401] * (SIMULTANEOUS - 1), codes
     winner = next(r.json() for r in answers if r.status_code == 200)

@@ -14,7 +14,15 @@ import pytest
 
 from healthai import migrate
 from tests.security import cluster as pg
-from tests.security.live import add_account, api_server, bearer, server_env, sign_in
+from tests.security.live import (
+    PASSWORD,
+    add_account,
+    api_server,
+    bearer,
+    dashboard_server,
+    server_env,
+    sign_in,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -24,15 +32,21 @@ ROUNDS = 12  # requests of each kind on one kept-alive connection
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[pg.Cluster, str]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[pg.Cluster, str, str]]:
     tmp = tmp_path_factory.mktemp("database-down")
     with pg.cluster() as cluster:
         cluster.sql("CREATE DATABASE healthai")
         url = cluster.url("healthai")
         migrate.upgrade(url)
         add_account(url, "down-admin", "admin")
-        with api_server(server_env(url, tmp), tmp, workers=2) as base:
-            yield cluster, base
+        env = server_env(url, tmp)
+        with api_server(env, tmp, workers=2) as base, dashboard_server(env, tmp) as web:
+            yield cluster, base, web
+
+
+@pytest.fixture
+def platform(servers: tuple[pg.Cluster, str, str]) -> tuple[pg.Cluster, str]:
+    return servers[0], servers[1]
 
 
 def token(base: str) -> str:
@@ -115,3 +129,24 @@ def test_read_only_database_refuses_writes_with_503_and_serves_plain_reads(
     finally:
         cluster.read_only(False)
     recovered(base, auth)
+
+
+def test_the_web_interface_says_the_database_cannot_answer_then_recovers(
+    servers: tuple[pg.Cluster, str, str],
+) -> None:
+    cluster, _api, web = servers
+    form = {"username": "down-admin", "password": PASSWORD}
+    with httpx.Client(base_url=web, timeout=30, follow_redirects=False) as client:
+        assert client.post("/connexion", data=form).status_code == 302
+        cluster.stop()
+        try:
+            for _ in range(3):
+                r = client.post("/connexion", data=form)
+                assert r.status_code == 503 and "occupée" in r.text, r.text[-500:]
+                assert int(r.headers["retry-after"]) >= 1
+        finally:
+            cluster.start()
+        deadline = time.monotonic() + 30
+        while (r := client.post("/connexion", data=form)).status_code != 302:
+            assert time.monotonic() < deadline, r.status_code
+            time.sleep(0.5)

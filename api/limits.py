@@ -1,7 +1,7 @@
 """Request limits, checked before any route runs (pure ASGI, no per-request task):
 
-- the request's headers (names, values and the request line) above `MAX_REQUEST_HEADER_BYTES`
-  get 431;
+- a URI (path and query) above `MAX_REQUEST_HEADER_BYTES` gets 414, the request's headers
+  (names, values and the URI) above it 431;
 - a body announced (`Content-Length`) above `MAX_REQUEST_BODY_BYTES` gets 413 before a byte of
   it is read; a body sent without a length (chunked) is counted as it arrives and refused with
   413 as soon as it passes the limit, before it is parsed.
@@ -54,8 +54,13 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
-        size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > self.max_headers:
+            await _problem(
+                send, 414, "URI Too Long", f"the URI exceeds {self.max_headers} bytes", path[:200]
+            )
+            return
+        size = target + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
         if size > self.max_headers:
             await _problem(
                 send,

@@ -56,6 +56,7 @@ def test_a_large_header_is_refused(env: Env) -> None:
     assert_problem(r, 431)
     r = env.client.get("/health", headers={"X-Padding": "a" * 4000})
     assert r.status_code == 200
+    assert_problem(env.client.get("/health?" + "q" * 20_000), 414)
 
 
 def test_a_body_under_the_limit_gets_a_bounded_error_list(env: Env) -> None:

@@ -68,14 +68,12 @@ def test_uvicorn_and_the_web_interface_do_not_start_without_secrets(tmp_path: Pa
     api = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", port]
     web = [sys.executable, "-m", "dashboard.serve", "--port", port]
     for command in (api, web):
-        started = time.monotonic()
         try:
             done = _exits(command, env)
         except subprocess.TimeoutExpired:
             pytest.fail(f"{command[2]} started without secrets")
         assert done.returncode != 0
         assert "JWT_SECRET" in done.stdout + done.stderr, done.stderr[-2000:]
-        assert time.monotonic() - started < 120
 
 
 def test_make_run_generates_private_secrets_that_a_forged_token_cannot_match(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,36 +35,39 @@ from tests.security.live import (
     sign_in,
 )
 
-HOLD_S = 12  # how long the other process holds its transaction (75 s in the report)
-FAST_S = 3.0  # an answer during the hold comes within this
 LOCK_TIMEOUT_S = "2"
+# A request blocked by the other process would wait for it: the clients give up after this
+# (the report's requests waited 60 s); no answer is timed otherwise.
+PATIENCE_S = 45
 
 
 @contextmanager
-def held(db: Path, statements: str, seconds: float) -> Iterator[subprocess.Popen]:
+def held(db: Path, statements: str) -> Iterator[subprocess.Popen]:
     """Another process (plain sqlite3, as a notebook or shell would) runs `statements` inside
-    BEGIN and holds the transaction for `seconds`."""
+    BEGIN and holds the transaction until the block ends (75 s in the report: here, for as
+    long as the requests take)."""
     code = (
-        "import sqlite3, sys, time\n"
+        "import sqlite3, sys\n"
         f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
         f"c.executescript({statements!r})\n"
         "print('held', flush=True)\n"
-        f"time.sleep({seconds})\n"
+        "sys.stdin.readline()\n"
         "c.execute('ROLLBACK')\n"
+        "print('released', flush=True)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "held"
     try:
         yield proc
+        assert proc.poll() is None, "the other process let go before the requests were answered"
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "released"
     finally:
         proc.kill()
         proc.wait()
-
-
-def timed(call) -> tuple[httpx.Response, float]:  # noqa: ANN001
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
@@ -105,19 +107,18 @@ def both_answer_normally(api: str, web: str) -> None:
 def test_a_long_reader_blocks_neither_sign_ins_nor_reads(platform: tuple[Path, str, str]) -> None:
     db, api, web = platform
     with (
-        held(db, "BEGIN; SELECT count(*) FROM api_accounts;", HOLD_S),
-        httpx.Client(base_url=api, timeout=HOLD_S * 6) as client,
-        httpx.Client(base_url=web, timeout=HOLD_S * 6) as browser,
+        held(db, "BEGIN; SELECT count(*) FROM api_accounts;"),
+        httpx.Client(base_url=api, timeout=PATIENCE_S) as client,
+        httpx.Client(base_url=web, timeout=PATIENCE_S) as browser,
     ):
-        r, seconds = timed(lambda: sign_in(client, "lock-admin"))
-        assert r.status_code == 200 and seconds < FAST_S, (r.status_code, seconds)
+        r = sign_in(client, "lock-admin")  # writes the rate limit's rows, then a token
+        assert r.status_code == 200, r.text
         token = r.json()["access_token"]
-        r, seconds = timed(lambda: client.get("/users", headers=bearer(token)))  # logged read
-        assert r.status_code == 200 and seconds < FAST_S, (r.status_code, seconds)
-        r, seconds = timed(lambda: web_sign_in(browser, "lock-steward"))
-        assert r.status_code == 302 and seconds < FAST_S, (r.status_code, seconds)
-        r, seconds = timed(lambda: browser.get("/telechargement?table=users&format=csv&limit=100"))
-        assert r.status_code == 200 and seconds < FAST_S, (r.status_code, seconds)
+        r = client.get("/users", headers=bearer(token))  # a read that writes the access log
+        assert r.status_code == 200, r.text
+        assert web_sign_in(browser, "lock-steward").status_code == 302
+        r = browser.get("/telechargement?table=users&format=csv&limit=100")
+        assert r.status_code == 200, r.text
     both_answer_normally(api, web)
 
 
@@ -129,19 +130,18 @@ def test_a_held_write_lock_costs_one_quick_503_and_nothing_stays_locked(
         token = sign_in(client, "lock-admin").json()["access_token"]
     grab = "BEGIN IMMEDIATE; INSERT INTO login_attempts (key, at) VALUES ('x', '2000-01-01');"
     with (
-        held(db, grab, HOLD_S),
-        httpx.Client(base_url=api, timeout=HOLD_S * 6) as client,
-        httpx.Client(base_url=web, timeout=HOLD_S * 6) as browser,
+        held(db, grab),
+        httpx.Client(base_url=api, timeout=PATIENCE_S) as client,
+        httpx.Client(base_url=web, timeout=PATIENCE_S) as browser,
     ):
-        r, seconds = timed(lambda: sign_in(client, "lock-admin"))
+        r = sign_in(client, "lock-admin")  # answered while the lock is still held
         assert r.status_code == 503, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         assert int(r.headers["retry-after"]) >= 1
-        assert seconds < float(LOCK_TIMEOUT_S) + FAST_S
         assert client.get("/foods", headers=bearer(token)).status_code == 200  # reads go on
-        r, seconds = timed(lambda: web_sign_in(browser, "lock-steward"))
+        r = web_sign_in(browser, "lock-steward")
         assert r.status_code == 503 and "occupée" in r.text, r.text
-        assert "retry-after" in r.headers and seconds < float(LOCK_TIMEOUT_S) + FAST_S
+        assert "retry-after" in r.headers
     both_answer_normally(api, web)  # no restart
 
 

@@ -86,6 +86,8 @@ def test_compose_services_and_dependencies() -> None:
     assert "healthai db upgrade" in services["migrate"]["command"]
     assert "healthai dagster-home" in services["migrate"]["command"]
     assert services["api"]["command"][:2] == ["uvicorn", "api.main:app"]
+    # the client address is the peer's: X-Forwarded-For only from TRUSTED_PROXIES (the app's)
+    assert "--no-proxy-headers" in services["api"]["command"]
     assert "dashboard.serve" in services["dashboard"]["command"]
     # Named volumes only (the init-script folder is the one bind mount, read-only).
     declared = set(spec["volumes"])

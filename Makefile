@@ -52,11 +52,14 @@ migrate: install ## generate the secrets once (var/secrets.env), apply the Alemb
 	$(BIN)/healthai secrets
 	$(BIN)/healthai db upgrade
 
+# The lab's assets (groups lab, analyses) are left to the Dagster daemon: they run by their
+# automation conditions once the dataset_version sensor has seen the publications.
 materialize: migrate ## simulate a population and materialise every asset (notebooks excepted)
 	$(BIN)/healthai dagster-home
 	$(BIN)/healthai simulate $(SIMULATE) --seed-organisations
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
-		$(BIN)/dagster asset materialize -m assets.definitions --select 'not tag:profile=notebook'
+		$(BIN)/dagster asset materialize -m assets.definitions \
+		--select 'not tag:profile=notebook and not group:lab and not group:analyses and not group:published'
 
 # The notebooks and profiling reports (about a minute per source) are not made here: the
 # Dagster daemon that `make run` starts makes each one when it is missing or its source's data
@@ -100,11 +103,13 @@ SCALE ?= 1000000
 bench: install ## the benchmarks of docs/performance.md (SCALE=1000000)
 	$(BIN)/python -m benchmarks --scale $(SCALE)
 
-# JupyterLab on notebooks/ with the project's environment (its kernel is .venv's Python);
+# JupyterLab on notebooks/ with the project's environment (its kernel is .venv's Python),
+# opening the getting-started notebook (healthai.lab, docs/data-scientists.md);
 # root (a container, CI) needs --allow-root.
 notebook: install ## JupyterLab on notebooks/ (NOTEBOOK_PORT=8888)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 \
 		--port=$(NOTEBOOK_PORT) --ServerApp.port_retries=0 \
+		--LabApp.default_url=/lab/tree/getting_started.ipynb \
 		$$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 clean: ## remove var/ (database, landing zone, Dagster storage)

@@ -14,6 +14,14 @@ from assets.automation import (
     source_schedule,
 )
 from assets.ingestion import build_source_assets
+from assets.lab import (
+    build_lab_assets,
+    dataset_version,
+    feature_table,
+    lab_automation,
+    published_tables,
+    snapshot,
+)
 from assets.quality import build_quality_assets, profile_sensor, quality_job, quality_schedule
 from assets.resources import Database
 from healthai.logging import configure_logging
@@ -35,13 +43,30 @@ profile_reports = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*source_assets, *quality_assets, publication_asset(specs), consolidated_export],
+    assets=[
+        *source_assets,
+        *quality_assets,
+        publication_asset(specs),
+        consolidated_export,
+        # the data scientists' workspace (healthai.lab): published tables, the dataset
+        # snapshot, the feature table and one asset per notebook of notebooks/analyses/
+        *published_tables,
+        snapshot,
+        feature_table,
+        *build_lab_assets(),
+    ],
     jobs=[*jobs.values(), publish_job, all_quality, profile_reports],
     schedules=[
         *(source_schedule(spec, jobs[spec.name]) for spec in specs),
         quality_schedule(all_quality),
     ],
-    sensors=[landing_sensor(specs, jobs), approved_batches, profile_sensor()],
+    sensors=[
+        landing_sensor(specs, jobs),
+        approved_batches,
+        profile_sensor(),
+        dataset_version,
+        lab_automation,
+    ],
     resources={"database": Database()},
     executor=dg.in_process_executor,
 )

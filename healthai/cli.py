@@ -295,6 +295,10 @@ def main(argv: list[str] | None = None) -> None:
 
     add_simulate(sub)
 
+    from healthai.lab.cli import add_cli as add_lab
+
+    add_lab(sub)
+
     args = parser.parse_args(argv)
     args.func(args)
 

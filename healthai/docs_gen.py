@@ -6,6 +6,7 @@
   volumes counted by the project's own reader; the hand-written justification after the
   HAND_WRITTEN marker is kept as it is;
 - docs/data-flow.md, from the Dagster asset graph (assets/definitions.py);
+- docs/features.md, the dictionary of the feature table (healthai/lab/features.py);
 - the generated block of docs/privacy.md (personal tables from the metadata, roles and scopes
   from healthai/access/roles.py), between its BEGIN/END GENERATED markers; the rest is hand-written.
 
@@ -761,3 +762,39 @@ def render_privacy() -> str:
 
 
 GENERATED[PRIVACY_PATH] = render_privacy
+
+
+# ============================================================================ docs/features.md
+
+FEATURES_PATH = DOCS_DIR / "features.md"
+
+
+def render_features() -> str:
+    """The dictionary of the feature table (healthai.lab.features.FEATURES)."""
+    from healthai.lab import features
+
+    lines = [
+        "# Features dictionary",
+        "",
+        "<!-- generated from healthai/lab/features.py by `healthai docs`; do not edit -->",
+        "",
+        "The feature table for the AI modules (`lab/features` in Dagster, "
+        "`lab.connect().features()` in a notebook): one row per person (`user_id`, a pseudonym "
+        "unless the reader may see identities) and day (`day`, a UTC date). A row describes "
+        "the person as the platform knew them when the day began: only data published "
+        "before 00:00 UTC of that day counts (point in time), from the days before it "
+        "(windows end the day before). How it is built and why: "
+        "[data-scientists.md](data-scientists.md#the-feature-table).",
+        "",
+        "| feature | from | window | unit | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for f in features.FEATURES:
+        window = f"{f.window_days} d" if f.window_days else "—"
+        lines.append(
+            f"| `{f.name}` | `{f.table}` | {window} | {f.unit or '—'} | {_cell(f.description)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+GENERATED[FEATURES_PATH] = render_features

@@ -195,6 +195,23 @@ class Settings(BaseSettings):
         "minimal mode so large sources stay fast.",
     )
 
+    lab_notebooks_dir: Path = Field(
+        default=PROJECT_ROOT / "notebooks" / "analyses",
+        description="Folder of the data scientists' notebooks that become Dagster assets "
+        "(docs/data-scientists.md): every .ipynb there is one asset lab/<output>.",
+    )
+    lab_notebook_timeout_s: int = Field(
+        default=3600,
+        ge=1,
+        description="Longest a cell of a notebook asset may run before the run fails.",
+    )
+    lab_snapshots_keep: int = Field(
+        default=10,
+        ge=1,
+        description="Dataset snapshots kept in var/snapshots/ (the newest); an older one is "
+        "written again, identical, from its version (healthai lab snapshot --version N).",
+    )
+
     @property
     def auto_approved(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.auto_approve_sources.split(",") if s.strip())

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +154,10 @@ def test_make_notebook_serves_jupyterlab_on_the_port_asked(
     # the notebooks folder, with the source notebooks
     listing = json.loads(_wait_for(f"{base}/api/contents?token={token}", proc, log))
     names = {item["name"] for item in listing["content"]}
-    assert "gym_members.ipynb" in names
+    assert {"gym_members.ipynb", "getting_started.ipynb", "analyses"} <= names
+    # it opens the getting-started notebook (healthai.lab, docs/data-scientists.md)
+    with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as landing:
+        assert urllib.parse.urlsplit(landing.geturl()).path == "/lab/tree/getting_started.ipynb"
     # its Python kernel is the project's environment (jupyter_client runs a `python`
     # kernelspec with the server's interpreter, .venv/bin/python)
     specs = json.loads(_wait_for(f"{base}/api/kernelspecs?token={token}", proc, log))

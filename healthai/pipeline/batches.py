@@ -220,8 +220,13 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
     queries instead of a trial INSERT: for each published table, the staged rows of the batch
     that would leave a NOT NULL column empty (a missing value or a key that does not resolve),
     break a CHECK constraint, repeat a unique key inside the batch or collide with a published
-    row's unique key. Returns {"table.constraint": rows}; empty when publishable."""
+    row's unique key, or with the key of a row another audited or approved batch holds (two
+    byte-different files with the same rows). Returns {"table.constraint": rows}; empty when
+    publishable."""
+    from healthai.pipeline.duplicates import pending_collisions
+
     found: dict[str, int] = measurements.key_violations(session, batch_id)
+    found |= pending_collisions(session, batch_id)
 
     def note(label: str, stmt: Select) -> None:
         if n := session.scalar(stmt):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from healthai.models import (
@@ -38,7 +38,7 @@ from healthai.models import (
     RawFile,
 )
 from healthai.models.staging import record_column
-from healthai.pipeline import bulk, dates, landing
+from healthai.pipeline import bulk, dates, duplicates, landing
 from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
 from healthai.pipeline.contract import FileScope, Rejected, column_kind, jsonable, validate
 from healthai.pipeline.errors import ContractError
@@ -388,6 +388,14 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
             del part
             release_memory()
     run.rows_pending = cleaned.records
+    # rows already published or pending in another batch: duplicates, or conflicts
+    duplicates.settle(session, spec, batch, run, landed.path)
+    if batch.rows_staged <= 0:  # nothing new in the file: no batch
+        for stg in STAGING.values():
+            session.execute(delete(stg).where(stg.c.batch_id == batch.id))
+        session.delete(batch)
+        session.flush()
+        return None
     return batch
 
 

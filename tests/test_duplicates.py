@@ -189,3 +189,64 @@ def test_the_audit_refuses_keys_another_pending_batch_holds(
             == 3
         )
         assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_biometric_readings_are_compared_measurement_by_measurement(
+    engine: str, platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading (one user at one time, a column per metric) brought again: known whole, it is
+    a duplicate; with a new metric for a known time, only the new measurement is published;
+    with another value for a known measurement, it is quarantined."""
+    from healthai.models import BiometricMeasurement
+
+    users = only_landing(monkeypatch, tmp_path, "sim_users")
+    (users / "users.csv").write_text(
+        "external_key,birth_year,sex,height_cm,goal,activity_level,experience_level,"
+        "workouts_per_week,plan_tier,organisation\n"
+        "sim:u1,1980,female,165,maintain,light,1,2,free,\n"
+        "sim:u2,1975,male,180,maintain,light,1,2,free,\n"
+    )
+    assert materialize_sources(platform, "sim_users").success
+    _publish_all(platform)
+    folder = only_landing(monkeypatch, tmp_path, "sim_biometrics")
+    head = "user_key,date,weight_kg,body_fat_pct,bmi,sleep_hours,resting_hr_bpm,steps\n"
+    (folder / "may.csv").write_text(
+        head + "sim:u1,2025-05-01,70,,,,,\nsim:u2,2025-05-01,80,,,7,,\nsim:u1,2025-05-03,,,,6,,\n"
+    )
+    assert materialize_sources(platform, "sim_biometrics").success
+    _publish_all(platform)
+    (folder / "may-again.csv").write_text(
+        head
+        + "sim:u2,2025-05-01,80.0,,,7.0,,\r\n"  # known whole (other bytes)
+        + "sim:u1,2025-05-01,70,,,,,5000\r\n"  # known weight, new steps
+        + "sim:u1,2025-05-02,71,,,,,\r\n"  # new
+        + "sim:u1,2025-05-03,,,,8,,\r\n"  # another sleep time for a known measurement
+    )
+    assert materialize_sources(platform, "sim_biometrics").success
+    assert _publish_all(platform) == ["published", "published", "published"]
+    with session_for(platform) as session:
+        run = session.scalars(
+            select(IngestionRun).where(IngestionRun.rows_in > 0).order_by(IngestionRun.id.desc())
+        ).first()
+        assert (run.rows_in, run.rows_published, run.rows_quarantined, run.rows_duplicate) == (
+            4,
+            2,
+            1,
+            1,
+        )
+        m = BiometricMeasurement
+        rows = session.execute(select(m.metric, m.value).order_by(m.metric, m.value)).all()
+        assert sorted(rows) == sorted(
+            [
+                ("weight_kg", 70.0),
+                ("weight_kg", 80.0),
+                ("sleep_hours", 7.0),
+                ("sleep_hours", 6.0),
+                ("steps", 5000.0),
+                ("weight_kg", 71.0),
+            ]
+        )
+        conflict = session.scalar(select(QuarantinedRow))
+        assert conflict.reasons[0]["rule"] == "conflicts_with_existing"
+        assert conflict.raw["sleep_hours"] == "8"

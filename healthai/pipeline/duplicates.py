@@ -9,7 +9,11 @@ every other pending batch (staged, audited or approved), table by table, on the 
 - its natural key (users.external_key, foods.code, ...) or first unique key (a user's day of
   activity, a measurement's user, metric and time, ...);
 - for a table with no key (a meal, an app session, a survey answer), the whole row: a row with
-  the same values is the same row.
+  the same values is the same row;
+- biometric readings (one row per user and time, a column per metric) metric by metric: a
+  measurement's key is (user, metric, time), so a reading whose every measurement is known is
+  known, one with a known measurement of another value is in conflict, and one adding metrics
+  to a known time keeps only the new ones.
 
 Then, per source record:
 
@@ -33,11 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, case, delete, exists, func, select
+from sqlalchemy import CursorResult, Table, and_, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from healthai.models import NATURAL_KEYS, PUBLISHED, STAGING, Batch, IngestionRun
-from healthai.models.staging import key_column_name
+from healthai.models import NATURAL_KEYS, PUBLISHED, STAGING, Batch, IngestionRun, User
+from healthai.models.staging import key_column_name, record_column
+from healthai.models.vocab import METRICS
 from healthai.pipeline import rules
 from healthai.pipeline.batches import _references, _unique_keys
 from healthai.pipeline.contract import Rejected, row_payloads
@@ -46,7 +51,16 @@ from healthai.pipeline.spec import SourceSpec
 from healthai.settings import get_settings
 
 PENDING = ("staged", "audited", "approved")
-LINEAGE = {"id", "batch_id", "source_sha256", "source_record", "created_at"}
+LINEAGE = {
+    "id",
+    "batch_id",
+    "source_sha256",
+    "source_record",
+    "record",
+    "created_at",
+    "since_version",
+}
+READINGS = "biometric_readings"  # wide: compared metric by metric
 
 
 @dataclass
@@ -56,6 +70,7 @@ class Settled:
     duplicates: set[str] = field(default_factory=set)
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # record -> reason
     rows_dropped: dict[str, int] = field(default_factory=dict)  # table -> staged rows removed
+    partial: dict[int, list[str]] = field(default_factory=dict)  # reading -> known metrics
 
 
 def _columns(core: Table) -> list[str]:
@@ -103,7 +118,7 @@ def _against_published(session: Session, core: Table, batch_id: int) -> list[tup
     rows = (
         select(
             stg.c.staging_id,
-            stg.c.source_record,
+            stg.c[record_column(stg)].label("record"),
             *((resolved[c] if c in resolved else stg.c[c]).label(c) for c in values),
         )
         .select_from(joined)
@@ -113,10 +128,10 @@ def _against_published(session: Session, core: Table, batch_id: int) -> list[tup
     published = core.alias("published")
     query = select(
         rows.c.staging_id,
-        rows.c.source_record,
+        rows.c.record,
         _same([rows.c[c] for c in values], [published.c[c] for c in values]),
     ).join(published, and_(*(published.c[c] == rows.c[c] for c in key)))
-    return [tuple(r) for r in session.execute(query)]
+    return [(i, str(r), same) for i, r, same in session.execute(query)]
 
 
 def _against_pending(session: Session, core: Table, batch_id: int) -> list[tuple]:
@@ -135,7 +150,7 @@ def _against_pending(session: Session, core: Table, batch_id: int) -> list[tuple
     query = (
         select(
             mine.c.staging_id,
-            mine.c.source_record,
+            mine.c[record_column(stg)],
             _same(
                 [_staged(core, mine, c) for c in values],
                 [_staged(core, other, c) for c in values],
@@ -149,7 +164,86 @@ def _against_pending(session: Session, core: Table, batch_id: int) -> list[tuple
             Batch.status.in_(PENDING),
         )
     )
-    return [tuple(r) for r in session.execute(query)]
+    return [(i, str(r), same) for i, r, same in session.execute(query)]
+
+
+def _readings(session: Session, batch_id: int) -> tuple[list[tuple], dict[int, list[str]]]:
+    """The batch's staged readings compared metric by metric with the published readings and
+    those staged in other pending batches of the same user and time: (staging_id, record,
+    same) for the readings whose every measurement is known (same) or one is known with
+    another value (not same); and staging_id -> the known metrics of a reading that also
+    brings new ones (they are left out of it)."""
+    stg = STAGING[READINGS]
+    core = next(t for t in PUBLISHED if t.name == READINGS)
+    mine = stg.alias("mine")
+    users = User.__table__
+    flags: dict[int, tuple[str, set[str], set[str], set[str]]] = {}
+
+    def scan(other: Any, joined: Any, where: list[Any]) -> None:
+        columns = []
+        for m in METRICS:
+            both = and_(mine.c[m].is_not(None), other.c[m].is_not(None))
+            columns += [
+                func.max(case((and_(both, mine.c[m] == other.c[m]), 1), else_=0)).label(f"k_{m}"),
+                func.max(case((and_(both, mine.c[m] != other.c[m]), 1), else_=0)).label(f"c_{m}"),
+            ]
+        query = (
+            select(mine.c.staging_id, mine.c.record, *columns)
+            .select_from(joined)
+            .where(mine.c.batch_id == batch_id, *where)
+            .group_by(mine.c.staging_id, mine.c.record)
+        )
+        for row in session.execute(query).mappings():
+            record, known, clash, _ = flags.get(
+                row["staging_id"], (str(row["record"]), set(), set(), set())
+            )
+            known |= {m for m in METRICS if row[f"k_{m}"]}
+            clash |= {m for m in METRICS if row[f"c_{m}"]}
+            flags[row["staging_id"]] = (record, known, clash, set())
+
+    if session.scalar(select(exists().select_from(core))):
+        live = core.alias("live")
+        scan(
+            live,
+            mine.join(users, users.c.external_key == mine.c.user_key).join(
+                live, and_(live.c.user_id == users.c.id, live.c.measured_at == mine.c.measured_at)
+            ),
+            [],
+        )
+    other = stg.alias("other")
+    scan(
+        other,
+        mine.join(
+            other,
+            and_(
+                other.c.user_key == mine.c.user_key,
+                other.c.measured_at == mine.c.measured_at,
+                other.c.batch_id != batch_id,
+            ),
+        ).join(Batch, Batch.id == other.c.batch_id),
+        [Batch.status.in_(PENDING)],
+    )
+    if not flags:
+        return [], {}
+    present: dict[int, set[str]] = {}
+    ids = sorted(flags)
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(stg.c.staging_id, *(stg.c[m] for m in METRICS)).where(
+                stg.c.staging_id.in_(ids[start : start + 1000])
+            )
+        ).mappings()
+        present |= {r["staging_id"]: {m for m in METRICS if r[m] is not None} for r in rows}
+    matches: list[tuple[int, str, int | None]] = []
+    partial: dict[int, list[str]] = {}
+    for staging_id, (record, known, clash, _) in flags.items():
+        if clash:
+            matches.append((staging_id, record, None))
+        elif known >= present.get(staging_id, set()):
+            matches.append((staging_id, record, 1))
+        elif known:
+            partial[staging_id] = sorted(known)
+    return matches, partial
 
 
 def find(session: Session, spec: SourceSpec, batch_id: int) -> tuple[Settled, dict]:
@@ -162,8 +256,12 @@ def find(session: Session, spec: SourceSpec, batch_id: int) -> tuple[Settled, di
         stg = STAGING[core.name]
         if not session.scalar(select(exists().where(stg.c.batch_id == batch_id))):
             continue
-        matches = _against_published(session, core, batch_id)
-        matches += _against_pending(session, core, batch_id)
+        if core.name == READINGS:
+            matches, partial = _readings(session, batch_id)
+            found.partial |= partial
+        else:
+            matches = _against_published(session, core, batch_id)
+            matches += _against_pending(session, core, batch_id)
         entity = core.name in NATURAL_KEYS and core.name != spec.primary_table
         for staging_id, record, same in matches:
             if core.name == spec.primary_table:
@@ -173,7 +271,11 @@ def find(session: Session, spec: SourceSpec, batch_id: int) -> tuple[Settled, di
                 if not entity:
                     facts[record][core.name].add(staging_id)
             else:
-                key = ", ".join(table_key(core))
+                key = (
+                    "user_id, metric, measured_at"
+                    if core.name == READINGS
+                    else ", ".join(table_key(core))
+                )
                 found.conflicts.setdefault(
                     record,
                     rules.reason("conflicts_with_existing", None, None, key=key, table=core.name),
@@ -188,13 +290,15 @@ def find(session: Session, spec: SourceSpec, batch_id: int) -> tuple[Settled, di
                 if core.name in NATURAL_KEYS and core.name != spec.primary_table:
                     continue
                 stg = STAGING[core.name]
+                lineage = stg.c[record_column(stg)]
+                wanted = [int(r) for r in chunk] if lineage.name == "record" else chunk
                 rows = session.execute(
-                    select(stg.c.source_record, func.count())
-                    .where(stg.c.batch_id == batch_id, stg.c.source_record.in_(chunk))
-                    .group_by(stg.c.source_record)
+                    select(lineage, func.count())
+                    .where(stg.c.batch_id == batch_id, lineage.in_(wanted))
+                    .group_by(lineage)
                 )
                 for record, n in rows:
-                    counts[record] += n
+                    counts[str(record)] += n
             for record in chunk:
                 known = sum(len(ids) for ids in facts[record].values())
                 if known >= counts[record] and record not in found.conflicts:
@@ -219,13 +323,13 @@ def settle(
     for core in PUBLISHED:
         stg = STAGING[core.name]
         n = 0
-        gone_list = sorted(gone)
+        lineage = stg.c[record_column(stg)]
+        gone_list = sorted(int(r) for r in gone) if lineage.name == "record" else sorted(gone)
         for start in range(0, len(gone_list), 1000):
             n += _deleted(
                 session,
                 delete(stg).where(
-                    stg.c.batch_id == batch.id,
-                    stg.c.source_record.in_(gone_list[start : start + 1000]),
+                    stg.c.batch_id == batch.id, lineage.in_(gone_list[start : start + 1000])
                 ),
             )
         ids = sorted(drop.get(core.name, set()))
@@ -235,6 +339,13 @@ def settle(
             )
         if n:
             found.rows_dropped[core.name] = n
+    readings = STAGING[READINGS]
+    for staging_id, metrics in found.partial.items():  # keep only the new measurements
+        session.execute(
+            update(readings)
+            .where(readings.c.staging_id == staging_id)
+            .values(dict.fromkeys(metrics))
+        )
     if found.conflicts:
         _quarantine_conflicts(session, spec, batch, run, path, found.conflicts)
     moved = len(found.duplicates) + len(found.conflicts)

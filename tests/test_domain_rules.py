@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.schemas import resources as api
 from healthai.db import make_engine
-from healthai.models import BiometricMeasurement, Food, MealLog, User, WorkoutSession
+from healthai.models import BiometricReading, Food, MealLog, User, WorkoutSession
 from healthai.models.vocab import BOUNDS, Bound
 from healthai.pipeline.contract import validate
 from healthai.pipeline.readers import RECORD
@@ -48,11 +48,7 @@ LAYERS: dict[str, dict[str, Any]] = {
         "contracts": [("diet_recommendations", "Height_cm"), ("sim_users", "height_cm")],
     },
     "weight_kg": {
-        "db": (
-            BiometricMeasurement,
-            {"metric": "weight_kg", "measured_at": WHEN, "user_id": None},
-            "value",
-        ),
+        "db": (BiometricReading, {"measured_at": WHEN, "user_id": None, "record": 1}, "weight_kg"),
         "api": (
             api.MetricCreate,
             {"user_id": 1, "metric": "weight_kg", "measured_at": WHEN},
@@ -143,7 +139,8 @@ def test_the_database_refuses_what_the_declared_range_refuses(
             ids = seed(session)
             session.commit()
         for i, value in enumerate((ok, above)):
-            row = {**base, column: value, "batch_id": ids["batch"], **LINEAGE}
+            lineage = {k: v for k, v in LINEAGE.items() if k in model.__table__.c}
+            row = {**base, column: value, "batch_id": ids["batch"], **lineage}
             if "user_id" in row or model is not User and "user_id" in model.__table__.c:
                 row["user_id"] = ids["user"]
             if model is User:

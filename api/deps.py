@@ -1,5 +1,9 @@
 """Dependencies: the database session, the caller (JWT bearer or API key, through the shared
-access policy `healthai.access`) and scope checks."""
+access policy `healthai.access`) and scope checks.
+
+The caller is found without a database round trip when the process has seen the account or
+the key in the last AUTH_CACHE_TTL_S seconds (`healthai.access.cache`): revocation takes effect
+within that delay in every worker and replica, at once in the worker that made the change."""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, SecurityScopes
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from healthai import access
 from healthai.access import Principal
+from healthai.access.cache import AuthCache
 from healthai.settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(
@@ -26,7 +32,7 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -48,20 +54,20 @@ def _unauthorized(detail: str, scopes: SecurityScopes) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": value})
 
 
-def get_principal(
+async def get_principal(
     security_scopes: SecurityScopes,
-    session: SessionDep,
-    settings: SettingsDep,
+    request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
+    state = request.app.state
+    cache: AuthCache = state.auth_cache
     try:
-        if token:
-            principal = access.authenticate_token(session, settings, token)
-        elif api_key:
-            principal = access.authenticate_api_key(session, api_key)
-        else:
-            raise access.NotAuthenticated("not authenticated")
+        principal = cache.cached(state.settings, token, api_key)
+        if principal is None:  # not seen lately: one read, in a worker thread
+            principal = await run_in_threadpool(
+                cache.authenticate, state.sessionmaker, state.settings, token, api_key
+            )
     except access.NotAuthenticated as exc:
         raise _unauthorized(str(exc), security_scopes) from exc
     missing = [s for s in security_scopes.scopes if not principal.can(s)]

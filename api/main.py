@@ -4,6 +4,9 @@ secrets (`healthai.access.check_secrets`)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -16,6 +19,8 @@ from api import errors
 from api.limits import RequestLimits
 from api.routers import accounts, auth, health, resources
 from healthai.access import check_secrets
+from healthai.access.cache import AuthCache, register
+from healthai.access.log_writer import AccessLogWriter
 from healthai.db import make_engine, session_factory
 from healthai.settings import Settings, get_settings
 
@@ -112,7 +117,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(
         settings.database_url, settings.db_pool_size, settings.db_max_overflow
     )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.access_log.close()  # entries still queued are written before exit
+
     app = FastAPIOffline(
+        lifespan=lifespan,
         title="HealthAI Coach API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -124,6 +136,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.auth_cache = register(AuthCache(settings.auth_cache_ttl_s))
+    app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
     app.add_middleware(
         RequestLimits,

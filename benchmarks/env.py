@@ -61,8 +61,12 @@ def point_settings(db_url: str, work: Path, trusted: str) -> dict[str, str]:
     for key in ("raw", "var", "landing", "raw_store", "dagster_home"):
         (work / key).mkdir(parents=True, exist_ok=True)
     os.environ.update(values)
+    from healthai.access import ensure_secrets
     from healthai.settings import get_settings
 
+    # the API and the web interface refuse to start without secrets (healthai.access):
+    # generated for the run in its own var/ (a server started by the harness reads them there)
+    ensure_secrets(work / "var" / "secrets.env")
     get_settings.cache_clear()
     return values
 

@@ -146,6 +146,15 @@ class Settings(BaseSettings):
         "the benchmark): each has its own interpreter, so the API uses more than one core. "
         "About one per core.",
     )
+    auth_cache_ttl_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds an API worker reuses what it read about an account or an API key "
+        "(healthai.access.cache) instead of reading it at every request: a revocation (new "
+        "password, role, organisation, disabled account, revoked key) is refused by every "
+        "worker and replica at the latest this long after it, at once by the worker that made "
+        "it. 0: read at every request.",
+    )
     db_pool_size: int = Field(
         default=20,
         ge=1,

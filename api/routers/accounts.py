@@ -21,6 +21,7 @@ from api.schemas.auth import (
 from api.writes import audit
 from healthai import access
 from healthai.access import Principal
+from healthai.access.cache import forget_key
 from healthai.models import ApiAccount, ApiKey, Organisation
 
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422))
@@ -84,9 +85,10 @@ def create_account(
     response_model=AccountRead,
     summary="Change an API account",
     description="New password, role, organisation, or disable it (`is_active: false`). Any of "
-    "these changes ends every session of the account at once: its refresh tokens are revoked "
+    "these changes ends every session of the account: its refresh tokens are revoked at once "
     "and its access tokens refused (they carry the account's former token version), also "
-    "after it is enabled again.",
+    "after it is enabled again; API workers that authenticated the account in the last "
+    "`AUTH_CACHE_TTL_S` seconds (default 5) refuse it at the latest when that delay is over.",
     responses=error_responses(404, 409),
 )
 def update_account(
@@ -180,7 +182,8 @@ def create_key(
 def revoke_key(
     key_id: IdPath, session: SessionDep, principal: Annotated[Principal, require(ADMIN)]
 ) -> Response:
-    """The key stops working at once; it stays listed with its revocation time.
+    """The key stops working at once in the worker that answers, within `AUTH_CACHE_TTL_S`
+    seconds (default 5) in every other; it stays listed with its revocation time.
     Requires `accounts:admin`."""
     row = session.get(ApiKey, key_id)
     if row is None:
@@ -189,4 +192,5 @@ def revoke_key(
         row.revoked_at = datetime.now(UTC)
         audit(session, principal.actor, "revoke", "api_keys", row.id, None, None)
         session.commit()
+        forget_key(row.key_hash)  # at once here; in other workers within AUTH_CACHE_TTL_S
     return Response(status_code=204)

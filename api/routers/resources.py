@@ -8,14 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep, require
 from api.errors import error_responses
+from api.responses import json_response, records
 from api.schemas import resources as s
-from api.schemas.common import Page
+from api.schemas.common import Page as PageOf
 from api.writes import audit, manual_batch, row_dict, set_lineage, version_change
 from healthai import access
 from healthai.access import Principal
+from healthai.access.log_writer import entry as log_entry
 from healthai.erasure import erase_user
 from healthai.models import (
     BiometricMeasurement,
@@ -28,7 +32,7 @@ from healthai.models import (
     WorkoutSession,
 )
 from healthai.pipeline import measurements
-from healthai.queries.listing import get_one, page
+from healthai.queries.listing import Page, get_one, page
 
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Row id.")]
 
@@ -55,6 +59,14 @@ class Resource:
     @property
     def table(self) -> str:
         return self.model.__tablename__
+
+    @property
+    def columns(self) -> tuple[str, ...] | None:
+        """The table columns `read` shows, when it shows nothing else (then a read selects
+        plain rows of them, no ORM objects); None when it shows related rows."""
+        names = tuple(self.read.model_fields)
+        table = self.model.__table__
+        return names if all(n in table.c for n in names) else None
 
 
 def _catalogue_code(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -130,6 +142,7 @@ RESOURCES: list[Resource] = [
         "catalogue:write",
         prepare=_catalogue_code("source_code"),
         description="Recipes.",
+        load=(selectinload(Recipe.ingredients),),
     ),
     Resource(
         "exercises",
@@ -145,6 +158,7 @@ RESOURCES: list[Resource] = [
         "catalogue:write",
         prepare=_catalogue_code("source_key"),
         description="The merged exercise catalogue.",
+        load=(selectinload(Exercise.muscles),),
     ),
     Resource(
         "meal-logs",
@@ -207,45 +221,58 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
     Read, Create, Update, Params = res.read, res.create, res.update, res.params  # noqa: N806
     slug = res.path.replace("-", "_")
 
+    columns = res.columns
+
+    def reader(app: Any) -> Any:
+        """Plain rows need no ORM session: a pooled connection (no identity map, no snapshot)."""
+        return app.state.engine.connect() if columns else app.state.sessionmaker()
+
+    def read_page(app: Any, params: Any, tenant: int | None) -> Page:
+        with reader(app) as session:
+            return page(
+                session,
+                res.model,
+                params.filters(),
+                params.sort,
+                params.limit,
+                params.offset,
+                organisation_id=tenant,
+                options=res.load,
+                columns=columns,
+            )
+
+    def read_one(app: Any, row_id: int, tenant: int | None) -> Any:
+        with reader(app) as session:
+            return get_one(session, res.model, row_id, tenant, res.load, columns)
+
     @router.get(
         "",
-        response_model=Page[Read],
+        response_model=PageOf[Read],
         summary=f"List {res.path.replace('-', ' ')}",
         description=f"{res.description} Filters, sorting (`sort=col` or `sort=-col`) and "
         f"pagination (`limit`, `offset`). Requires `{res.read_scope}`.",
         name=f"list_{slug}",
     )
-    def list_rows(
+    async def list_rows(
         request: Request,
-        session: SessionDep,
         params: Annotated[Params, Query()],
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
-        rows, total, exact = page(
-            session,
-            res.model,
-            params.filters(),
-            params.sort,
-            params.limit,
-            params.offset,
-            organisation_id=principal.tenant,
-            options=res.load,
-        )
+        # the reads in one worker-thread hop; the access-log entry committed with the other
+        # concurrent reads' (healthai.access.log_writer) before the answer leaves
+        app = request.app
+        rows, total, exact = await run_in_threadpool(read_page, app, params, principal.tenant)
         if res.personal:
-            access.log_personal_read(
-                session,
-                principal,
-                res.table,
-                request.url.path,
-                {"filters": params.model_dump(mode="json", exclude_none=True), "rows": len(rows)},
+            filters = params.model_dump(mode="json", exclude_none=True)
+            detail = {"filters": filters, "rows": len(rows)}
+            await app.state.access_log.write(
+                log_entry(principal, "read", res.table, request.scope["path"], detail)
             )
-        return {
-            "data": rows,
-            "count": total,
-            "count_exact": exact,
-            "limit": params.limit,
-            "offset": params.offset,
-        }
+        answer = {"count": total, "count_exact": exact, "limit": params.limit}
+        answer["offset"] = params.offset
+        if columns is None:  # related rows: validated and serialised by the response model
+            return {"data": rows, **answer}
+        return json_response({"data": records(columns, rows), **answer})
 
     @router.get(
         "/{row_id}",
@@ -255,20 +282,20 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         name=f"get_{slug}",
         responses=error_responses(404),
     )
-    def get_row(
+    async def get_row(
         row_id: IdPath,
         request: Request,
-        session: SessionDep,
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
-        row = get_one(session, res.model, row_id, principal.tenant, res.load)
+        app = request.app
+        row = await run_in_threadpool(read_one, app, row_id, principal.tenant)
         if row is None:
             raise _not_found(res, row_id)
         if res.personal:
-            access.log_personal_read(
-                session, principal, res.table, request.url.path, {"id": row_id}
+            await app.state.access_log.write(
+                log_entry(principal, "read", res.table, request.scope["path"], {"id": row_id})
             )
-        return row
+        return row if columns is None else json_response(dict(zip(columns, row, strict=True)))
 
     @router.post(
         "",

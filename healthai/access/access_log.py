@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from healthai.access.principal import Principal
@@ -43,12 +42,8 @@ def log_personal_read(
     path: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Record a read of personal data and commit it. On PostgreSQL the commit does not wait for
-    the WAL flush (`SET LOCAL synchronous_commit = off`, this transaction only): a crash of the
-    database server can lose the last fraction of a second of read entries (at most three times
-    `wal_writer_delay`, 0.6 s by default), never corrupt the log nor lose a write, and a read no
-    longer waits for a disk flush. Writes, exports and erasures commit synchronously."""
+    """Record a read of personal data and commit it (synchronously: a committed entry
+    survives a crash of the database server). The API's reads go through the group commit of
+    `healthai.access.log_writer` instead (one flush for many concurrent reads)."""
     log_personal_access(session, principal, "read", resource, path, detail)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
     session.commit()

@@ -5,7 +5,7 @@ disabled account, or a token older than the account's last change of password, r
 organisation or active flag (its `token_version`), is refused at once. `account_state` is the
 one read to cache if that round trip ever matters (keyed by account id, with a TTL of a few
 seconds: revocation then takes effect within the TTL); `authenticate_token` takes the reader
-as a parameter for that."""
+as a parameter for that, and the API passes `healthai.access.cache.AuthCache.state`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from healthai.access.keys import hash_api_key
@@ -127,3 +127,9 @@ def revoke_tokens(session: Session, account_id: int) -> None:
         .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+    # this process's authentication caches read the account again (now and once committed,
+    # so that no request in between keeps the former state); others within their TTL
+    from healthai.access import cache
+
+    cache.forget_account(account_id)
+    event.listen(session, "after_commit", lambda _s: cache.forget_account(account_id), once=True)

@@ -3,6 +3,9 @@
 Filters are a dict: `col` (equals), `col__gte`, `col__lte` (ranges), `col__contains`
 (case-insensitive substring) and `col__in` (a list). `None` values are ignored, so a form's
 empty fields can be passed as they are.
+
+`columns` (names of the table's columns) selects plain rows of those columns instead of ORM
+objects: no identity map, no object per row, for readers that only serialise what they read.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import BiometricMeasurement, Organisation, User
@@ -19,6 +22,7 @@ OPERATORS = ("gte", "lte", "contains", "in")
 # A page counts the matching rows up to this many past its end, not all of them: an exact
 # count of millions of rows on every page request costs more than the page itself.
 COUNT_BEYOND_PAGE = 10_000
+COUNT = func.count()  # built once: constructing func.count() costs more than reusing it
 
 
 def tenant_clause(model: type, organisation_id: int | None) -> list[Any]:
@@ -63,9 +67,10 @@ def build_select(
     sort: str | None = None,
     organisation_id: int | None = None,
     options: Sequence[Any] = (),
+    columns: Sequence[str] | None = None,
 ) -> Select:
     """SELECT model rows matching `filters`, ordered by `sort` ('col' or '-col', then by id)."""
-    stmt = select(model).where(
+    stmt = _select(model, columns).where(
         *filter_clauses(model, filters or {}), *tenant_clause(model, organisation_id)
     )
     order = []
@@ -77,7 +82,15 @@ def build_select(
         order.append(column.desc() if sort.startswith("-") else column.asc())
     pk = model.__mapper__.primary_key[0]
     order.append(pk.asc())
-    return stmt.order_by(*order).options(*options)
+    stmt = stmt.order_by(*order)
+    return stmt.options(*options) if columns is None else stmt
+
+
+def _select(model: type, columns: Sequence[str] | None) -> Select:
+    if columns is None:
+        return select(model)
+    table = model.__table__  # type: ignore[attr-defined]
+    return select(*(table.c[name] for name in columns))
 
 
 class Page(NamedTuple):
@@ -87,7 +100,7 @@ class Page(NamedTuple):
 
 
 def page(
-    session: Session,
+    session: Session | Connection,
     model: type,
     filters: dict[str, Any] | None = None,
     sort: str | None = None,
@@ -96,31 +109,40 @@ def page(
     organisation_id: int | None = None,
     options: Sequence[Any] = (),
     count_beyond: int = COUNT_BEYOND_PAGE,
+    columns: Sequence[str] | None = None,
 ) -> Page:
     """One page of rows and how many rows match the same filters (`options`: loader options
-    such as selectinload for related rows)."""
-    stmt = build_select(model, filters, sort, organisation_id, options)
+    such as selectinload for related rows; `columns`: plain rows of these columns, and then
+    `session` may be a Connection)."""
+    stmt = build_select(model, filters, sort, organisation_id, options, columns)
     bound = offset + limit + count_beyond
-    counted = select(func.count()).select_from(stmt.order_by(None).limit(bound + 1).subquery())
-    total = int(session.scalar(counted) or 0)
-    rows = list(session.scalars(stmt.limit(limit).offset(offset)))
+    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    inner = stmt.with_only_columns(pk).order_by(None).limit(bound + 1).subquery()
+    total = int(session.scalar(select(COUNT).select_from(inner)) or 0)
+    paged = stmt.limit(limit).offset(offset)
+    rows = list(session.scalars(paged)) if columns is None else list(session.execute(paged).all())
     return Page(rows, min(total, bound), total <= bound)
 
 
 def get_one(  # noqa: ANN201
-    session: Session,
+    session: Session | Connection,
     model: type,
     row_id: int,
     organisation_id: int | None = None,
     options: Sequence[Any] = (),
+    columns: Sequence[str] | None = None,
 ):
     """The row with this id, or None when it does not exist or lies outside the tenant."""
     if model is BiometricMeasurement:  # a view: looked up by its reading's key
         from healthai.pipeline.measurements import measurement
 
-        stmt = measurement(session, row_id).where(*tenant_clause(model, organisation_id))
+        stmt = measurement(session, row_id).where(*tenant_clause(model, organisation_id))  # type: ignore[arg-type]
+        if columns is not None:
+            stmt = stmt.with_only_columns(*(model.__table__.c[name] for name in columns))
     else:
         pk = model.__mapper__.primary_key[0]
-        stmt = select(model).where(pk == row_id, *tenant_clause(model, organisation_id))
+        stmt = _select(model, columns).where(pk == row_id, *tenant_clause(model, organisation_id))
+    if columns is not None:
+        return session.execute(stmt).first()
     stmt = stmt.options(*options)
     return session.scalar(stmt)

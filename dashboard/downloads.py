@@ -29,7 +29,7 @@ FORMATS = ("csv", "json")
 LIMITS = (100, 1000, 10000, 100000)
 
 
-def export_tables() -> dict[str, type]:
+def export_tables() -> dict[str, Any]:
     """The API's export paths (`users`, `daily-activity`…) -> their published model."""
     from api.routers.exports import EXPORTS
 

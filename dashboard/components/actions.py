@@ -27,7 +27,7 @@ class ActionBar(JSComponent):
     actions = param.List(default=[])
     finished = param.Integer(default=0, doc="Number of the last request the server finished.")
     message = param.String(default="")
-    tone = param.Selector(default="info", objects=["info", "ok", "error"])
+    tone: str = param.Selector(default="info", objects=["info", "ok", "error"])  # type: ignore[assignment]
     cancel_label = param.String(default="Annuler")
     cancelled_text = param.String(default="Action annulée.")
     focus_request = param.String(default="", doc="'<key>:<n>' moves the focus to that button.")

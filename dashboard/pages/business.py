@@ -16,7 +16,7 @@ from healthai.queries import analytics
 def build(ctx: Context) -> pn.viewable.Viewable:
     t, lang = ctx.t, ctx.lang
 
-    def render(org: int | None) -> list:
+    def render(org: int | None) -> tuple[list, int]:
         with db() as session:
             eng = analytics.engagement(session, org)
             conv = analytics.premium_conversion(session, org)

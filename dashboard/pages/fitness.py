@@ -15,7 +15,7 @@ from healthai.queries import analytics
 def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
 
-    def render(org: int | None) -> list:
+    def render(org: int | None) -> tuple[list, int]:
         with db() as session:
             top = pd.DataFrame(
                 analytics.top_workouts(session, org),

@@ -16,7 +16,7 @@ from healthai.queries import analytics
 def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
 
-    def render(org: int | None) -> list:
+    def render(org: int | None) -> tuple[list, int]:
         with db() as session:
             trend = pd.DataFrame(
                 analytics.nutrition_trends(session, org), columns=["date", "users", "energy_kcal"]

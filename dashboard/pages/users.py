@@ -16,7 +16,7 @@ from healthai.queries import analytics
 def build(ctx: Context) -> pn.viewable.Viewable:
     t = ctx.t
 
-    def render(org: int | None) -> list:
+    def render(org: int | None) -> tuple[list, int]:
         with db() as session:
             ages = pd.DataFrame(analytics.age_distribution(session, org))
             goals = pd.DataFrame(analytics.goals(session, org), columns=["goal", "users"])

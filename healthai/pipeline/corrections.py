@@ -201,7 +201,10 @@ def _line_context(
         raise NotFoundError(f"quarantined row {row_id} does not exist")
     if not is_line(row):
         raise ContractError(f"quarantined row {row_id} is not a malformed line")
-    spec = SOURCES[session.get(Source, row.source_id).name]
+    source = session.get(Source, row.source_id)
+    if source is None:
+        raise NotFoundError(f"quarantined row {row_id} names no known source")
+    spec = SOURCES[source.name]
     columns = [c for c in spec.contract.columns if c != RECORD]
     run = session.get(IngestionRun, row.run_id)
     raw_file = session.get(RawFile, run.raw_file_id) if run and run.raw_file_id else None

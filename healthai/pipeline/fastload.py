@@ -21,7 +21,7 @@ will become, keys and checks added after the load.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -34,7 +34,7 @@ from healthai.models.vocab import METRICS
 from healthai.pipeline import partitions
 from healthai.pipeline.readers import RECORD
 
-readings: Table = BiometricReading.__table__
+readings = cast(Table, BiometricReading.__table__)
 COLUMNS = ["batch_id", "record", "user_id", "measured_at", *METRICS]
 READY = "ready"  # a constraint name suffix marking a prepared table
 _COPY_ROWS = 65_536
@@ -106,7 +106,7 @@ def write(session: Session, frame: pd.DataFrame | pa.Table, batch_id: int) -> pa
 
 
 def _copy(session: Session, batch_id: int, data: pa.Table) -> None:
-    import pgpq
+    import pgpq  # type: ignore[import-not-found]
 
     name = table_name(batch_id)
     session.execute(
@@ -165,7 +165,8 @@ def prepare(session: Session, batch_id: int) -> dict[str, int]:
                 )
             )
         )
-        session.execute(text(f'ALTER TABLE {q} ADD CONSTRAINT "{name}_pkey" PRIMARY KEY (id, batch_id)'))
+        pkey = f'ALTER TABLE {q} ADD CONSTRAINT "{name}_pkey" PRIMARY KEY (id, batch_id)'
+        session.execute(text(pkey))
         session.execute(
             text(
                 f'CREATE UNIQUE INDEX "{name}_{unique.name}" ON {q} '
@@ -220,7 +221,7 @@ def _spans(session: Session, batch_id: int) -> None:
     over its readings for every metric at once, then one probe per user and metric through
     the unique (user, time) index for the first and last values."""
     name = f'"{table_name(batch_id)}"'
-    t = BatchMetricSpan.__table__
+    t = cast(Table, BatchMetricSpan.__table__)
     session.execute(t.delete().where(t.c.batch_id == batch_id))
     aggregates = ", ".join(
         f"count({m}) AS {m}_n, "
@@ -257,8 +258,8 @@ def _spans(session: Session, batch_id: int) -> None:
 
 def staged_readings(session: Session, batch_id: int) -> Any:
     """The loaded readings of a batch, as a SQLAlchemy selectable (user ids resolved)."""
-    from sqlalchemy import table as sql_table
     from sqlalchemy import column
+    from sqlalchemy import table as sql_table
 
     return sql_table(table_name(batch_id), *(column(c) for c in ["id", *COLUMNS]))
 

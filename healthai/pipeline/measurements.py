@@ -20,9 +20,9 @@ concurrent audits included.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, case, delete, func, literal, or_, select
+from sqlalchemy import Select, Table, and_, case, delete, func, literal, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from healthai.pipeline import aggregates, partitions, versions
 KEYS_LOCK = 0x4B455953  # PostgreSQL advisory lock: natural keys of measurements ("KEYS")
 CLAIMED = ("audited", "approved")  # pending statuses whose keys are reserved
 TABLE = "biometric_readings"
-readings = BiometricReading.__table__
+readings = cast(Table, BiometricReading.__table__)
 staged = STAGING[TABLE]
 
 

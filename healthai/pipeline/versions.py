@@ -92,7 +92,7 @@ def keep_history(
         where
     )
     result = session.execute(insert(hist).from_select([*names, "until_version"], source))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def forget_user(session: Session, user_id: int) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dashboard.components import styled
 from dashboard.components.actions import ActionBar, action
 from dashboard.shell import Context
+from healthai import access
 from healthai.db import get_engine, session_scope
 from healthai.models import Organisation
 
@@ -21,6 +22,18 @@ from healthai.models import Organisation
 def db():  # noqa: ANN201
     with session_scope(get_engine()) as session:
         yield session
+
+
+def log_read(ctx: Context, session: Any, resource: str, detail: dict[str, Any]) -> None:
+    """Record that the signed-in user read personal data (`resource`: the table, as the API
+    names it for the same read) on this page, and commit the entry before the page shows it:
+    the web interface writes the same personal-data access log as the API
+    (`healthai.access.log_personal_read`), with `via: dashboard` and the page as its path."""
+    if ctx.user is None:
+        return
+    access.log_personal_read(
+        session, ctx.user, resource, f"/{ctx.slug}", {**detail, "via": "dashboard"}
+    )
 
 
 def organisation_options(ctx: Context) -> dict[str, int]:

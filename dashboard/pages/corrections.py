@@ -25,7 +25,7 @@ from dashboard.components import (
 )
 from dashboard.components.base import CONTENT_CSS, Html, table_or_notice
 from dashboard.i18n import fmt_num
-from dashboard.pages.common import data_lang, db, domain_error
+from dashboard.pages.common import data_lang, db, domain_error, log_read
 from dashboard.shell import Context
 from dashboard.wording import fix_hint, reason_text, rule_label, source_name, value_text
 from healthai.pipeline import corrections, quarantine
@@ -138,6 +138,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         sel = selection()
         with db() as session:
             rows, total = corrections.list_rows(session, sel, PAGE_SIZE, state["page"] * PAGE_SIZE)
+            if rows:
+                log_read(ctx, session, "quarantined_rows", {"rows": len(rows)})
         if rows == [] and total and state["page"]:
             state["page"] = max(0, (total - 1) // PAGE_SIZE)
             return load_page(announce)
@@ -262,6 +264,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         if row is None:
             detail.objects, fields.objects = [], []
             return
+        with db() as session:  # the raw row in full, as GET /quarantine/{id} returns it
+            log_read(ctx, session, "quarantined_rows", {"id": row["row_id"]})
         data = data_lang(row["source"])
         reasons = pd.DataFrame(
             [
@@ -493,6 +497,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         try:
             with db() as session:
                 p = corrections.preview(session, sel, fix)
+                if p.rows:
+                    log_read(ctx, session, "quarantined_rows", {"rows": len(p.rows)})
         except (BatchStateError, ContractError) as exc:
             message = domain_error(ctx, exc)
             bulk.done(message, "error")

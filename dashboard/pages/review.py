@@ -11,7 +11,7 @@ import panel as pn
 
 from dashboard.components import Field, html_table, notice, section, styled
 from dashboard.components.actions import ActionBar, action
-from dashboard.pages.common import data_lang, db, domain_error, sample_frame
+from dashboard.pages.common import data_lang, db, domain_error, log_read, sample_frame
 from dashboard.shell import Context
 from dashboard.wording import check_description, check_name, check_observed, source_name, status
 from healthai.pipeline import batches
@@ -98,6 +98,8 @@ def build(ctx: Context) -> pn.viewable.Viewable:
         with db() as session:
             people = bool(ctx.user and ctx.user.can("people:read"))
             d = dashboard_support.batch_detail(session, batch_id, people=people)
+            if d["samples"]:
+                log_read(ctx, session, "batches", {"id": batch_id, "tables": sorted(d["samples"])})
         checks = pd.DataFrame(
             [
                 {

@@ -1,7 +1,8 @@
 """Erasure of a person (RGPD article 17): afterwards nothing of them remains on the platform.
 
 `erase_user` removes, in the caller's transaction (the caller commits):
-- their published rows (the user and, by cascade, every row about them and their aggregates);
+- their published rows (the user and, by cascade, every row about them and their aggregates),
+  the rollups recomputed without them;
 - their staged rows in batches not yet published (the batch's counts follow);
 - their quarantined rows: those whose record is one of theirs, and those whose raw row names
   them (`SourceSpec.person_key`);
@@ -57,7 +58,7 @@ from healthai.models import (
     metadata,
 )
 from healthai.models.staging import record_column
-from healthai.pipeline import landing, redact, versions
+from healthai.pipeline import aggregates, landing, redact, versions
 from healthai.pipeline.readers import iter_source
 from healthai.settings import Settings, get_settings
 
@@ -127,10 +128,11 @@ def erase_user(
             comment="a person and all their data erased (right to erasure)",
         )
     )
-    session.delete(user)  # every row about them goes by cascade, aggregates follow
+    session.delete(user)  # every row about them goes by cascade, their aggregate rows too
     versions.forget_user(session, user_id)  # and from the history: from every version
     versions.bump(session, "erasure", actor=actor, detail={"erasure": erasure.id})
     session.flush()
+    aggregates.user_erased(session, user_id)  # the rollups without them
     _files(session, person, report, settings)
     _consolidated(person, report, settings)
     erasure.detail = report.summary()

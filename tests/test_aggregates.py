@@ -464,6 +464,8 @@ def test_aggregate_backed_analytics_equal_scans(
             s.scalar(select(func.sum(aggregates.UserMetricSpan.measurements)))
         )
         add_meals_and_workouts(s)
+        s.flush()  # then what the API's writes call (tests/test_aggregates_paths.py)
+        aggregates.rows_written(s, MealLog, s.scalars(select(MealLog.user_id).distinct()))
     assert result.rows["sim_biometrics"] > 0
 
     with session_for(platform) as s:
@@ -494,6 +496,8 @@ def test_aggregate_backed_analytics_equal_scans(
         meal = s.scalar(select(MealLog).order_by(MealLog.id).limit(1))
         meal.energy_kcal += 250
         meal.eaten_on = START + timedelta(days=99)
+        s.flush()
+        aggregates.rows_written(s, MealLog, [meal.user_id])
         measurement = s.scalar(
             select(BiometricMeasurement)
             .where(BiometricMeasurement.metric == "weight_kg")
@@ -559,6 +563,8 @@ def test_aggregate_backed_analytics_equal_scans(
         )
         moved.organisation_id = busiest
         s.flush()
+        aggregates.rows_written(s, Subscription, [moved.id])
+        aggregates.rows_written(s, User, [moved.id], moved=True)
         assert compare_everything(s) > 0
         maintained_equals_rebuilt(s)
         erased = s.scalar(
@@ -569,6 +575,7 @@ def test_aggregate_backed_analytics_equal_scans(
         )
         s.delete(erased)
         s.flush()
+        aggregates.user_erased(s, erased.id)
         assert not s.scalar(select(func.count()).where(AppSession.user_id == erased.id))
         assert compare_everything(s) > 0
         maintained_equals_rebuilt(s)

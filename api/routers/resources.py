@@ -31,7 +31,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
-from healthai.pipeline import measurements
+from healthai.pipeline import aggregates, measurements
 from healthai.queries.listing import Page, get_one, page
 
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Row id.")]
@@ -320,6 +320,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             set_lineage(session, row, values, principal.actor)
         session.add(row)
         session.flush()
+        aggregates.rows_written(session, res.model, [getattr(row, "user_id", None)])
         audit(session, principal.actor, "create", res.table, row.id, None, row_dict(row))
         session.commit()
         return get_one(session, res.model, row.id, None, res.load) if res.load else row
@@ -356,6 +357,10 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         session.flush()
         after = row_dict(row)
         changed = {k: after[k] for k in changes if before.get(k) != after[k]}
+        # the aggregates the row feeds, for its user before and after (explicit: no ORM hook)
+        moved = res.model is User and "organisation_id" in changed
+        owners = [row_id] if res.model is User else [before.get("user_id"), after.get("user_id")]
+        aggregates.rows_written(session, res.model, owners, moved=moved)
         audit(
             session,
             principal.actor,
@@ -417,6 +422,8 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             raise HTTPException(
                 status_code=409, detail=f"{res.label} {row_id} is still referenced by other rows"
             ) from exc
+        if res.model is not BiometricMeasurement:  # measurements.delete_measurement did it
+            aggregates.rows_written(session, res.model, [before.get("user_id")])
         audit(session, principal.actor, "delete", res.table, row_id, before, None)
         session.commit()
         return Response(status_code=204)

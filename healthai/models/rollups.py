@@ -2,7 +2,7 @@
 
 Derived from the per-user aggregates (healthai.models.domain: user_metric_spans,
 user_session_spans) and from the plan history, by healthai.pipeline.aggregates, whenever
-those change (publication, rollback, ORM writes, erasure of a user, a user changing
+those change (publication, rollback, the API's writes, erasure of a user, a user changing
 organisation). A request over the whole history then reads one row per scope instead of one
 row per user. `scope` is 0 for every user, otherwise an organisation's id (its current
 members).

@@ -8,15 +8,18 @@
 Publication merges the batch's own rows into them (`apply_batch`, in the publication's
 transaction): counts add, first/last are kept or replaced, and the nutrition days the batch
 touched are recomputed from the meal logs. A rollback recomputes every aggregate of the users
-whose rows it removed (`refresh_users`). Rows written one at a time through the ORM (the
-API's CRUD) are caught by a flush hook that recomputes their users' aggregates. Every figure is
-therefore the same as a scan of the fact tables would give.
+whose rows it removed (`refresh_users`). Rows written one at a time (the API's CRUD) are
+followed by an explicit call of the writer, in its transaction (`rows_written`; measurements:
+healthai.pipeline.measurements; erasure: `user_erased`). There is no ORM event hook: a write
+that does not call one of these leaves the aggregates behind, and the tests of each path
+(tests/test_aggregates_paths.py) fail without the call. Every figure is therefore the same as
+a scan of the fact tables would give.
 
 The rollups (`healthai.pipeline.rollups`: whole-history answers per scope) are derived from
 these per-user aggregates and refreshed at the same moments, for the parts a change touches:
 progression for the metrics of the measurements written, engagement for app sessions,
-conversion for plan periods, all of them when users are written, erased (RGPD) or moved to
-another organisation.
+conversion for plan periods, all of them when users are erased (RGPD) or moved to another
+organisation.
 """
 
 from __future__ import annotations
@@ -32,11 +35,9 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    event,
     exists,
     func,
     insert,
-    inspect,
     select,
     true,
     tuple_,
@@ -310,37 +311,42 @@ def rebuild(session: Session) -> None:
     rollups.refresh(conn)
 
 
-# ------------------------------------------------------------------ ORM writes
-def _old(obj: Any, attr: str) -> set[Any]:
-    """The values an attribute had before this flush changed it."""
-    return {v for v in inspect(obj).attrs[attr].history.deleted or () if v is not None}
+# ------------------------------------------------------------------ rows written one at a time
+# What each fact table's rows feed: the per-user aggregates are recomputed for the users
+# written, then only these rollups (see `rollups.refresh`).
+FEEDS: dict[Any, dict[str, Any]] = {
+    MealLog: {"metrics": (), "sessions": False, "plans": False},  # daily_user_nutrition only
+    AppSession: {"metrics": (), "sessions": True, "plans": False},
+    Subscription: {"metrics": (), "sessions": False, "plans": True},
+    BiometricMeasurement: {"metrics": tuple(METRICS), "sessions": False, "plans": False},
+    BiometricReading: {"metrics": tuple(METRICS), "sessions": False, "plans": False},
+}
 
 
-@event.listens_for(Session, "after_flush")
-def _recompute(session: Session, _context: Any) -> None:
-    """Rows added, changed or deleted through the ORM (the API's CRUD, erasure of a user,
-    fixtures): the aggregates of the users whose fact rows changed, and the rollups those
-    rows feed, are recomputed in the same transaction, once the rows are written."""
-    touched: set[int] = set()
-    metrics: set[str] = set()
-    sessions = plans = everything = False
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, User):
-            # erased (its rows go by cascade) or possibly moved to another organisation
-            moved = obj not in session.new and inspect(obj).attrs.organisation_id.history
-            everything |= obj in session.deleted or bool(moved and moved.has_changes())
-            continue
-        if isinstance(obj, Subscription):
-            plans = True
-            continue
-        if not isinstance(obj, (*FACTS, BiometricReading)):
-            continue
-        touched |= {obj.user_id, *_old(obj, "user_id")} - {None}
-        if isinstance(obj, BiometricReading):
-            metrics |= set(METRICS)
-        sessions |= isinstance(obj, AppSession)
-    if everything:
-        refresh_users(session.connection(), touched)
-    elif touched or plans:
-        parts = {"metrics": metrics, "sessions": sessions, "plans": plans}
-        refresh_users(session.connection(), touched, **parts)
+def rows_written(
+    session: Session, model: Any, user_ids: Iterable[int | None], *, moved: bool = False
+) -> None:
+    """Keep the aggregates in step after rows of `model` were added, changed or deleted one
+    at a time (the API's CRUD), in the writer's transaction, once the rows are flushed:
+    called explicitly where the data change. `user_ids`: the users the rows belong to,
+    before and after the change. For `User`, `moved` says a user changed organisation (every
+    rollup's scopes change); a user created or with other columns changed feeds nothing.
+    A table no aggregate reads is a no-op. Publication (`apply_batch`), rollback
+    (`refresh_users`), measurement writes (healthai.pipeline.measurements) and erasure
+    (`user_erased`) have their own calls."""
+    users = {u for u in user_ids if u is not None}
+    if not users:
+        return
+    if model is User:
+        if moved:
+            refresh_users(session, users)
+        return
+    parts = FEEDS.get(model)
+    if parts is not None:
+        refresh_users(session, users, **parts)
+
+
+def user_erased(session: Session, user_id: int) -> None:
+    """After a user and, by cascade, every row about them were deleted (flushed): their
+    aggregate rows are gone with them, every rollup is recomputed without them."""
+    refresh_users(session, [user_id])

@@ -3,8 +3,9 @@
 They are derived from the per-user aggregates (user_metric_spans, user_session_spans), the
 plan history (subscriptions) and the users' current organisation, never from the large fact
 tables, so a refresh costs a pass over one row per user. `healthai.pipeline.aggregates`
-refreshes the parts a change touches: at publication, rollback, rebuild and on ORM writes
-(CRUD, erasure of a user, a user moving to another organisation).
+refreshes the parts a change touches: at publication, rollback, rebuild and after the API's
+writes (CRUD, erasure of a user, a user moving to another organisation), each called explicitly
+where the data change.
 
 The per-user arithmetic lives here once (`Progression`, `Engagement`, `converted`) and is
 used both to fill the rollups and by the analytics over a period, so both give the same

@@ -41,7 +41,6 @@ from healthai.models import (
     UserSessionSpan,
     WorkoutSession,
 )
-from healthai.pipeline import aggregates  # noqa: F401  (keeps aggregates in step with ORM writes)
 from healthai.pipeline.rollups import (
     ALL,
     WEEK_S,

@@ -36,7 +36,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
-from healthai.pipeline import partitions
+from healthai.pipeline import aggregates, partitions
 from healthai.settings import Settings
 from tests.conftest import ENGINES, PG_ADMIN_URL, _pg_available
 
@@ -177,6 +177,8 @@ def seed(session: Session) -> dict[str, int]:
             )
         )
     session.add_all(rows)
+    session.flush()
+    aggregates.rebuild(session)  # rows written directly: the aggregates made explicitly
     accounts = {
         "admin": ApiAccount(username="admin", role="admin"),
         "steward": ApiAccount(username="steward", role="steward"),

@@ -25,6 +25,7 @@ from healthai.models import (
     User,
     WorkoutSession,
 )
+from healthai.pipeline import aggregates
 from tests.browser.helpers import assert_axe_clean, screenshot, sign_in, tab_to, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -101,6 +102,8 @@ def dated_facts(dashboard_db: dict[str, str]) -> dict[str, str]:
                         ),
                     ]
                 )
+        s.flush()
+        aggregates.rebuild(s)  # rows written directly: the aggregates made explicitly
     engine.dispose()
     return dashboard_db
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from healthai.models.base import Base, Timestamped, pk, utcnow
 from healthai.models.vocab import (
     BATCH_STATUSES,
+    FILE_STATES,
     QUARANTINE_STATUSES,
     RUN_STATUSES,
     VERSION_KINDS,
@@ -52,7 +53,11 @@ class RawFile(Timestamped, Base):
     """An ingested file kept immutable under its content hash."""
 
     __tablename__ = "raw_files"
-    __table_args__ = (UniqueConstraint("source_id", "sha256"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "sha256"),
+        in_("state", FILE_STATES, "state_known"),
+        Index("ix_raw_files_state", "state"),
+    )
 
     id: Mapped[int] = pk()
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -66,6 +71,20 @@ class RawFile(Timestamped, Base):
         comment="SHA-256 of the stored bytes once an erasure rewrote the file without a "
         "person's records (NULL: never rewritten; `sha256` stays the fingerprint of what "
         "came in). A file with either fingerprint is known and not ingested again.",
+    )
+    state: Mapped[str] = mapped_column(
+        String(12),
+        default="received",
+        server_default=text("'received'"),
+        comment="Where the file stands in its life cycle (healthai.pipeline.lifecycle_states); "
+        "changed only by healthai.pipeline.lifecycle.",
+    )
+    state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_by: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(Text, comment="Why it failed or was refused.")
+    run_id: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="The ingestion run that last claimed it (no foreign key: runs name their file).",
     )
 
 
@@ -105,6 +124,12 @@ class IngestionRun(Base):
         "(right to erasure).",
     )
     error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(
+        String(200),
+        comment="host:pid:start of the process running it (healthai.pipeline.runs): a run "
+        "whose process is gone is closed as failed, never left running.",
+    )
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     source: Mapped[Source] = relationship()
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import CheckConstraint
 
+from healthai.pipeline.lifecycle_states import BatchState, FileState
+
 SEXES = ("female", "male", "other")
 GOALS = ("lose_weight", "gain_muscle", "maintain", "improve_fitness", "improve_sleep", "health")
 ACTIVITY_LEVELS = ("sedentary", "light", "moderate", "active", "very_active")
@@ -126,15 +128,9 @@ METRICS = {
     m: (b.unit, float(b.min), float(b.max))
     for m, b in METRIC_BOUNDS.items()
 }
-BATCH_STATUSES = (
-    "staged",
-    "audited",
-    "audit_failed",
-    "approved",
-    "rejected",
-    "published",
-    "rolled_back",
-)
+# the life cycle's states are declared with its moves (healthai.pipeline.lifecycle_states)
+BATCH_STATUSES = tuple(BatchState)
+FILE_STATES = tuple(FileState)
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "skipped")
 QUARANTINE_STATUSES = ("open", "requeued", "discarded")
 # What made a new version of the published data (healthai.pipeline.versions)

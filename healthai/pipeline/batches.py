@@ -1,5 +1,8 @@
-"""A batch's life: audit -> approve | reject -> publish -> (rollback). Every transition is
-recorded with who and when, in the batch and in the audit log. The caller commits."""
+"""A batch's life: audit -> approve | reject -> publish -> (rollback). Every transition is a
+move of the life cycle (`healthai.pipeline.lifecycle`: one conditional update, who and when in
+the batch and in the audit log), made before the work it stands for, in the same transaction:
+of two simultaneous decisions one moves the batch, the other gets `StateConflict` (409). The
+caller commits."""
 
 from __future__ import annotations
 
@@ -28,13 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from healthai.access import actor_columns, check_four_eyes
+from healthai.access import check_four_eyes
 from healthai.models import (
     NATURAL_KEYS,
     PUBLISHED,
     STAGING,
     VOCABULARIES,
-    AuditLog,
     Batch,
     BatchCheck,
     IngestionRun,
@@ -42,13 +44,14 @@ from healthai.models import (
     metadata,
 )
 from healthai.models.staging import key_column_name, record_column
-from healthai.pipeline import aggregates, measurements, partitions, versions
+from healthai.pipeline import aggregates, lifecycle, measurements, partitions, versions
 from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
     BatchStateError,
     NotFoundError,
 )
+from healthai.pipeline.lifecycle_states import BatchState, sources_of
 from healthai.pipeline.readers import RECORD, iter_source
 from healthai.privacy import is_personal
 from healthai.settings import get_settings
@@ -83,34 +86,16 @@ def batch_samples(
     return samples
 
 
-def _require(batch: Batch, *statuses: str, action: str) -> None:
-    if batch.status not in statuses:
-        raise BatchStateError(
-            f"cannot {action} batch {batch.id}: it is {batch.status}, "
-            f"expected {' or '.join(statuses)}"
+def _startable(batch: Batch, action: str) -> None:
+    """Refuse early (before any work) a move the batch's state does not allow; the move
+    itself checks again, atomically."""
+    starts = sources_of("batches", action)
+    if batch.status not in starts:
+        raise lifecycle.StateConflict(
+            f"cannot {action.replace('_', ' ')} batch {batch.id}: it is {batch.status}, "
+            f"expected {' or '.join(starts)}",
+            batch.status,
         )
-
-
-def _log(
-    session: Session,
-    actor: str,
-    action: str,
-    batch: Batch,
-    comment: str | None,
-    before: str | None = None,
-) -> None:
-    session.add(
-        AuditLog(
-            **actor_columns(actor),
-            action=action,
-            entity="batches",
-            entity_id=batch.id,
-            field="status",
-            before=before,
-            after=batch.status,
-            comment=comment,
-        )
-    )
 
 
 def _references(core: Table) -> list[tuple[str, Table, str]]:
@@ -317,7 +302,7 @@ def audit(
       keys inside the batch and against published rows), proven by set-based queries.
     Soft rules (non-blocking) come from the source: (description, rows flagged).
     """
-    _require(batch, "staged", "audit_failed", action="audit")
+    _startable(batch, "audit")
     results: list[tuple[str, str, bool, bool, dict[str, Any]]] = []
     run = session.get(IngestionRun, batch.run_id) if batch.run_id else None
     if run is not None:
@@ -398,25 +383,34 @@ def audit(
         for n, d, p, b, o in results
     ]
     session.add_all(checks)
-    before = batch.status
-    batch.status = "audited" if all(c.passed for c in checks if c.blocking) else "audit_failed"
-    batch.audited_at = datetime.now(UTC)
-    _log(session, PIPELINE_ACTOR, "audit", batch, None, before)
+    passed = all(c.passed for c in checks if c.blocking)
+    target = BatchState.AUDITED if passed else BatchState.AUDIT_FAILED
     session.flush()
+    lifecycle.move_batch(
+        session, batch, "audit", target, PIPELINE_ACTOR, values={"audited_at": datetime.now(UTC)}
+    )
     return checks
 
 
 # ---------------------------------------------------------------- decisions
 def approve(session: Session, batch_id: int, actor: str, comment: str | None = None) -> Batch:
     batch = get_batch(session, batch_id)
-    _require(batch, "audited", action="approve")
+    _startable(batch, "approve")
     if get_settings().four_eyes:
         check_four_eyes(session, actor, batch_id)  # accounts, not names (healthai.access)
-    batch.status, batch.decided_by, batch.decided_at = "approved", actor, datetime.now(UTC)
-    batch.decision_comment = comment
-    _log(session, actor, "approve", batch, comment, "audited")
-    session.flush()
+    lifecycle.move_batch(
+        session, batch, "approve", BatchState.APPROVED, actor, values=_decided(actor, comment),
+        comment=comment,
+    )  # fmt: skip
     return batch
+
+
+def _decided(actor: str, comment: str | None) -> dict[str, Any]:
+    return {
+        "decided_by": str(actor)[:120],
+        "decided_at": datetime.now(UTC),
+        "decision_comment": comment,
+    }
 
 
 def reject(session: Session, batch_id: int, actor: str, comment: str) -> Batch:
@@ -424,12 +418,12 @@ def reject(session: Session, batch_id: int, actor: str, comment: str) -> Batch:
     if not comment or not comment.strip():
         raise BatchStateError("a rejection needs a comment saying why")
     batch = get_batch(session, batch_id)
-    before = batch.status
-    _require(batch, "audited", "audit_failed", "approved", action="reject")
+    _startable(batch, "reject")
+    lifecycle.move_batch(
+        session, batch, "reject", BatchState.REJECTED, actor, values=_decided(actor, comment),
+        comment=comment,
+    )  # fmt: skip
     _quarantine_batch(session, batch, {"rule": "batch_rejected", "column": None, "value": comment})
-    batch.status, batch.decided_by, batch.decided_at = "rejected", actor, datetime.now(UTC)
-    batch.decision_comment = comment
-    _log(session, actor, "reject", batch, comment, before)
     session.flush()
     return batch
 
@@ -494,12 +488,15 @@ def publish(session: Session, batch_id: int, actor: str) -> Batch:
     the analytics' aggregates, in the caller's transaction: either every row is published or
     none is."""
     batch = get_batch(session, batch_id)
-    _require(batch, "approved", action="publish")
+    _startable(batch, "publish")
+    lifecycle.move_batch(
+        session, batch, "publish", BatchState.PUBLISHED, actor,
+        values={"published_at": datetime.now(UTC)},
+    )  # fmt: skip
     _publish_rows(session, batch)
     aggregates.apply_batch(session, batch.id)
     kind = "correction" if _is_correction(session, batch.id) else "publication"
     batch.published_version = versions.bump(session, kind, batch_id=batch.id, actor=actor)
-    batch.status, batch.published_at = "published", datetime.now(UTC)
     if batch.run_id:
         session.execute(
             update(IngestionRun)
@@ -509,7 +506,6 @@ def publish(session: Session, batch_id: int, actor: str) -> Batch:
                 rows_published=IngestionRun.rows_published + batch.rows_staged,
             )
         )
-    _log(session, actor, "publish", batch, None, "approved")
     session.flush()
     return batch
 
@@ -518,7 +514,7 @@ def rollback(session: Session, batch_id: int, actor: str, comment: str | None = 
     """Remove exactly the rows a published batch brought (and recompute the aggregates of the
     users they belonged to); refused while other batches' rows still reference them."""
     batch = get_batch(session, batch_id)
-    _require(batch, "published", action="roll back")
+    _startable(batch, "rollback")
     blockers: dict[str, int] = {}
     for core in PUBLISHED:
         if "batch_id" not in core.c:
@@ -541,13 +537,14 @@ def rollback(session: Session, batch_id: int, actor: str, comment: str | None = 
             f"batch {batch_id} is referenced by rows of other batches ({blockers}); "
             "roll those back first"
         )
+    lifecycle.move_batch(
+        session, batch, "rollback", BatchState.ROLLED_BACK, actor, comment=comment,
+        values={"rolled_back_by": str(actor)[:120], "rolled_back_at": datetime.now(UTC)},
+    )  # fmt: skip
     users = aggregates.batch_users(session, batch.id)
     _retire_rows(session, batch)
     aggregates.refresh_users(session, users)
     batch.rolled_back_version = versions.bump(session, "rollback", batch_id=batch.id, actor=actor)
-    batch.status, batch.rolled_back_by = "rolled_back", actor
-    batch.rolled_back_at = datetime.now(UTC)
-    _log(session, actor, "rollback", batch, comment, "published")
     session.flush()
     return batch
 

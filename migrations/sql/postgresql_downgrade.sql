@@ -1,5 +1,27 @@
 BEGIN;
 
+-- Running downgrade 0004_file_lifecycle -> 0003_quarantine_links
+
+ALTER TABLE raw_files DROP CONSTRAINT ck_raw_files_state_known;
+
+DROP INDEX ix_raw_files_state;
+
+ALTER TABLE raw_files DROP COLUMN run_id;
+
+ALTER TABLE raw_files DROP COLUMN error;
+
+ALTER TABLE raw_files DROP COLUMN state_by;
+
+ALTER TABLE raw_files DROP COLUMN state_at;
+
+ALTER TABLE raw_files DROP COLUMN state;
+
+ALTER TABLE ingestion_runs DROP COLUMN heartbeat_at;
+
+ALTER TABLE ingestion_runs DROP COLUMN owner;
+
+UPDATE healthai_alembic_version SET version_num='0003_quarantine_links' WHERE healthai_alembic_version.version_num = '0004_file_lifecycle';
+
 -- Running downgrade 0003_quarantine_links -> 0002_access_policy
 
 DROP INDEX ix_quarantine_repeats_run_id;

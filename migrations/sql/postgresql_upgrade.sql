@@ -1821,5 +1821,43 @@ CREATE INDEX ix_quarantined_rows_source_id_fingerprint ON quarantined_rows (sour
 
 UPDATE healthai_alembic_version SET version_num='0003_quarantine_links' WHERE healthai_alembic_version.version_num = '0002_access_policy';
 
+-- Running upgrade 0003_quarantine_links -> 0004_file_lifecycle
+
+ALTER TABLE ingestion_runs ADD COLUMN owner VARCHAR(200);
+
+COMMENT ON COLUMN ingestion_runs.owner IS 'host:pid:start of the process running it (healthai.pipeline.runs): a run whose process is gone is closed as failed, never left running.';
+
+ALTER TABLE ingestion_runs ADD COLUMN heartbeat_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE raw_files ADD COLUMN state VARCHAR(12) DEFAULT 'received' NOT NULL;
+
+COMMENT ON COLUMN raw_files.state IS 'Where the file stands in its life cycle (healthai.pipeline.lifecycle_states); changed only by healthai.pipeline.lifecycle.';
+
+ALTER TABLE raw_files ADD COLUMN state_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE raw_files ADD COLUMN state_by VARCHAR(120);
+
+ALTER TABLE raw_files ADD COLUMN error TEXT;
+
+COMMENT ON COLUMN raw_files.error IS 'Why it failed or was refused.';
+
+ALTER TABLE raw_files ADD COLUMN run_id INTEGER;
+
+COMMENT ON COLUMN raw_files.run_id IS 'The ingestion run that last claimed it (no foreign key: runs name their file).';
+
+CREATE INDEX ix_raw_files_state ON raw_files (state);
+
+ALTER TABLE raw_files ADD CONSTRAINT ck_raw_files_state_known CHECK (state IN ('received', 'read', 'validated', 'staged', 'audited', 'approved', 'published', 'settled', 'refused', 'failed', 'rejected', 'rolled_back'));
+
+UPDATE raw_files SET state = COALESCE(
+    (SELECT CASE b.status WHEN 'audit_failed' THEN 'staged' ELSE b.status END
+     FROM batches b WHERE b.raw_file_id = raw_files.id ORDER BY b.id DESC LIMIT 1),
+    (SELECT CASE r.status WHEN 'failed' THEN 'failed' WHEN 'running' THEN 'received'
+            ELSE 'settled' END
+     FROM ingestion_runs r WHERE r.raw_file_id = raw_files.id ORDER BY r.id DESC LIMIT 1),
+    'received');
+
+UPDATE healthai_alembic_version SET version_num='0004_file_lifecycle' WHERE healthai_alembic_version.version_num = '0003_quarantine_links';
+
 COMMIT;
 

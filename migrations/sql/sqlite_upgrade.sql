@@ -1397,3 +1397,31 @@ CREATE INDEX ix_quarantined_rows_source_id_fingerprint ON quarantined_rows (sour
 
 UPDATE healthai_alembic_version SET version_num='0003_quarantine_links' WHERE healthai_alembic_version.version_num = '0002_access_policy';
 
+-- Running upgrade 0003_quarantine_links -> 0004_file_lifecycle
+
+ALTER TABLE ingestion_runs ADD COLUMN owner VARCHAR(200);
+
+ALTER TABLE ingestion_runs ADD COLUMN heartbeat_at DATETIME;
+
+ALTER TABLE raw_files ADD COLUMN state VARCHAR(12) DEFAULT 'received' NOT NULL;
+
+ALTER TABLE raw_files ADD COLUMN state_at DATETIME;
+
+ALTER TABLE raw_files ADD COLUMN state_by VARCHAR(120);
+
+ALTER TABLE raw_files ADD COLUMN error TEXT;
+
+ALTER TABLE raw_files ADD COLUMN run_id INTEGER;
+
+CREATE INDEX ix_raw_files_state ON raw_files (state);
+
+UPDATE raw_files SET state = COALESCE(
+    (SELECT CASE b.status WHEN 'audit_failed' THEN 'staged' ELSE b.status END
+     FROM batches b WHERE b.raw_file_id = raw_files.id ORDER BY b.id DESC LIMIT 1),
+    (SELECT CASE r.status WHEN 'failed' THEN 'failed' WHEN 'running' THEN 'received'
+            ELSE 'settled' END
+     FROM ingestion_runs r WHERE r.raw_file_id = raw_files.id ORDER BY r.id DESC LIMIT 1),
+    'received');
+
+UPDATE healthai_alembic_version SET version_num='0004_file_lifecycle' WHERE healthai_alembic_version.version_num = '0003_quarantine_links';
+

@@ -1,0 +1,98 @@
+"""What the overview says beyond its figures: which population they count (people per source
+they came from, in the organisation chosen) and what needs a person now (batches waiting for a
+decision, failed files, failing blocking checks of waiting batches, stale or failing sources),
+each with where to act. Read-only queries on the pipeline's own tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from healthai.models import Batch, BatchCheck, IngestionRun, RawFile, Source, User
+from healthai.queries import dashboard_support
+
+FAILED_FILES_SHOWN = 10
+
+
+def population(session: Session, organisation_id: int | None) -> list[dict[str, Any]]:
+    """People counted by the overview, per source they were published from (largest first):
+    a manager can tell the app's users from reference cohorts (gym members, datasets)."""
+    stmt = (
+        select(Source.name, func.count(User.id))
+        .select_from(User)
+        .join(Batch, Batch.id == User.batch_id)
+        .join(Source, Source.id == Batch.source_id)
+        .group_by(Source.name)
+        .order_by(func.count(User.id).desc(), Source.name)
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(User.organisation_id == organisation_id)
+    return [{"source": name, "users": int(n)} for name, n in session.execute(stmt)]
+
+
+def failed_files(session: Session, limit: int = FAILED_FILES_SHOWN) -> list[dict[str, Any]]:
+    """Files whose ingestion failed and that no later run of the same source has passed:
+    the most recent first, with the file's name and when it failed."""
+    latest_ok = (
+        select(IngestionRun.source_id, func.max(IngestionRun.id).label("ok_id"))
+        .where(IngestionRun.status != "failed")
+        .group_by(IngestionRun.source_id)
+        .subquery()
+    )
+    stmt = (
+        select(IngestionRun, Source.name, RawFile.original_name)
+        .join(Source, Source.id == IngestionRun.source_id)
+        .join(RawFile, RawFile.id == IngestionRun.raw_file_id, isouter=True)
+        .join(latest_ok, latest_ok.c.source_id == IngestionRun.source_id, isouter=True)
+        .where(
+            IngestionRun.status == "failed",
+            (latest_ok.c.ok_id.is_(None)) | (IngestionRun.id > latest_ok.c.ok_id),
+        )
+        .order_by(IngestionRun.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for run, source, file in session.execute(stmt):
+        at = run.finished_at or run.started_at
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        out.append(
+            {
+                "run_id": run.id,
+                "source": source,
+                "file": file,
+                "at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
+            }
+        )
+    return out
+
+
+def failing_checks(session: Session) -> list[dict[str, Any]]:
+    """Blocking checks that failed on batches still waiting for a decision."""
+    stmt = (
+        select(BatchCheck.batch_id, BatchCheck.name, Source.name)
+        .join(Batch, Batch.id == BatchCheck.batch_id)
+        .join(Source, Source.id == Batch.source_id)
+        .where(
+            Batch.status.in_(("audited", "audit_failed")),
+            BatchCheck.passed.is_(False),
+            BatchCheck.blocking.is_(True),
+        )
+        .order_by(BatchCheck.batch_id, BatchCheck.name)
+    )
+    return [{"batch_id": b, "check": c, "source": s} for b, c, s in session.execute(stmt)]
+
+
+def needs_attention(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """Everything waiting for a person, by kind (each list empty when there is nothing)."""
+    cards = dashboard_support.scorecard(session)
+    return {
+        "batches": dashboard_support.batches_waiting(session),
+        "failed_files": failed_files(session),
+        "failing_checks": failing_checks(session),
+        "stale_sources": [c["source"] for c in cards if c["stale"]],
+        "low_sources": [c["source"] for c in cards if c["below_threshold"]],
+    }

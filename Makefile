@@ -52,14 +52,19 @@ migrate: install ## generate the secrets once (var/secrets.env), apply the Alemb
 	$(BIN)/healthai secrets
 	$(BIN)/healthai db upgrade
 
+# Files are partitions (one per file, one run each): `python -m assets.catch_up` fetches the API
+# sources, then does what the landing sensor and the publication sensor would, in this process;
+# the unpartitioned assets (publication, quality, export) follow by their selection string.
 # The lab's assets (groups lab, analyses) are left to the Dagster daemon: they run by their
 # automation conditions once the dataset_version sensor has seen the publications.
 materialize: migrate ## simulate a population and materialise every asset (notebooks excepted)
 	$(BIN)/healthai dagster-home
 	$(BIN)/healthai simulate $(SIMULATE) --seed-organisations
 	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
+		$(BIN)/python -m assets.catch_up
+	AUTO_APPROVE_SOURCES="$${AUTO_APPROVE_SOURCES-$(DEMO_AUTO_APPROVE)}" \
 		$(BIN)/dagster asset materialize -m assets.definitions \
-		--select 'not tag:profile=notebook and not group:lab and not group:analyses and not group:published'
+		--select 'not tag:profile=notebook and not group:lab and not group:analyses and not group:published and not tag:unit=file and not kind:api'
 
 # The notebooks and profiling reports (about a minute per source) are not made here: the
 # Dagster daemon that `make run` starts makes each one when it is missing or its source's data

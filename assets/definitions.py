@@ -1,4 +1,9 @@
-"""The one `Definitions` of the code location, built from the source declarations."""
+"""The one `Definitions` of the code location, built from the source declarations.
+
+Per source: `<source>_batch` partitioned by file (assets/ingestion.py, assets/partitions.py),
+its `ingest_<source>` job started by the `landing_zone` sensor, and for API sources a
+`<source>_fetched` asset with its `fetch_<source>` job and schedule (assets/automation.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import dagster as dg
 from assets.automation import (
     approved_batches,
     consolidated_export,
+    fetch_job,
     landing_sensor,
     publication_asset,
     publish_job,
@@ -23,7 +29,7 @@ from assets.lab import (
     snapshot,
 )
 from assets.quality import build_quality_assets, profile_sensor, quality_job, quality_schedule
-from assets.resources import Database
+from assets.resources import Database, Folders
 from healthai.logging import configure_logging
 from healthai.sources import SOURCES
 
@@ -33,6 +39,7 @@ specs = list(SOURCES.values())
 source_assets = [a for spec in specs for a in build_source_assets(spec)]
 quality_assets = [a for spec in specs for a in build_quality_assets(spec)]
 jobs = {spec.name: source_job(spec) for spec in specs}
+fetch_jobs = {spec.name: fetch_job(spec) for spec in specs if spec.fetch}
 all_quality = quality_job(specs)
 # Every source's notebook and profiling reports at once, launched by hand (from the UI); the
 # `profiles_on_change` sensor makes each report when its source's data changes.
@@ -55,9 +62,9 @@ defs = dg.Definitions(
         feature_table,
         *build_lab_assets(),
     ],
-    jobs=[*jobs.values(), publish_job, all_quality, profile_reports],
+    jobs=[*jobs.values(), *fetch_jobs.values(), publish_job, all_quality, profile_reports],
     schedules=[
-        *(source_schedule(spec, jobs[spec.name]) for spec in specs),
+        *(source_schedule(SOURCES[name], job) for name, job in fetch_jobs.items()),
         quality_schedule(all_quality),
     ],
     sensors=[
@@ -67,6 +74,6 @@ defs = dg.Definitions(
         dataset_version,
         lab_automation,
     ],
-    resources={"database": Database()},
+    resources={"database": Database(), "folders": Folders()},
     executor=dg.in_process_executor,
 )

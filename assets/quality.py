@@ -1,4 +1,4 @@
-"""Quality assets built from the source declarations, after `<source>_staged`:
+"""Quality assets built from the source declarations, after `<source>_batch` (every file):
 
 - `<source>_quality` measures the source (healthai.quality.evaluate), stores the snapshot and
   its metrics, and carries the alert checks: `freshness` (newest data within the update
@@ -6,17 +6,18 @@
   JSON line (logger `healthai.quality`) and calls the alert webhook when one is configured.
 - `<source>_profile` runs the source's notebook with papermill on its newest file and writes
   the executed notebook and the raw / cleaned data-profiling reports to profiles_reports/.
-  It is made again only when its source's data changed (a new data version of
-  `<source>_staged`: a new file) or what the report is made from changed (its code version:
-  notebook, declaration, profiler), by the `profiles_on_change` automation sensor.
+  It is made again only when its source's data changed (a new partition of `<source>_batch`,
+  whose data version is the file's SHA-256: a new file) or what the report is made from
+  changed (its code version: notebook, declaration, profiler), by the `profiles_on_change`
+  automation sensor.
 
 A source that is off (`SourceSpec.off_reason`, e.g. ExerciseDB without a URL) is neither
 measured nor profiled: its quality materialisation says why it is off and its checks are
 skipped (never failed); its profile is never requested.
 
-The quality asset sits in the source's group, so the source's job (schedule and landing sensor)
-runs it after each ingestion; `quality_job` re-measures every source daily, so a source that
-stops delivering is seen late even when its own schedule finds nothing new.
+The quality assets run in the `publish` job, after each publication (assets/automation.py);
+`quality_job` re-measures every source daily, so a source that stops delivering is seen late
+even when nothing new arrives.
 """
 
 from pathlib import Path
@@ -41,8 +42,8 @@ log = get_logger("healthai.quality")
 PROFILE_SAMPLE_ROWS = 200_000
 
 # A report is made when it is missing (unless its last run failed: a person looks first), when
-# its source's data changed (a new data version of `<source>_staged`, the SHA-256 of the
-# source's newest file) or when its code version changed; never while its source is being
+# its source's data changed (a new data version of a `<source>_batch` partition, the SHA-256
+# of a new file) or when its code version changed; never while its source is being
 # ingested, nor twice at once. (Dagster's `eager()` would not make a report missing at the
 # first evaluation, and would make it again after every ingestion run, new data or not.)
 _CHANGED: dg.AutomationCondition = (
@@ -54,7 +55,8 @@ _MISSING: dg.AutomationCondition = (
 )
 PROFILE_ON_CHANGE: dg.AutomationCondition = (
     (_MISSING | _CHANGED.since_last_handled())
-    & ~dg.AutomationCondition.any_deps_missing()
+    # some file of the source ingested (a partitioned dep with no partition is not "missing")
+    & dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing())
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("profile_on_change")
@@ -92,7 +94,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
         specs=[
             dg.AssetSpec(
                 quality_key,
-                deps=[f"{name}_staged"],
+                deps=[f"{name}_batch"],
                 group_name=group,
                 kinds={"sql", "pandas"},
                 owners=owners,
@@ -214,7 +216,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name=f"{name}_profile",
-        deps=[f"{name}_staged"],
+        deps=[f"{name}_batch"],
         group_name=group,
         kinds={"jupyter", "html"},
         owners=owners,

@@ -9,19 +9,18 @@ import dagster as dg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assets.definitions import source_assets
+from assets.catch_up import CaughtUp, catch_up
 from assets.resources import Database
 from healthai.db import get_engine, session_scope
 from healthai.models import table as model_table
 from healthai.sources import SOURCES
 
 
-def materialize_sources(db_url: str, *names: str) -> dg.ExecuteInProcessResult:
-    wanted = {f"source_{n}" for n in (names or SOURCES)}
-    selected = [a for a in source_assets if a.group_names_by_key[a.key] in wanted]
-    return dg.materialize(
-        selected, resources={"database": Database(url=db_url)}, raise_on_error=False
-    )
+def materialize_sources(db_url: str, *names: str) -> CaughtUp:
+    """What the daemon would do for these sources: fetch the API ones, one partition and one
+    run per file in their folders, then the publication (trusted sources publish)."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        return catch_up(instance, names or list(SOURCES), {"database": Database(url=db_url)})
 
 
 def count(db_url: str, table: str) -> int:

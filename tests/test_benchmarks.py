@@ -86,7 +86,7 @@ def _check_harness_results(tmp_path: Path, doc: Path) -> None:
     assert ing["copy"]["rows"] == ROWS and ing["pandas"]["rows"] == ROWS
     assert ing["ours"]["success"] and ing["incremental"]["success"]
     steps = ing["ours"]["steps"]  # where our time went, by Dagster step
-    assert {"sim_biometrics_validated", "sim_biometrics_staged"} <= set(steps), steps
+    assert {"sim_biometrics_batch", "publication"} <= set(steps), steps
 
     # counts add up, against what the generator wrote (independently of the pipeline)
     facts = results["dataset"]

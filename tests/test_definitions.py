@@ -21,11 +21,39 @@ def test_definitions_load_and_cover_every_source() -> None:
     defs = load_defs()
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
-    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    checks = {c.name for c in repo.asset_graph.asset_check_keys}
+    graph = repo.asset_graph
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for name, spec in SOURCES.items():
-        assert {f"{name}_{s}" for s in ("landed", "validated", "cleaned", "staged")} <= keys
-        schedule = repo.get_schedule_def(f"{name}_{spec.update_frequency}")
-        assert schedule.cron_schedule == spec.cron
-    assert {"contract_accepted", "rows_add_up", "batch_audit"} <= checks
+        key = dg.AssetKey(f"{name}_batch")
+        assert key.to_user_string() in keys
+        # one asset per source, partitioned by file, no step assets
+        assert not {f"{name}_{s}" for s in ("landed", "validated", "cleaned", "staged")} & keys
+        partitions = graph.get(key).partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+        assert partitions.name == f"{name}_files"
+        checks = {c.name for c in graph.asset_check_keys if c.asset_key == key}
+        soft = {f"soft_{rule}" for rule in spec.soft_rules}
+        assert (
+            checks
+            == {"contract_accepted", "rows_add_up", "references_resolve", "publishable"} | soft
+        )
+        job = repo.get_job(f"ingest_{name}")
+        assert job.tags["healthai/source"] == name  # one run per source at a time
+        if spec.fetch:
+            schedule = repo.get_schedule_def(f"{name}_{spec.update_frequency}")
+            assert schedule.cron_schedule == spec.cron
+            assert repo.get_job(f"fetch_{name}").tags["healthai/source"] == name
     assert {s.name for s in repo.sensor_defs} >= {"landing_zone", "approved_batches"}
+
+
+def test_instance_settings_let_one_run_per_source() -> None:
+    for flavour in ("sqlite", "postgres"):
+        config = yaml.safe_load(
+            (PROJECT_ROOT / "deploy" / "dagster" / f"dagster.{flavour}.yaml").read_text()
+        )
+        limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+        assert {
+            "key": "healthai/source",
+            "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1,
+        } in limits

@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from assets.automation import publication_asset
-from assets.definitions import source_assets, specs
+from assets.catch_up import CaughtUp, catch_up
+from assets.definitions import specs
 from assets.resources import Database
 from healthai.models import Batch, IngestionRun
 from healthai.settings import get_settings
@@ -22,15 +22,12 @@ from tests.pipeline_helpers import count, session_for
 SIM = ["sim_users", "sim_biometrics", "sim_app_sessions", "sim_subscriptions", "sim_surveys"]
 
 
-def run_everything(db_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult:
+def run_everything(db_url: str, tmp_path: Path) -> CaughtUp:
+    """Every source's new files (one partition and run each), then the publication asset."""
     storage = tmp_path / "dagster"
     storage.mkdir(exist_ok=True)
     with dg.DagsterInstance.ephemeral(tempdir=str(storage)) as instance:
-        return dg.materialize(
-            [*source_assets, publication_asset(specs)],
-            instance=instance,
-            resources={"database": Database(url=db_url)},
-        )
+        return catch_up(instance, [s.name for s in specs], {"database": Database(url=db_url)})
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -160,7 +160,7 @@ def test_broken_file_is_refused_and_other_sources_go_on(
         (e.asset_key.to_user_string(), e.check_name): e.passed
         for e in result.get_asset_check_evaluations()
     }
-    assert checks[("gym_members_validated", "contract_accepted")] is False  # visible failure
+    assert checks[("gym_members_batch", "contract_accepted")] is False  # visible failure
     with session_for(platform) as session:
         runs = list(session.scalars(select(IngestionRun)))
         failed = [r for r in runs if r.status == "failed"]

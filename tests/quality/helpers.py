@@ -12,29 +12,28 @@ from typing import Any
 
 import dagster as dg
 
-from assets.ingestion import build_source_assets
+from assets.catch_up import CaughtUp, catch_up
 from assets.quality import build_quality_assets
 from assets.resources import Database
 from healthai.sources import SOURCES
 
 
-def materialize_with_quality(
-    db_url: str, name: str, profile: bool = False
-) -> dg.ExecuteInProcessResult:
-    spec = SOURCES[name]
-    assets = [*build_source_assets(spec), *build_quality_assets(spec)]
+def materialize_with_quality(db_url: str, name: str, profile: bool = False) -> CaughtUp:
+    """The source's new files (one partition and run each), then its quality assets."""
+    assets = build_quality_assets(SOURCES[name])
     keys = [
         k.to_user_string()
         for a in assets
         for k in a.keys
         if profile or not k.to_user_string().endswith("_profile")
     ]
-    return dg.materialize(
-        assets, selection=keys, resources={"database": Database(url=db_url)}, raise_on_error=False
-    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        return catch_up(
+            instance, [name], {"database": Database(url=db_url)}, after=assets, after_selection=keys
+        )
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+def check_results(result: CaughtUp) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 

@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from assets.catch_up import CaughtUp, catch_up
 from assets.definitions import defs
-from assets.ingestion import build_source_assets
 from assets.quality import build_quality_assets
 from assets.resources import Database
 from healthai.quality import profiling
@@ -25,18 +25,14 @@ from tests.conftest import ENGINES
 PROFILES = dg.AssetSelection.tag("profile", "notebook")
 
 
-def _ingest(instance: dg.DagsterInstance, db_url: str, *names: str) -> dg.ExecuteInProcessResult:
-    """The sources' ingestion and quality assets, as their jobs and `make run` run them (the
-    profile reports excepted), recorded in `instance`."""
-    assets = [a for n in names for a in (*build_source_assets(SOURCES[n]),
-                                         *build_quality_assets(SOURCES[n]))]  # fmt: skip
-    keys = [k for a in assets for k in a.keys if not k.to_user_string().endswith("_profile")]
-    return dg.materialize(
-        assets,
-        selection=keys,
-        instance=instance,
-        resources={"database": Database(url=db_url)},
-        raise_on_error=False,
+def _ingest(instance: dg.DagsterInstance, db_url: str, *names: str) -> CaughtUp:
+    """The sources' new files (one partition and run each) and their quality assets, as the
+    landing sensor and `make run` run them (the profile reports excepted), in `instance`."""
+    assets = [a for n in names for a in build_quality_assets(SOURCES[n])]
+    keys = [k.to_user_string() for a in assets for k in a.keys]
+    keys = [k for k in keys if not k.endswith("_profile")]
+    return catch_up(
+        instance, names, {"database": Database(url=db_url)}, after=assets, after_selection=keys
     )
 
 
@@ -94,9 +90,11 @@ def test_an_off_source_is_neither_measured_nor_profiled(
     assert spec.off_reason() and "EXERCISEDB_URL" in spec.off_reason()
     instance = dg.DagsterInstance.ephemeral()
     # the whole source (fetch, ingestion, quality, profile) as a person would launch it
-    assets = [*build_source_assets(spec), *build_quality_assets(spec)]
-    result = dg.materialize(
-        assets, instance=instance, resources={"database": Database(url=platform)}
+    result = catch_up(
+        instance,
+        ["exercisedb"],
+        {"database": Database(url=platform)},
+        after=build_quality_assets(spec),
     )
     assert result.success
     evaluated = result.get_asset_check_evaluations()

@@ -19,6 +19,6 @@ def test_quality_assets_and_checks_for_every_source() -> None:
         for check in ("freshness", "score_above_threshold", "volume"):
             assert (f"{spec.name}_quality", check) in checks
         parents = graph.get(dg.AssetKey(f"{spec.name}_quality")).parent_keys
-        assert dg.AssetKey(f"{spec.name}_staged") in parents
+        assert dg.AssetKey(f"{spec.name}_batch") in parents
     assert defs.resolve_job_def("quality_all_sources")
     assert defs.resolve_job_def("profile_reports")

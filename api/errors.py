@@ -6,6 +6,7 @@ unreachable, busy or locked, read-only); never a 500 with a stack trace."""
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +33,8 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("healthai.api")
 MAX_REPORTED_ERRORS = 20  # validation errors listed in a 422 (the count says how many in all)
 RETRY_AFTER_S = 5  # what a 503 asks the client to wait
+HTTP_METHODS_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+HTTP_METHODS = {m.lower() for m in HTTP_METHODS_ORDER}
 
 
 class Problem(BaseModel):
@@ -68,26 +71,36 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        400: "Bad request.",
+def error_descriptions() -> dict[int, str]:
+    """What each error status means, the same for every route."""
+    return {
+        400: "The request cannot be read: a body that is not valid JSON (or form data), an "
+        "invalid `Content-Length`.",
         401: "Missing, invalid or expired credentials.",
         403: "Authenticated, but this role may not do this.",
         404: "No such resource (or not visible to this caller).",
-        409: "Conflicts with the current state (duplicate, wrong batch status, in use).",
+        409: "Conflicts with the current state: a duplicate key, a referenced row that does not "
+        "exist (or a row still referenced), a batch in another status, a row in use.",
         413: "The request body is larger than the API accepts (MAX_REQUEST_BODY_BYTES).",
+        414: "The URI is longer than the API accepts (MAX_REQUEST_HEADER_BYTES).",
         422: "Invalid input: the `errors` member says which field and why (at most "
         f"{MAX_REPORTED_ERRORS}).",
         429: "Too many attempts: retry after the delay in `Retry-After`.",
+        431: "The request's headers are larger than the API accepts (MAX_REQUEST_HEADER_BYTES).",
         503: "The database cannot answer now (down, busy or read-only): retry after the delay "
         "in `Retry-After`.",
     }
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = error_descriptions()
     return {c: {"model": Problem, "description": descriptions[c]} for c in codes}
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the given error codes (401/403/422 are added to every
-    authenticated route by default)."""
+    """OpenAPI `responses` for the given error codes of a route. The codes any route can
+    answer (400, 413, 414, 431, 503; 401/403 when authenticated; 422 with parameters) are
+    added to every operation by `api.documentation`."""
     return _responses(*codes)
 
 
@@ -106,15 +119,41 @@ def _integrity_status(exc: IntegrityError) -> tuple[int, str]:
     if code == "23505" or "unique" in text:
         return 409, "a row with the same unique key already exists"
     if code == "23503" or "foreign key" in text:
-        return 422, "a referenced row does not exist (or is still referenced)"
+        # a well-formed request that the current rows refuse: a conflict with the state
+        return 409, "a referenced row does not exist (or is still referenced)"
     return 422, "the database refused the values (a constraint is broken)"
+
+
+def allowed_methods(request: Request, default: str = "") -> str:
+    """Every method of the request's path as the OpenAPI document lists them (HEAD with GET);
+    `default` (Starlette's answer) for a path the document does not list."""
+    app = request.app
+    table = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            methods = {m.upper() for m in item if m in HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            ordered = sorted(methods, key=HTTP_METHODS_ORDER.index)
+            table.append((re.compile(pattern), ", ".join(ordered)))
+        app.state.allowed_methods = table
+    path = request.url.path
+    return next((methods for pattern, methods in table if pattern.fullmatch(path)), default)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem(exc.status_code, detail, request, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path (one
+            # route per method here): `Allow` lists every method of the path.
+            headers["Allow"] = allowed_methods(request, headers.get("Allow", ""))
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return problem(exc.status_code, detail, request, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import documentation, errors
 from api.limits import RequestLimits
 from api.routers import accounts, auth, health, resources
 from healthai.access import check_secrets
@@ -91,26 +91,6 @@ def _unique_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _problem_openapi(app: FastAPI) -> None:
-    """Document every error response as `application/problem+json` (FastAPI writes
-    `application/json` for response models)."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            spec = build()
-            for ops in spec.get("paths", {}).values():
-                for op in ops.values():
-                    for code, response in op.get("responses", {}).items():
-                        content = response.get("content", {})
-                        if code.isdigit() and int(code) >= 400 and "application/json" in content:
-                            response["content"] = {errors.PROBLEM: content["application/json"]}
-            app.openapi_schema = spec
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_secrets(settings)
@@ -158,7 +138,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     _include_optional(app)
     app.include_router(accounts.router)
-    _problem_openapi(app)
+    documentation.install(app)
     return app
 
 

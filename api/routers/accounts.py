@@ -29,11 +29,15 @@ ADMIN = "accounts:admin"
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-def _check_org(session: SessionDep, role: str, organisation_id: int | None) -> None:
+def _check_org(
+    session: SessionDep, role: str, organisation_id: int | None, status: int = 422
+) -> None:
+    """A partner needs an organisation (422 for a new account, whose schema says so; 409 for
+    a change, which the account's current organisation decides)."""
     if role == "partner" and organisation_id is None:
-        raise HTTPException(status_code=422, detail="a partner needs an organisation_id")
+        raise HTTPException(status_code=status, detail="a partner needs an organisation_id")
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
-        raise HTTPException(status_code=422, detail=f"organisation {organisation_id} not found")
+        raise HTTPException(status_code=409, detail=f"organisation {organisation_id} not found")
 
 
 @router.get("/accounts", response_model=list[AccountRead], summary="List API accounts")
@@ -112,7 +116,7 @@ def update_account(
             raise HTTPException(status_code=422, detail=f"{key} cannot be null")
     for key, value in changes.items():
         setattr(account, key, value)
-    _check_org(session, account.role, account.organisation_id)
+    _check_org(session, account.role, account.organisation_id, status=409)
     if new_password or any(before[k] != getattr(account, k) for k in before):
         session.flush()
         access.revoke_tokens(session, account.id)
@@ -152,7 +156,7 @@ def create_key(
 ) -> Any:
     owner_id = body.account_id or principal.account_id
     if session.get(ApiAccount, owner_id) is None:
-        raise HTTPException(status_code=422, detail=f"account {owner_id} does not exist")
+        raise HTTPException(status_code=409, detail=f"account {owner_id} does not exist")
     key = access.new_api_key()
     row = ApiKey(
         name=body.name, prefix=key[:12], key_hash=access.hash_api_key(key), account_id=owner_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import analytics as a
+from api.schemas.common import IsoDate, IsoDateTime
 from healthai.access import Principal
 from healthai.models.vocab import METRICS
 from healthai.quality import read as quality_read
@@ -29,20 +30,25 @@ OrgParam = Annotated[
     ),
 ]
 DateFrom = Annotated[
-    date | None,
-    Query(description="Period start (inclusive): only facts of this day or later count."),
+    IsoDate | None,
+    Query(
+        description="Period start (inclusive, YYYY-MM-DD): only facts of this day or later "
+        "count. A start after `date_to` is an empty period (no facts count)."
+    ),
 ]
 DateTo = Annotated[
-    date | None,
-    Query(description="Period end (inclusive): only facts of this day or earlier count."),
+    IsoDate | None,
+    Query(
+        description="Period end (inclusive, YYYY-MM-DD): only facts of this day or earlier count."
+    ),
 ]
-Since = Annotated[date | None, Query(deprecated=True, description="Former name of `date_from`.")]
-Until = Annotated[date | None, Query(deprecated=True, description="Former name of `date_to`.")]
+Since = Annotated[IsoDate | None, Query(deprecated=True, description="Former name of `date_from`.")]
+Until = Annotated[IsoDate | None, Query(deprecated=True, description="Former name of `date_to`.")]
 
 
 def _period(date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
-    if date_from and date_to and date_from > date_to:
-        raise HTTPException(status_code=422, detail="date_from is after date_to")
+    """The period as given: one whose start is after its end is empty (every figure over no
+    facts), not an error."""
     return date_from, date_to
 
 
@@ -178,7 +184,9 @@ def intensity(
 def engagement(
     session: SessionDep,
     principal: Caller,
-    as_of: Annotated[datetime | None, Query()] = None,
+    as_of: Annotated[
+        IsoDateTime | None, Query(description="RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z.")
+    ] = None,
     organisation_id: OrgParam = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -277,7 +285,10 @@ def quality_history(
     source: SourceName,
     session: SessionDep,
     principal: Annotated[Principal, require("batches:read")],
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[
+        IsoDateTime | None,
+        Query(description="Only snapshots taken at or after this RFC 3339 date-time."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     return quality_read.history(session, source, since, limit)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas.common import Id, UtcDateTime, text
+from api.schemas.common import Id, Input, UtcDateTime, text
 from healthai.access import normalise_username
+from healthai.access.usernames import RESERVED, RESERVED_PREFIXES
 
 Role = Literal["admin", "steward", "analyst", "partner"]
+# the characters healthai.access.usernames keeps (upper case allowed: it is folded)
+USERNAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._@-]{1,118})[A-Za-z0-9]$"
 
 
 class Token(BaseModel):
@@ -31,7 +34,7 @@ class Token(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(Input):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOi..."}]}
     )
@@ -49,7 +52,7 @@ class Me(BaseModel):
     scopes: list[str]
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -60,20 +63,41 @@ class AccountCreate(BaseModel):
                     "role": "partner",
                     "organisation_id": 1,
                 }
-            ]
+            ],
+            # the cross-field rule, stated: a partner account names its organisation
+            "anyOf": [
+                {"properties": {"role": {"enum": ["admin", "steward", "analyst"]}}},
+                {
+                    "properties": {
+                        "role": {"const": "partner"},
+                        "organisation_id": {"type": "integer"},
+                    },
+                    "required": ["organisation_id"],
+                },
+            ],
         },
     )
-    username: Annotated[text(120, 3), AfterValidator(normalise_username)] = Field(
-        description="Stored normalised (NFKC, case-folded): ASCII letters, digits and . _ - @; "
-        "invisible characters, look-alike letters of other scripts and the platform's own "
-        "names (pipeline, api-key…) are refused."
+    username: Annotated[
+        str,
+        StringConstraints(pattern=USERNAME_PATTERN, min_length=3, max_length=120),
+        AfterValidator(normalise_username),
+    ] = Field(
+        description="3 to 120 ASCII letters, digits and . _ - @, starting and ending with a "
+        "letter or digit; stored case-folded (`CX-Steward` is `cx-steward`, and taken when "
+        "`cx-steward` is: 409). The platform's own names are refused (422): "
+        + ", ".join(sorted(RESERVED))
+        + ", and names starting with "
+        + ", ".join(RESERVED_PREFIXES)
+        + "."
     )
     password: text(256, 12) = Field(description="At least 12 characters.")
     role: Role
-    organisation_id: Id | None = Field(default=None, description="Required for a partner.")
+    organisation_id: Id | None = Field(
+        default=None, description="Required for a partner (and only then meaningful)."
+    )
 
 
-class AccountUpdate(BaseModel):
+class AccountUpdate(Input):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"is_active": False}]}
     )
@@ -93,7 +117,7 @@ class AccountRead(BaseModel):
     created_at: UtcDateTime
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"name": "bi-export", "account_id": 7}]},

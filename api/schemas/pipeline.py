@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Id, ListParams, UtcDateTime, text
+from api.schemas.common import Id, Input, ListParams, QueryInput, UtcDateTime, text
 from healthai.models.vocab import BATCH_STATUSES, QUARANTINE_STATUSES
 
 BatchStatus = Literal[BATCH_STATUSES]  # type: ignore[valid-type]
@@ -56,14 +56,14 @@ class BatchParams(ListParams):
     sort: Literal["id", "-id", "created_at", "-created_at", "status", "-status"] | None = None
 
 
-class Decision(BaseModel):
+class Decision(Input):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"comment": "figures checked"}]}
     )
     comment: text(2000) | None = None
 
 
-class Rejection(BaseModel):
+class Rejection(Input):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"comment": "wrong file delivered"}]}
     )
@@ -93,7 +93,7 @@ class QuarantineParams(ListParams):
     sort: Literal["id", "-id", "created_at", "-created_at"] | None = None
 
 
-class Correction(BaseModel):
+class Correction(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -114,7 +114,7 @@ class CorrectionResult(BaseModel):
     )
 
 
-class SelectionParams(BaseModel):
+class SelectionParams(QueryInput):
     """Open quarantined rows of a source, with a defect (rule, column), from a file (run)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -124,6 +124,12 @@ class SelectionParams(BaseModel):
     )
     column: text(500, 1) | None = Field(None, description="Column(s) the reason names.")
     run_id: Id | None = Field(None, description="The ingestion run (file) the rows come from.")
+
+
+class BulkSelection(SelectionParams):
+    """A bulk fix's selection: always within one source."""
+
+    source: text(120, 1) = Field(description="Source name, e.g. `gym_members` (required).")
 
 
 class SelectionPage(SelectionParams):
@@ -153,7 +159,7 @@ class Facets(BaseModel):
     files: list[dict[str, Any]]
 
 
-class BulkFixBody(BaseModel):
+class BulkFixBody(Input):
     model_config = ConfigDict(extra="forbid")
     column: text(120, 1)
     mode: Literal["set", "map"] = "set"
@@ -161,7 +167,7 @@ class BulkFixBody(BaseModel):
     mapping: dict[text(2000), text(2000) | None] = Field(default_factory=dict, max_length=500)
 
 
-class BulkPreviewRequest(BaseModel):
+class BulkPreviewRequest(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -173,7 +179,7 @@ class BulkPreviewRequest(BaseModel):
             ]
         },
     )
-    selection: SelectionParams
+    selection: BulkSelection
     fix: BulkFixBody
 
 
@@ -204,7 +210,7 @@ class LineRead(BaseModel):
     line: str
 
 
-class LineCorrection(BaseModel):
+class LineCorrection(Input):
     model_config = ConfigDict(extra="forbid")
     line: text(20000, 1) = Field(description="The corrected line, in the file's own format.")
     comment: text(2000) | None = None

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Id, ListParams, UtcDateTime, text
+from api.schemas.common import Id, Input, ListParams, UtcDateTime, text
 from healthai.models.vocab import (
     ACTIVITY_LEVELS,
     BOUNDS,
@@ -63,7 +63,7 @@ class Orm(BaseModel):
 
 
 # ----------------------------------------------------------------------------- organisations
-class OrganisationCreate(BaseModel):
+class OrganisationCreate(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"slug": "gym-lyon", "name": "Gym Lyon", "kind": "gym"}]},
@@ -73,7 +73,7 @@ class OrganisationCreate(BaseModel):
     kind: OrgKind
 
 
-class OrganisationUpdate(BaseModel):
+class OrganisationUpdate(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Gym"}]})
     name: text(200, 1) | None = None
     kind: OrgKind | None = None
@@ -94,7 +94,7 @@ class OrganisationParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- users
-class UserFields(BaseModel):
+class UserFields(Input):
     birth_year: int | None = bounded("birth_year", examples=[1990])
     sex: Sex | None = None
     height_cm: float | None = bounded("height_cm", examples=[172.0])
@@ -153,7 +153,7 @@ class UserParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- foods
-class FoodFields(BaseModel):
+class FoodFields(Input):
     category: text(200) | None = None
     energy_kcal: float | None = bounded("energy_kcal_per_100g", description="kcal per 100 g")
     protein_g: float | None = per100()
@@ -212,7 +212,7 @@ class FoodParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- recipes
-class RecipeCreate(BaseModel):
+class RecipeCreate(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"source_code": "r-1", "name": "Salad", "servings": 2}]},
@@ -223,7 +223,7 @@ class RecipeCreate(BaseModel):
     instructions: text(20000) | None = None
 
 
-class RecipeUpdate(BaseModel):
+class RecipeUpdate(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"servings": 4}]})
     name: text(300, 1) | None = None
     servings: int | None = bounded("recipe_servings")
@@ -253,7 +253,7 @@ class RecipeParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- exercises
-class ExerciseFields(BaseModel):
+class ExerciseFields(Input):
     exercise_type: text(40) | None = None
     level: ExerciseLevel | None = None
     force: Force | None = None
@@ -308,7 +308,7 @@ class ExerciseParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- meal logs
-class MealFields(BaseModel):
+class MealFields(Input):
     food_id: Id | None = None
     food_label: text(300) | None = None
     quantity_g: float | None = bounded("meal_quantity_g")
@@ -377,7 +377,7 @@ class MealLogParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- workouts
-class WorkoutFields(BaseModel):
+class WorkoutFields(Input):
     exercise_id: Id | None = None
     performed_on: date | None = None
     calories_kcal: float | None = bounded("session_calories_kcal")
@@ -442,10 +442,20 @@ _METRIC_MIN = min(low for _, low, _ in METRICS.values())
 _METRIC_MAX = max(high for _, _, high in METRICS.values())
 
 
-class MetricCreate(BaseModel):
+class MetricCreate(Input):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            # each metric's own range, stated (the value's bounds above are their union)
+            "anyOf": [
+                {
+                    "properties": {
+                        "metric": {"const": metric},
+                        "value": {"minimum": low, "maximum": high},
+                    }
+                }
+                for metric, (_, low, high) in METRICS.items()
+            ],
             "examples": [
                 {
                     "user_id": 1,
@@ -453,7 +463,7 @@ class MetricCreate(BaseModel):
                     "measured_at": "2026-01-15T07:30:00Z",
                     "value": 71.5,
                 }
-            ]
+            ],
         },
     )
     user_id: Id
@@ -471,7 +481,7 @@ class MetricCreate(BaseModel):
         return self
 
 
-class MetricUpdate(BaseModel):
+class MetricUpdate(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"value": 70.9}]})
     measured_at: datetime | None = None
     value: float | None = Field(default=None, ge=_METRIC_MIN, le=_METRIC_MAX)

@@ -123,9 +123,18 @@ def test_periods(env: Env) -> None:
     assert get(env, "business/satisfaction", date_from="2026-01-03")["answers"] == 1
     conv = get(env, "business/conversion", date_from="2026-01-01")
     assert conv["by_plan"] == {"free": 1} and conv["free_users_with_history"] == 0
-    r = env.client.get(
-        "/analytics/business/satisfaction",
-        params={"date_from": "2026-02-01", "date_to": "2026-01-01"},
-        headers=env.headers["partner_b"],
-    )
-    assert r.status_code == 422
+    # a start after the end is an empty period (the schema allows it): no fact counts
+    reversed_period = {"date_from": "2026-02-01", "date_to": "2026-01-01"}
+    assert get(env, "business/satisfaction", **reversed_period)["answers"] == 0
+    assert get(env, "fitness/top-workouts", **reversed_period) == []
+    assert get(env, "business/engagement", **reversed_period)["mau"] == 0
+    assert get(env, "users/progression", **reversed_period)["users_measured"] == 0
+    assert get(env, "nutrition/trends", **reversed_period) == []
+    # dates only as YYYY-MM-DD: a number is not taken as a Unix timestamp
+    for bad in ("0", "1767225600", "2026-1-1", "2026-01-01T00:00:00"):
+        r = env.client.get(
+            "/analytics/business/satisfaction",
+            params={"date_from": bad},
+            headers=env.headers["partner_b"],
+        )
+        assert r.status_code == 422, bad

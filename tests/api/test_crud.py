@@ -168,7 +168,8 @@ def test_duplicate_is_409_and_bad_values_422(env: Env) -> None:
     )
     body = assert_problem(c.post("/meal-logs", json={"user_id": env.ids["user_a"]}, headers=h), 422)
     assert {e["loc"][-1] for e in body["errors"]} >= {"eaten_on", "meal_type", "energy_kcal"}
-    # a reference to a missing row is refused by the database, reported as 422
+    # a reference to a missing row is refused by the database, reported as 409 (a conflict
+    # with the current rows: the request itself is well formed)
     assert_problem(
         c.post(
             "/meal-logs",
@@ -180,7 +181,7 @@ def test_duplicate_is_409_and_bad_values_422(env: Env) -> None:
             },
             headers=h,
         ),
-        422,
+        409,
     )
     # a cross-field CHECK (average heart rate above the maximum)
     assert_problem(

@@ -18,7 +18,7 @@ def test_openapi_file_is_current() -> None:
 def test_every_operation_is_documented() -> None:
     spec = json.loads(openapi.render())
     schemes = spec["components"]["securitySchemes"]
-    assert set(schemes) == {"OAuth2Password", "ApiKey"}
+    assert set(schemes) == {"OAuth2Password", "Bearer", "ApiKey"}
     assert "batches:decide" in schemes["OAuth2Password"]["flows"]["password"]["scopes"]
     for path, ops in spec["paths"].items():
         for method, op in ops.items():

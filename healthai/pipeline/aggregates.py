@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from healthai.models import (
     AppSession,
+    BatchMetricSpan,
     BiometricMeasurement,
     BiometricReading,
     DailyUserNutrition,
@@ -198,7 +199,16 @@ def apply_batch(session: Session, batch_id: int) -> None:
     dialect = conn.dialect.name
 
     t = UserMetricSpan.__table__
-    stmt = _upsert(dialect, t).from_select(SPAN_COLUMNS, metric_spans(bm.c.batch_id == batch_id))
+    # a batch built by the fast path (healthai.pipeline.fastload) brings its spans, computed
+    # at its audit: its rows are not read again here
+    bms = BatchMetricSpan.__table__
+    built = bool(conn.scalar(select(exists().where(bms.c.batch_id == batch_id))))
+    spans = (
+        select(*(bms.c[c] for c in SPAN_COLUMNS)).where(bms.c.batch_id == batch_id)
+        if built
+        else metric_spans(bm.c.batch_id == batch_id)
+    )
+    stmt = _upsert(dialect, t).from_select(SPAN_COLUMNS, spans)
     ex = stmt.excluded
     conn.execute(
         stmt.on_conflict_do_update(
@@ -255,14 +265,17 @@ def apply_batch(session: Session, batch_id: int) -> None:
     def has_rows(table: Any) -> bool:
         return bool(conn.scalar(select(exists().where(table.c.batch_id == batch_id))))
 
+    if built:
+        metrics = set(conn.scalars(select(bms.c.metric).where(bms.c.batch_id == batch_id)))
+        conn.execute(delete(bms).where(bms.c.batch_id == batch_id))
+    else:
+        metrics = set(conn.scalars(select(bm.c.metric).where(bm.c.batch_id == batch_id).distinct()))
     if has_rows(users):
         rollups.refresh(conn)
     else:
         rollups.refresh(
             conn,
-            metrics=set(
-                conn.scalars(select(bm.c.metric).where(bm.c.batch_id == batch_id).distinct())
-            ),
+            metrics=metrics,
             sessions=has_rows(ses),
             plans=has_rows(subs),
         )

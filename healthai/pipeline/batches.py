@@ -44,7 +44,7 @@ from healthai.models import (
     metadata,
 )
 from healthai.models.staging import key_column_name, record_column
-from healthai.pipeline import aggregates, lifecycle, measurements, partitions, versions
+from healthai.pipeline import aggregates, fastload, lifecycle, measurements, partitions, versions
 from healthai.pipeline.contract import row_payloads
 from healthai.pipeline.errors import (
     BatchInUseError,
@@ -146,6 +146,9 @@ def _grow_vocabularies(session: Session, core: Table, batch_id: int) -> None:
 
 
 def _insert_from_staging(session: Session, core: Table, batch_id: int) -> int:
+    if core is fastload.readings and fastload.publish(session, batch_id):
+        # built at audit, attached now: no row is read or copied
+        return int((get_batch(session, batch_id).rows_by_table or {}).get(core.name, 0))
     stg = STAGING[core.name]
     where = stg.c.batch_id == batch_id
     count = session.scalar(select(func.count()).select_from(stg).where(where)) or 0
@@ -389,6 +392,8 @@ def audit(
     lifecycle.move_batch(
         session, batch, "audit", target, PIPELINE_ACTOR, values={"audited_at": datetime.now(UTC)}
     )
+    if passed:
+        fastload.build(session, batch.id)  # PostgreSQL: the readings' partition-to-be
     return checks
 
 
@@ -424,6 +429,7 @@ def reject(session: Session, batch_id: int, actor: str, comment: str) -> Batch:
         comment=comment,
     )  # fmt: skip
     _quarantine_batch(session, batch, {"rule": "batch_rejected", "column": None, "value": comment})
+    fastload.drop(session, batch.id)
     session.flush()
     return batch
 

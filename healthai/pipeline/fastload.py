@@ -1,226 +1,173 @@
-"""The fast path of a batch's biometric readings on PostgreSQL: loaded as the partition it
-will become, keys and checks added after the load.
+"""The fast path of a batch's biometric readings on PostgreSQL: built as the partition it will
+become once its audit passes, made visible at publication by `ATTACH PARTITION`.
 
-1. Staging (`write`): each cleaned part's user keys are resolved against the published users
-   in one query; the rows whose user is published are written with binary COPY (Arrow
-   columns encoded by pgpq, no Python object per value) into `biometric_readings_b<batch>`, a
-   standalone table created LIKE the partitioned parent, without index, key or check: the
-   load touches nothing but the heap. Rows whose user is not published yet (a user staged in
-   the same batch, or one still pending) go to the classic staging table with their natural
-   key, as before; the audit and publication handle both.
-2. Audit (`prepare`, from `publication_violations`): set-based, once per batch, inside a
-   SAVEPOINT: the parent's CHECK constraints plus `batch_id = <batch>` (one scan for all), the
-   primary key and the unique (user, time, batch) index (sorted builds), the foreign key to
-   users added NOT VALID then validated (one anti-join). A violation rolls the savepoint back
-   and is counted for the audit's report instead. The batch's per-user spans are computed here
-   too (`batch_metric_spans`, one aggregate pass), so publication does not read its rows.
-3. Publication (healthai.pipeline.partitions.ensure_partition): `ATTACH PARTITION`; the
-   checks prove the partition bound, the indexes and the foreign key are adopted as the
-   parent's: no row is read or copied, whatever the batch's size.
+Staging is unchanged: the cleaned rows go to `staging_biometric_readings` (binary COPY,
+healthai.pipeline.bulk), where the duplicate checks, the natural-key rule across batches
+(healthai.pipeline.measurements) and a rejection's quarantine find them by natural key. Then:
+
+1. Audit (`build`, called once the batch's audit has passed): when every staged reading's
+   user is published, one set-based `INSERT … SELECT` (user keys resolved by a hash join)
+   writes the readings into `biometric_readings_b<batch>`, a standalone table created LIKE
+   the partitioned parent, without index, key or check: the load touches nothing but the
+   heap. Then, set-based, once: the parent's CHECK constraints plus `batch_id = <batch>` (one
+   scan for all), the primary key and the unique (user, time, batch) index (sorted builds),
+   the foreign key to users added NOT VALID then validated (one anti-join), and the batch's
+   per-user spans of each metric (`batch_metric_spans`, one aggregate pass) so that
+   publication does not read its rows. A batch whose users are not all published yet (users
+   staged in the same batch) keeps the classic path: publication inserts it from staging.
+2. Publication (`publish`): `ATTACH PARTITION` (the checks prove the partition bound, the
+   indexes and the foreign key are adopted as the parent's: no row is read or copied,
+   whatever the batch's size); the aggregates merge the precomputed spans; the batch's staged
+   rows are released (`release_staging`): the staging table is truncated when it holds no
+   other pending batch's rows (never waiting for a lock), else the rows stay, inert (every
+   reader of staging filters on pending batches), until the next build deletes them.
+3. Rollback (healthai.pipeline.partitions.drop_batch): `DETACH PARTITION`, then `DROP`.
+   Rejection drops the built table (`drop`).
+
+On SQLite (the embedded default) none of this runs: staging and publication are the classic
+INSERT … SELECT, with the same published rows (tests/test_fastload.py compares both engines).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy import CheckConstraint, Table, func, select, text
+from sqlalchemy import Table, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from healthai.models import BatchMetricSpan, BiometricReading, User
+from healthai.models import STAGING, BatchMetricSpan, BiometricReading
 from healthai.models.vocab import METRICS
 from healthai.pipeline import partitions
-from healthai.pipeline.readers import RECORD
 
 readings = cast(Table, BiometricReading.__table__)
-COLUMNS = ["batch_id", "record", "user_id", "measured_at", *METRICS]
-READY = "ready"  # a constraint name suffix marking a prepared table
-_COPY_ROWS = 65_536
-
-
-def enabled(session: Session, table: str) -> bool:
-    return partitions.partitioned(session, table)
+staging = STAGING[readings.name]
+READY = "ready"  # the suffix of the check constraint that marks a built table
+PENDING = ("staged", "audited", "audit_failed", "approved")  # batches whose staging is needed
 
 
 def table_name(batch_id: int) -> str:
     return partitions.partition_name(readings.name, batch_id)
 
 
-def has_rows(session: Session, batch_id: int) -> bool:
-    """Whether the batch's readings were loaded by the fast path (its table exists)."""
-    return partitions.exists(session, table_name(batch_id))
+def _q(name: str) -> str:
+    return f'"{name}"'
 
 
-def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
-    if isinstance(frame, pd.DataFrame):
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    return frame
-
-
-def _user_ids(session: Session, keys: pa.Array) -> pa.Array:
-    """The published user id of each key (null where none)."""
-    unique = pc.unique(keys.drop_null()) if keys.null_count else pc.unique(keys)
-    found = session.execute(
-        select(User.external_key, User.id).where(User.external_key.in_(unique.to_pylist()))
-    ).all()
-    if not found:
-        return pa.nulls(len(keys), pa.int32())
-    known = pa.array([k for k, _ in found], pa.string())
-    ids = pa.array([i for _, i in found], pa.int32())
-    return pc.take(ids, pc.index_in(keys.cast(pa.string()), value_set=known))
-
-
-def write(session: Session, frame: pd.DataFrame | pa.Table, batch_id: int) -> pa.Table | None:
-    """Load a cleaned part of a batch's readings; returns the rows left for the classic
-    staging (users not published), or None."""
-    data = _arrow(frame)
-    if not data.num_rows:
-        return None
-    ids = _user_ids(session, data.column("user_key"))
-    resolved = pc.is_valid(ids)
-    leftover = None if pc.all(resolved).as_py() else data.filter(pc.invert(resolved))
-    rows = data.filter(resolved)
-    ids = ids.filter(resolved)
-    if not rows.num_rows:
-        return leftover
-    n = rows.num_rows
-    when = rows.column("measured_at")
-    if pa.types.is_timestamp(when.type) and when.type.tz is None:
-        when = pc.assume_timezone(when, "UTC")
-    columns: dict[str, Any] = {
-        "batch_id": pa.repeat(pa.scalar(batch_id, pa.int32()), n),
-        "record": rows.column(RECORD).cast(pa.int32()),
-        "user_id": ids,
-        "measured_at": when.cast(pa.timestamp("us", tz="UTC")),
-    }
-    for metric in METRICS:
-        columns[metric] = (
-            rows.column(metric).cast(pa.float64())
-            if metric in rows.column_names
-            else pa.nulls(n, pa.float64())
-        )
-    _copy(session, batch_id, pa.table(columns))
-    return leftover
-
-
-def _copy(session: Session, batch_id: int, data: pa.Table) -> None:
-    import pgpq  # type: ignore[import-not-found]
-
-    name = table_name(batch_id)
-    session.execute(
-        text(f'CREATE TABLE IF NOT EXISTS "{name}" (LIKE "{readings.name}" INCLUDING DEFAULTS)')
-    )
-    encoder = pgpq.ArrowToPostgresBinaryEncoder(data.schema)
-    columns = ", ".join(f'"{c}"' for c in data.column_names)
-    cursor = session.connection().connection.cursor()
-    try:
-        with cursor.copy(f'COPY "{name}" ({columns}) FROM STDIN (FORMAT binary)') as copy:
-            copy.write(encoder.write_header())
-            for part in data.to_batches(max_chunksize=_COPY_ROWS):
-                copy.write(encoder.write_batch(part))
-            copy.write(encoder.finish())
-    finally:
-        cursor.close()
-
-
-# ------------------------------------------------------------------ audit
-def _checks() -> list[CheckConstraint]:
-    return [c for c in readings.constraints if isinstance(c, CheckConstraint)]
-
-
-def _constraint_sql(check: CheckConstraint) -> str:
-    name = readings.name
-    return f'ADD CONSTRAINT "{check.name}" CHECK ({check.sqltext})'.replace(f"{name}.", "")
-
-
-def is_prepared(session: Session, batch_id: int) -> bool:
+def is_built(session: Session, batch_id: int) -> bool:
+    """Whether the batch's readings wait as a built table (keys and checks in place)."""
+    if not partitions.partitioned(session, readings):
+        return False
     sql = "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = :n)"
     return bool(session.scalar(text(sql), {"n": f"{table_name(batch_id)}_{READY}"}))
 
 
-def prepare(session: Session, batch_id: int) -> dict[str, int]:
-    """Add the partition's checks, keys and foreign key to the batch's loaded readings, set
-    based; returns {violation: rows} when one cannot be added (then nothing is added)."""
-    if not has_rows(session, batch_id) or is_prepared(session, batch_id):
-        return {}
-    name = table_name(batch_id)
-    q = f'"{name}"'
-    fk = readings.c.user_id.foreign_keys
-    fk_name = next(iter(fk)).constraint.name  # type: ignore[union-attr]
-    pk_name = readings.primary_key.name
-    unique = next(i for i in readings.indexes if i.unique)
+def _eligible(session: Session, batch_id: int) -> bool:
+    """Staged readings, every one of whose user is published."""
+    sql = f"""
+        SELECT EXISTS (SELECT 1 FROM {staging.name} s WHERE s.batch_id = :b)
+           AND NOT EXISTS (
+               SELECT 1 FROM {staging.name} s
+               WHERE s.batch_id = :b
+                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.external_key = s.user_key))
+    """
+    return bool(session.scalar(text(sql), {"b": batch_id}))
+
+
+def sweep(session: Session) -> int:
+    """Delete the staged readings of batches no longer pending (left inert by a publication
+    that could not truncate staging); returns the rows deleted."""
+    done = session.execute(
+        text(
+            f"DELETE FROM {staging.name} s USING batches b "
+            "WHERE b.id = s.batch_id AND b.status <> ALL(:pending)"
+        ),
+        {"pending": list(PENDING)},
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
+def build(session: Session, batch_id: int) -> bool:
+    """Build the batch's partition-to-be from its staged readings (see the module's text);
+    returns whether it was built. Called once the batch's audit has passed (the rows then
+    satisfy every constraint; a failure leaves nothing and the classic path)."""
+    if not partitions.partitioned(session, readings) or is_built(session, batch_id):
+        return False
+    sweep(session)
+    if not _eligible(session, batch_id):
+        return False
     savepoint = session.begin_nested()
     try:
-        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        session.execute(
-            text(
-                f"ALTER TABLE {q} "
-                + ", ".join(
-                    [
-                        f'ADD CONSTRAINT "{name}_{READY}" CHECK (batch_id = {int(batch_id)})',
-                        *(_constraint_sql(c) for c in _checks()),
-                    ]
-                )
-            )
-        )
-        pkey = f'ALTER TABLE {q} ADD CONSTRAINT "{name}_pkey" PRIMARY KEY (id, batch_id)'
-        session.execute(text(pkey))
-        session.execute(
-            text(
-                f'CREATE UNIQUE INDEX "{name}_{unique.name}" ON {q} '
-                f"({', '.join(c.name for c in unique.columns)})"
-            )
-        )
-        session.execute(
-            text(
-                f'ALTER TABLE {q} ADD CONSTRAINT "{fk_name}" FOREIGN KEY (user_id) '
-                "REFERENCES users (id) ON DELETE CASCADE NOT VALID"
-            )
-        )
-        session.execute(text(f'ALTER TABLE {q} VALIDATE CONSTRAINT "{fk_name}"'))
-        session.execute(text(f"ANALYZE {q}"))
+        _load(session, batch_id)
+        _constraints(session, batch_id)
         _spans(session, batch_id)
-    except Exception:  # noqa: BLE001 - a violation: counted below, nothing kept
+    except DBAPIError:
         savepoint.rollback()
-        return violations(session, batch_id) or {f"{readings.name} could not be prepared": 1}
+        return False
     savepoint.commit()
-    del pk_name
-    return {}
+    return True
 
 
-def violations(session: Session, batch_id: int) -> dict[str, int]:
-    """What keeps the loaded readings from becoming a partition, counted row by row."""
-    name = f'"{table_name(batch_id)}"'
-    found: dict[str, int] = {}
-    checks = _checks()
-    counts = session.execute(
+def _load(session: Session, batch_id: int) -> None:
+    name = _q(table_name(batch_id))
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(text(f'CREATE TABLE {name} (LIKE "{readings.name}" INCLUDING DEFAULTS)'))
+    metrics = ", ".join(METRICS)
+    picked = ", ".join(f"s.{m}" for m in METRICS)
+    session.execute(
         text(
-            "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE NOT ({c.sqltext}))" for c in checks)
-            + f" FROM {name}"
-        )
-    ).one()
-    found |= {f"{readings.name}.{c.name}": int(n) for c, n in zip(checks, counts, strict=True) if n}
-    repeated = session.scalar(
+            f"INSERT INTO {name} (batch_id, record, user_id, measured_at, {metrics}) "
+            f"SELECT s.batch_id, s.record, u.id, s.measured_at, {picked} "
+            f"FROM {staging.name} s JOIN users u ON u.external_key = s.user_key "
+            "WHERE s.batch_id = :b"
+        ),
+        {"b": batch_id},
+    )
+
+
+def _checks(session: Session) -> list[tuple[str, str]]:
+    """The parent's CHECK constraints as the database holds them (name, definition): a
+    partition must carry each under the same name."""
+    sql = (
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = CAST(:t AS regclass) AND contype = 'c' ORDER BY conname"
+    )
+    return [(str(n), str(d)) for n, d in session.execute(text(sql), {"t": readings.name})]
+
+
+def _constraints(session: Session, batch_id: int) -> None:
+    """Checks, keys, unique index and foreign key of the parent, added set-based."""
+    name = table_name(batch_id)
+    q = _q(name)
+    fk = next(iter(readings.c.user_id.foreign_keys)).constraint
+    unique = next(i for i in readings.indexes if i.unique)
+    session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    adds = [
+        f'ADD CONSTRAINT "{name}_{READY}" CHECK (batch_id = {int(batch_id)})',
+        *(f'ADD CONSTRAINT "{n}" {definition}' for n, definition in _checks(session)),
+    ]
+    session.execute(text(f"ALTER TABLE {q} " + ", ".join(adds)))
+    session.execute(
+        text(f'ALTER TABLE {q} ADD CONSTRAINT "{name}_pkey" PRIMARY KEY (id, batch_id)')
+    )
+    columns = ", ".join(c.name for c in unique.columns)
+    session.execute(text(f'CREATE UNIQUE INDEX "{name}_{unique.name}" ON {q} ({columns})'))
+    fk_name = f"{name}_{fk.name}"  # type: ignore[union-attr]
+    session.execute(
         text(
-            f"SELECT count(*) FROM (SELECT 1 FROM {name} GROUP BY user_id, measured_at "
-            "HAVING count(*) > 1) d"
+            f'ALTER TABLE {q} ADD CONSTRAINT "{fk_name}" FOREIGN KEY (user_id) '
+            "REFERENCES users (id) ON DELETE CASCADE NOT VALID"
         )
     )
-    if repeated:
-        found[f"{readings.name}(user_id, measured_at, batch_id) repeated in the batch"] = int(
-            repeated
-        )
-    return found
+    session.execute(text(f'ALTER TABLE {q} VALIDATE CONSTRAINT "{fk_name}"'))
+    session.execute(text(f"ANALYZE {q}"))
 
 
 def _spans(session: Session, batch_id: int) -> None:
     """The batch's per-user spans of each metric (count, first, last): one aggregate pass
-    over its readings for every metric at once, then one probe per user and metric through
-    the unique (user, time) index for the first and last values."""
-    name = f'"{table_name(batch_id)}"'
+    over its readings for every metric at once, then the first and last values through the
+    unique (user, time) index."""
+    name = _q(table_name(batch_id))
     t = cast(Table, BatchMetricSpan.__table__)
     session.execute(t.delete().where(t.c.batch_id == batch_id))
     aggregates = ", ".join(
@@ -232,7 +179,7 @@ def _spans(session: Session, batch_id: int) -> None:
     session.execute(text("DROP TABLE IF EXISTS pg_temp.batch_spans"))
     session.execute(
         text(
-            f"CREATE TEMPORARY TABLE batch_spans ON COMMIT DROP AS "
+            "CREATE TEMPORARY TABLE batch_spans ON COMMIT DROP AS "
             f"SELECT user_id, {aggregates} FROM {name} GROUP BY user_id"
         )
     )
@@ -256,26 +203,55 @@ def _spans(session: Session, batch_id: int) -> None:
     session.execute(text("DROP TABLE pg_temp.batch_spans"))
 
 
-def staged_readings(session: Session, batch_id: int) -> Any:
-    """The loaded readings of a batch, as a SQLAlchemy selectable (user ids resolved)."""
-    from sqlalchemy import column
-    from sqlalchemy import table as sql_table
+def has_spans(session: Session, batch_id: int) -> bool:
+    """Whether the batch's spans were precomputed (by `build`), for the aggregates."""
+    t = cast(Table, BatchMetricSpan.__table__)
+    sql = f"SELECT EXISTS (SELECT 1 FROM {t.name} WHERE batch_id = :b)"
+    return bool(session.scalar(text(sql), {"b": batch_id}))
 
-    return sql_table(table_name(batch_id), *(column(c) for c in ["id", *COLUMNS]))
+
+def publish(session: Session, batch_id: int) -> bool:
+    """Make a built batch's readings visible (`ATTACH PARTITION`) and release its staged
+    rows; returns False (nothing done) when the batch was not built."""
+    if not is_built(session, batch_id):
+        return False
+    partitions.attach(session, readings, batch_id)
+    release_staging(session, batch_id)
+    return True
 
 
-def records(session: Session, batch_id: int) -> list[int]:
-    return list(session.scalars(text(f'SELECT record FROM "{table_name(batch_id)}"')))
+def release_staging(session: Session, batch_id: int) -> None:
+    """The batch's staged readings are published: truncate staging when no other pending
+    batch has rows there (without waiting: `NOWAIT`, a writer holding the table keeps it),
+    else leave them inert for the next `sweep`."""
+    savepoint = session.begin_nested()
+    try:
+        session.execute(text(f"LOCK TABLE {staging.name} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+        others = session.scalar(
+            text(
+                f"SELECT EXISTS (SELECT 1 FROM batches b JOIN {staging.name} s "
+                "ON s.batch_id = b.id WHERE b.id <> :b AND b.status = ANY(:pending))"
+            ),
+            {"b": batch_id, "pending": list(PENDING)},
+        )
+        if others:
+            savepoint.rollback()
+            return
+        session.execute(text(f"TRUNCATE {staging.name}"))
+    except DBAPIError:  # the lock is held by a writer: the rows stay inert
+        savepoint.rollback()
+        return
+    savepoint.commit()
 
 
 def drop(session: Session, batch_id: int) -> None:
-    session.execute(text(f'DROP TABLE IF EXISTS "{table_name(batch_id)}"'))
+    """Forget a built table (the batch was rejected): nothing of it stays."""
+    if not partitions.partitioned(session, readings):
+        return
+    if not partitions.is_attached(session, readings.name, batch_id):
+        session.execute(text(f"DROP TABLE IF EXISTS {_q(table_name(batch_id))}"))
+    t = cast(Table, BatchMetricSpan.__table__)
+    session.execute(t.delete().where(t.c.batch_id == batch_id))
 
 
-def count(session: Session, batch_id: int) -> int:
-    if not has_rows(session, batch_id):
-        return 0
-    return int(session.scalar(text(f'SELECT count(*) FROM "{table_name(batch_id)}"')) or 0)
-
-
-__all__ = ["enabled", "write", "prepare", "violations", "has_rows", "func"]
+__all__ = ["build", "publish", "drop", "is_built", "has_spans", "release_staging", "sweep"]

@@ -18,7 +18,7 @@ import dagster as dg
 from assets.automation import new_files, publication_asset, publication_request, to_publish
 from assets.ingestion import FILE_TAG, build_source_assets
 from assets.partitions import partitions_name
-from assets.resources import Database, Folders
+from assets.resources import Folders, default_resources
 from healthai.pipeline.spec import SourceSpec
 from healthai.sources import SOURCES
 
@@ -71,7 +71,7 @@ def catch_up(
     """Fetch, ingest every new file (one partition, one run each), publish; then
     materialise `after` (unpartitioned assets, e.g. the quality ones) in one run."""
     specs = in_order(names or SOURCES)
-    resources = {"database": Database(), "folders": Folders(), **(resources or {})}
+    resources = {**default_resources(list(SOURCES.values())), **(resources or {})}
     folders: Folders = resources["folders"]
     out = CaughtUp()
     built = {s.name: build_source_assets(s) for s in specs}

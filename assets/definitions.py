@@ -29,7 +29,7 @@ from assets.lab import (
     snapshot,
 )
 from assets.quality import build_quality_assets, profile_sensor, quality_job, quality_schedule
-from assets.resources import Database, Folders
+from assets.resources import default_resources
 from healthai.logging import configure_logging
 from healthai.sources import SOURCES
 
@@ -74,6 +74,6 @@ defs = dg.Definitions(
         dataset_version,
         lab_automation,
     ],
-    resources={"database": Database(), "folders": Folders()},
+    resources=default_resources(specs),
     executor=dg.in_process_executor,
 )

@@ -1,21 +1,22 @@
 """Fetch steps for API sources: read the API, land its response as one file in the landing
-zone. From there the source's own `<name>_landed` asset (or the landing-zone sensor) ingests it
-like any file.
+zone. From there the landing-zone sensor adds its partition and runs `<name>_batch` on it, like
+any file. The API's URL and HTTP policy are the `<name>_api` resource (`HttpApi`), the folders
+the `folders` resource: tests inject a local server and a fast policy.
 
 A failed fetch (network down, API errors after every retry) fails the asset's `api_read`
 check (severity ERROR) with the error, and leaves a `failed` ingestion-run row naming it; like
 a refused file, it does not fail the run, so `dagster asset materialize --select '*'` (make
 run) completes with the other sources. A source without a configured URL is skipped.
 
-A source declares its fetch function (`SourceSpec.fetch`); assets/ingestion.py puts this
-asset first in the source's own job, before `<name>_landed`.
+A source declares its fetch function (`SourceSpec.fetch(settings, policy=...)`); this asset
+runs in the source's `fetch_<name>` job, on its schedule (skipped while the source is off).
 """
 
 from collections.abc import Callable
 
 import dagster as dg
 
-from assets.resources import Database
+from assets.resources import Database, Folders, HttpApi
 from healthai.logging import get_logger
 from healthai.pipeline import ingest
 from healthai.pipeline.http_source import Fetched, FetchError
@@ -31,9 +32,9 @@ def _event(**fields: object) -> None:
 
 
 def build_fetch_asset(
-    spec: SourceSpec, fetcher: Callable[[], Fetched | None], group: str
+    spec: SourceSpec, fetcher: Callable[..., Fetched | None], group: str
 ) -> dg.AssetsDefinition:
-    """The `<name>_fetched` asset, in the source's group (so in its ingestion job)."""
+    """The `<name>_fetched` asset, in the source's group."""
     name = spec.name
 
     @dg.asset(
@@ -42,6 +43,7 @@ def build_fetch_asset(
         kinds={"api", "file"},
         owners=[spec.owner] if "@" in spec.owner else [],
         tags={"source": name},
+        required_resource_keys={"database", "folders", f"{name}_api"},
         description=f"{spec.title}: the API read (paged, retried, rate-limited) and landed as "
         f"one JSON file in the landing zone. Origin: {spec.origin}. Licence: {spec.licence}.",
         check_specs=[
@@ -52,9 +54,12 @@ def build_fetch_asset(
             )
         ],
     )
-    def fetched(context: dg.AssetExecutionContext, database: Database):
+    def fetched(context: dg.AssetExecutionContext):
+        database: Database = context.resources.database
+        folders: Folders = context.resources.folders
+        api: HttpApi = getattr(context.resources, f"{name}_api")
         try:
-            result = fetcher()
+            result = fetcher(api.settings(name, folders), policy=api.policy())
         except FetchError as exc:
             with database.session() as session:
                 run = ingest.start_run(session, spec, context.run_id)

@@ -27,7 +27,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
-from assets.resources import Database
+from assets.resources import AlertWebhook, Database
 from healthai import quality
 from healthai.logging import get_logger
 from healthai.models import QualitySnapshot
@@ -126,7 +126,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             ),
         ],
     )
-    def quality_asset(context: dg.AssetExecutionContext, database: Database):
+    def quality_asset(context: dg.AssetExecutionContext, database: Database, alerts: AlertWebhook):
         if off := spec.off_reason():
             log.info("quality_off", dagster_run=context.run_id, source=name, reason=off)
             yield dg.MaterializeResult(asset_key=quality_key, metadata={"status": off})
@@ -136,7 +136,7 @@ def build_quality_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
             snapshot = evaluation.snapshot
             snapshot_id = snapshot.id
         # after the commit: an alert always points at a stored snapshot
-        notified = quality.dispatch(name, snapshot)
+        notified = quality.dispatch(name, snapshot, alerts.settings())
         scores = {d: getattr(snapshot, d) for d in quality.WEIGHTS}
         log.info(
             "quality_measured",

@@ -4,6 +4,7 @@ real Dagster assets, count rows."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from sqlalchemy import func, select
@@ -16,11 +17,15 @@ from healthai.models import table as model_table
 from healthai.sources import SOURCES
 
 
-def materialize_sources(db_url: str, *names: str) -> CaughtUp:
+def materialize_sources(
+    db_url: str, *names: str, resources: dict[str, Any] | None = None
+) -> CaughtUp:
     """What the daemon would do for these sources: fetch the API ones, one partition and one
-    run per file in their folders, then the publication (trusted sources publish)."""
+    run per file in their folders, then the publication (trusted sources publish).
+    `resources` replace the defaults (e.g. `exercisedb_api`: a local server, a fast policy)."""
+    given = {"database": Database(url=db_url), **(resources or {})}
     with dg.DagsterInstance.ephemeral() as instance:
-        return catch_up(instance, names or list(SOURCES), {"database": Database(url=db_url)})
+        return catch_up(instance, names or list(SOURCES), given)
 
 
 def count(db_url: str, table: str) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from assets.resources import HttpApi
 from healthai.models import Batch, IngestionRun, QuarantinedRow, metadata
 from healthai.pipeline import batches
 from healthai.pipeline.http_source import ApiClient, FetchError, HttpPolicy, RateLimiter
@@ -29,9 +30,12 @@ def records(shared_datasets: Path) -> list[dict]:
     return json.loads((shared_datasets / "exercisedb" / "exercises.json").read_text())
 
 
-@pytest.fixture
-def fast_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(exercisedb, "POLICY", FAST)
+# The same policy as the `exercisedb_api` resource the assets are given (no patched global).
+FAST_API = {
+    "exercisedb_api": HttpApi(
+        timeout_s=5, max_attempts=4, backoff_s=0.01, requests_per_second=0, page_size=100
+    )
+}
 
 
 def test_offset_paging_with_injected_429_and_500(records: list[dict]) -> None:
@@ -155,7 +159,6 @@ def test_api_source_end_to_end(
     engine: str,
     platform: str,
     records: list[dict],
-    fast_policy: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the public-domain catalogue first, so that ExerciseDB exercises can be matched to it
@@ -166,7 +169,7 @@ def test_api_source_end_to_end(
         monkeypatch.setenv("EXERCISEDB_URL", url)
         get_settings.cache_clear()
         # the fetch step runs first in the source's own job, then the file is ingested
-        assert materialize_sources(platform, "exercisedb").success
+        assert materialize_sources(platform, "exercisedb", resources=FAST_API).success
     approve_all(platform)
 
     exp = expected(records)
@@ -208,11 +211,13 @@ def test_api_source_end_to_end(
 
 @pytest.mark.parametrize("engine", ["sqlite"])
 def test_network_down_source_fails_and_others_go_on(
-    engine: str, platform: str, fast_policy: None, monkeypatch: pytest.MonkeyPatch
+    engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EXERCISEDB_URL", closed_port_url())
     get_settings.cache_clear()
-    result = materialize_sources(platform)  # every source, exercisedb's API unreachable
+    result = materialize_sources(
+        platform, resources=FAST_API
+    )  # every source, exercisedb's API unreachable
     assert result.success  # like a refused file: visible, without failing the whole run
     checks = {
         (e.asset_key.to_user_string(), e.check_name): e

@@ -142,3 +142,20 @@ def test_a_failed_publication_is_requested_again(tmp_path: Path) -> None:
         assert isinstance(done, dg.SkipReason)
         [nothing] = publication_request(instance, [])
         assert isinstance(nothing, dg.SkipReason)
+
+
+def test_an_off_api_source_is_not_fetched_on_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assets.automation import fetch_job, source_schedule
+    from healthai.settings import get_settings
+
+    spec = SOURCES["exercisedb"]
+    schedule = source_schedule(spec, fetch_job(spec))
+    monkeypatch.setenv("EXERCISEDB_URL", "")
+    get_settings.cache_clear()
+    skipped = schedule.evaluate_tick(dg.build_schedule_context())
+    assert not skipped.run_requests and "EXERCISEDB_URL is empty" in (skipped.skip_message or "")
+    monkeypatch.setenv("EXERCISEDB_URL", "http://127.0.0.1:9/")
+    get_settings.cache_clear()
+    data = schedule.evaluate_tick(dg.build_schedule_context())
+    assert data.run_requests and len(data.run_requests) == 1
+    get_settings.cache_clear()

@@ -18,8 +18,11 @@ from assets.resources import Database
 from healthai.sources import SOURCES
 
 
-def materialize_with_quality(db_url: str, name: str, profile: bool = False) -> CaughtUp:
-    """The source's new files (one partition and run each), then its quality assets."""
+def materialize_with_quality(
+    db_url: str, name: str, profile: bool = False, resources: dict[str, Any] | None = None
+) -> CaughtUp:
+    """The source's new files (one partition and run each), then its quality assets;
+    `resources` replace the defaults (e.g. `alerts`: a local webhook)."""
     assets = build_quality_assets(SOURCES[name])
     keys = [
         k.to_user_string()
@@ -29,7 +32,11 @@ def materialize_with_quality(db_url: str, name: str, profile: bool = False) -> C
     ]
     with dg.DagsterInstance.ephemeral() as instance:
         return catch_up(
-            instance, [name], {"database": Database(url=db_url)}, after=assets, after_selection=keys
+            instance,
+            [name],
+            {"database": Database(url=db_url), **(resources or {})},
+            after=assets,
+            after_selection=keys,
         )
 
 

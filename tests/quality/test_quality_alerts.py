@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from assets.resources import AlertWebhook
 from healthai.models import RawFile
 from healthai.settings import get_settings
 from tests.conftest import ENGINES
@@ -31,9 +32,11 @@ def test_score_below_threshold_fails_the_check_logs_and_calls_the_webhook(
 ) -> None:
     with webhook() as (url, received):
         # gym_members scores about 99 (23 of 973 rows quarantined): a threshold of 99.9 fails
-        _settings(monkeypatch, ALERT_WEBHOOK_URL=url, QUALITY_THRESHOLDS="gym_members=99.9")
+        _settings(monkeypatch, QUALITY_THRESHOLDS="gym_members=99.9")
         with caplog.at_level(logging.WARNING, logger="healthai.quality"):
-            result = materialize_with_quality(platform, "gym_members")
+            # the webhook is the `alerts` resource the assets are given
+            hook = {"alerts": AlertWebhook(url=url)}
+            result = materialize_with_quality(platform, "gym_members", resources=hook)
     assert result.success
     checks = check_results(result)
     assert not checks["score_above_threshold"].passed
@@ -64,12 +67,13 @@ def test_a_stale_source_fails_freshness_and_a_dead_webhook_does_not_fail_the_run
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _settings(monkeypatch, ALERT_WEBHOOK_URL=closed_port_url(), ALERT_WEBHOOK_TIMEOUT_S="2")
-    assert materialize_with_quality(platform, "gym_members").success
+    dead = {"alerts": AlertWebhook(url=closed_port_url(), timeout_s=2)}
+    assert materialize_with_quality(platform, "gym_members", resources=dead).success
     with session_for(platform) as session:
         session.execute(update(RawFile).values(created_at=datetime.now(UTC) - timedelta(days=10)))
     with caplog.at_level(logging.WARNING, logger="healthai.quality"):
-        result = materialize_with_quality(platform, "gym_members")  # nothing new arrives
+        # nothing new arrives
+        result = materialize_with_quality(platform, "gym_members", resources=dead)
     assert result.success  # the webhook is down: logged, never fatal
     checks = check_results(result)
     assert not checks["freshness"].passed

@@ -12,8 +12,7 @@ import jinja2
 import panel as pn
 
 from dashboard.components.base import CONTENT_CSS
-from dashboard.i18n import t
-from dashboard.i18n import fmt_num
+from dashboard.i18n import fmt_num, t
 from dashboard.pages.quality import refresh_seconds
 from dashboard.rgaa_grid import summary
 from dashboard.shell import PAGES, TEMPLATES, Context

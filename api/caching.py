@@ -18,19 +18,21 @@ Cache-Control by audience (`Vary: Authorization, X-API-Key` on all of them):
   validators (each read is a logged 200).
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI reads the dependencies' annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import require
+from healthai.access import Principal
 from healthai.models import DatasetVersion
 
 VARY = "Authorization, X-API-Key"
@@ -131,3 +133,44 @@ async def conditional(request: Request, response: Response, audience: Audience, 
         ):
             raise NotModified(headers)
     response.headers.update(headers)
+
+
+def install(app: FastAPI) -> None:
+    """Answer NotModified with an empty 304 carrying the validators and Cache-Control."""
+
+    @app.exception_handler(NotModified)
+    async def _not_modified(_request: Request, exc: NotModified) -> Response:
+        return Response(status_code=304, headers=exc.headers)
+
+
+def scoped(read_scope: str) -> Any:
+    """A route dependency for answers of the caller's scope (analytics): SCOPED headers, and
+    304 when the client's copy is current. The ETag's scope is the caller's tenant (a partner
+    sees its members only); the rest of what the answer depends on is in its URL."""
+
+    async def dependency(
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, require(read_scope)],
+    ) -> None:
+        await conditional(request, response, SCOPED, principal.tenant)
+
+    return Depends(dependency)
+
+
+def for_resource(read_scope: str, personal: bool) -> Any:
+    """A route dependency of a resource's reads: CATALOGUE validators and 304 for the
+    catalogues, `no-store` for personal data, nothing for the others. The headers are set on
+    the route's `Response` parameter (copy them onto an answer the route builds itself)."""
+
+    async def dependency(
+        request: Request,
+        response: Response,
+        _principal: Annotated[Principal, require(read_scope)],
+    ) -> None:
+        if read_scope == "catalogue:read":
+            await conditional(request, response, CATALOGUE, None)
+        elif personal:
+            response.headers.update(headers_for(PERSONAL))
+
+    return Depends(dependency)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import documentation, errors
+from api import caching, documentation, errors
 from api.limits import RequestLimits
 from api.routers import accounts, auth, health, resources
 from healthai.access import check_secrets
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.auth_cache = register(AuthCache(settings.auth_cache_ttl_s))
     app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
+    caching.install(app)  # 304 Not Modified (api.caching)
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_request_body_bytes,

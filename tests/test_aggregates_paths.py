@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from healthai.models import Batch, QuarantinedRow, Source, User, UserMetricSpan
-from healthai.pipeline import aggregates, batches, quarantine
+from healthai.pipeline import aggregates, batches, quarantine, versions
 from healthai.queries import analytics
 from tests.conftest import ENGINES
 from tests.pipeline_helpers import materialize_sources, session_for
@@ -93,11 +93,16 @@ def test_a_published_correction_keeps_the_aggregates(
             .where(Source.name == "sim_biometrics", QuarantinedRow.status == "open")
         )
         assert row is not None
+        before = versions.current(s)
         fixed = quarantine.correct(s, row.id, {"weight_kg": "69"}, "ana", "typo")
     assert fixed.valid and fixed.requeued_batch_id is not None
     with session_for(platform) as s:
         batches.approve(s, fixed.requeued_batch_id, "bruno")
+        # corrected and approved, not published: the dataset version (the API's ETag,
+        # tests/api/test_http_caching.py) stays; its publication makes the next one
+        assert versions.current(s) == before
         batches.publish(s, fixed.requeued_batch_id, "bruno")
+        assert versions.current(s) == before + 1
     with session_for(platform) as s:
         assert spans(s) == [("weight_kg", 2, 70.0, 69.0)]
         assert analytics.progression(s, "weight_kg")["mean_change"] == -1.0

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from api import caching
 from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.schemas import analytics as a
@@ -21,6 +22,8 @@ router = APIRouter(
 )
 READ = "analytics:read"
 Caller = Annotated[Principal, require(READ)]
+# answers from the published data: ETag/Last-Modified of the dataset version, 304 (api.caching)
+CACHED = [caching.scoped(READ)]
 OrgParam = Annotated[
     int | None,
     Query(
@@ -52,7 +55,12 @@ def _period(date_from: date | None, date_to: date | None) -> tuple[date | None, 
     return date_from, date_to
 
 
-@router.get("/users/age-distribution", response_model=list[a.AgeBand], summary="Users per age band")
+@router.get(
+    "/users/age-distribution",
+    response_model=list[a.AgeBand],
+    summary="Users per age band",
+    dependencies=CACHED,
+)
 def age_distribution(
     session: SessionDep, principal: Caller, organisation_id: OrgParam = None
 ) -> Any:
@@ -61,7 +69,12 @@ def age_distribution(
     return q.age_distribution(session, principal.organisation_scope(organisation_id))
 
 
-@router.get("/users/goals", response_model=list[a.GoalCount], summary="Users per goal")
+@router.get(
+    "/users/goals",
+    response_model=list[a.GoalCount],
+    summary="Users per goal",
+    dependencies=CACHED,
+)
 def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
     """Users per declared goal.
     Requires `analytics:read`."""
@@ -74,6 +87,7 @@ def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = No
     summary="Progression rate",
     description="Change of a biometric metric between users' first and last "
     "measurement (of the period, when one is given), overall and per week.",
+    dependencies=CACHED,
 )
 def progression(
     session: SessionDep,
@@ -93,6 +107,7 @@ def progression(
     response_model=list[a.NutritionDay],
     summary="Daily nutrition trends",
     description="Per day, the mean daily intake of users who logged meals.",
+    dependencies=CACHED,
 )
 def nutrition_trends(
     session: SessionDep,
@@ -117,6 +132,7 @@ def nutrition_trends(
     description="Per profile (sex x goal) and nutrient, users whose mean daily intake "
     "is below 80 % (deficit) or above 120 % (excess; above 100 % for upper limits) of "
     "the reference intake for their sex.",
+    dependencies=CACHED,
 )
 def reference_gaps(
     session: SessionDep,
@@ -138,6 +154,7 @@ def reference_gaps(
     "/fitness/top-workouts",
     response_model=list[a.WorkoutCount],
     summary="Most practised workout types",
+    dependencies=CACHED,
 )
 def top_workouts(
     session: SessionDep,
@@ -158,6 +175,7 @@ def top_workouts(
     "/fitness/intensity",
     response_model=list[a.IntensityCount],
     summary="Sessions per intensity level",
+    dependencies=CACHED,
 )
 def intensity(
     session: SessionDep,
@@ -180,6 +198,7 @@ def intensity(
     description="Distinct active users over 1, 7 and 30 days up to `as_of` (default: "
     "the latest app session), stickiness and 7/30-day retention; with a period, only the "
     "sessions started on its days count.",
+    dependencies=CACHED,
 )
 def engagement(
     session: SessionDep,
@@ -196,7 +215,12 @@ def engagement(
     )
 
 
-@router.get("/business/conversion", response_model=a.Conversion, summary="Premium conversion")
+@router.get(
+    "/business/conversion",
+    response_model=a.Conversion,
+    summary="Premium conversion",
+    dependencies=CACHED,
+)
 def conversion(
     session: SessionDep,
     principal: Caller,
@@ -212,7 +236,12 @@ def conversion(
     )
 
 
-@router.get("/business/satisfaction", response_model=a.Satisfaction, summary="Satisfaction and NPS")
+@router.get(
+    "/business/satisfaction",
+    response_model=a.Satisfaction,
+    summary="Satisfaction and NPS",
+    dependencies=CACHED,
+)
 def satisfaction(
     session: SessionDep,
     principal: Caller,

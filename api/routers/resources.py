@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 
+from api import caching
 from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.responses import json_response, records
@@ -208,6 +209,12 @@ RESOURCES: list[Resource] = [
 ]
 
 
+def _with(headers_from: Response, answer: Response) -> Response:
+    """An answer built by the route, with the headers its dependencies set (api.caching)."""
+    answer.headers.update(headers_from.headers)
+    return answer
+
+
 def _not_found(res: Resource, row_id: int) -> HTTPException:
     return HTTPException(status_code=404, detail=f"{res.label} {row_id} does not exist")
 
@@ -222,6 +229,8 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
     slug = res.path.replace("-", "_")
 
     columns = res.columns
+    # Cache-Control by audience, validators and 304 for the catalogues (api.caching)
+    cached = [caching.for_resource(res.read_scope, res.personal)]
 
     def reader(app: Any) -> Any:
         """Plain rows need no ORM session: a pooled connection (no identity map, no snapshot)."""
@@ -252,9 +261,11 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         description=f"{res.description} Filters, sorting (`sort=col` or `sort=-col`) and "
         f"pagination (`limit`, `offset`). Requires `{res.read_scope}`.",
         name=f"list_{slug}",
+        dependencies=cached,
     )
     async def list_rows(
         request: Request,
+        response: Response,
         params: Annotated[Params, Query()],
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
@@ -272,7 +283,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         answer["offset"] = params.offset
         if columns is None:  # related rows: validated and serialised by the response model
             return {"data": rows, **answer}
-        return json_response({"data": records(columns, rows), **answer})
+        return _with(response, json_response({"data": records(columns, rows), **answer}))
 
     @router.get(
         "/{row_id}",
@@ -281,10 +292,12 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
         description=f"Requires `{res.read_scope}`.",
         name=f"get_{slug}",
         responses=error_responses(404),
+        dependencies=cached,
     )
     async def get_row(
         row_id: IdPath,
         request: Request,
+        response: Response,
         principal: Annotated[Principal, require(res.read_scope)],
     ) -> Any:
         app = request.app
@@ -295,7 +308,9 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             await app.state.access_log.write(
                 log_entry(principal, "read", res.table, request.scope["path"], {"id": row_id})
             )
-        return row if columns is None else json_response(dict(zip(columns, row, strict=True)))
+        if columns is None:
+            return row
+        return _with(response, json_response(dict(zip(columns, row, strict=True))))
 
     @router.post(
         "",

@@ -6,7 +6,8 @@
 - `landing_zone` sensor: hashes each new or changed file of a source's folders (the shipped
   samples and the landing zone), adds a partition per new content and requests one run for
   it. What it has seen (name, size, modification time, SHA-256) is its Dagster cursor: an
-  unchanged file is not read again.
+  unchanged file is not read again. A file the life cycle hands back (`received` again: its
+  run's process died, or a steward retried it) gets one more run of its partition.
 - `publication`: the one path into the published tables (healthai.pipeline.batches.settle:
   audit again what may now pass, approve what a trusted source brought, publish what is
   approved, each batch in one transaction); `approved_batches` requests it whenever there is
@@ -31,7 +32,7 @@ from assets.ingestion import FILE_TAG, batch_key
 from assets.partitions import file_partitions, partitions_name
 from assets.resources import Database, Folders
 from healthai.models import Batch, Source
-from healthai.pipeline import batches
+from healthai.pipeline import batches, ingest
 from healthai.pipeline.landing import hash_file
 from healthai.pipeline.spec import SourceSpec
 from healthai.settings import get_settings
@@ -120,6 +121,49 @@ def new_files(
     return seen, found
 
 
+MAX_RUNS_PER_FILE = 10  # a file handed back (crash, retry) more often than this waits for a person
+
+
+def resumable(database: Database, specs: list[SourceSpec]) -> list[tuple[SourceSpec, str]]:
+    """(source, SHA-256) of the files waiting to be read again: handed back after their run's
+    process died, or retried by a steward (`ingest.resumable`, core's life cycle; nothing
+    until it is there)."""
+    find = getattr(ingest, "resumable", None)
+    if find is None:
+        return []
+    found = []
+    with database.session() as session:
+        for spec in specs:
+            found += [(spec, Path(p).name.split(".")[0]) for p in find(session, spec)]
+    return found
+
+
+def resume_requests(
+    instance: dg.DagsterInstance,
+    jobs: dict[str, UnresolvedAssetJobDefinition],
+    waiting: list[tuple[SourceSpec, str]],
+    skip: set[str],
+) -> list[dg.RunRequest]:
+    """One run for each file waiting to be read again whose partition has no run queued or in
+    progress; the run key counts the partition's runs, so each hand-back starts one run."""
+    requests = []
+    for spec, sha in waiting:
+        if sha in skip:
+            continue
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": sha}))
+        if any(not r.is_finished for r in runs) or len(runs) >= MAX_RUNS_PER_FILE:
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{spec.name}:{sha}:{len(runs)}",
+                job_name=jobs[spec.name].name,
+                partition_key=sha,
+                tags={"healthai/resumed": "true"},
+            )
+        )
+    return requests
+
+
 def landing_sensor(
     specs: list[SourceSpec], jobs: dict[str, UnresolvedAssetJobDefinition]
 ) -> dg.SensorDefinition:
@@ -129,9 +173,12 @@ def landing_sensor(
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Adds a partition for each new file of a source (shipped under raw/ or "
-        "dropped in var/landing/<source>/, keyed by its SHA-256) and runs its ingestion.",
+        "dropped in var/landing/<source>/, keyed by its SHA-256) and runs its ingestion; runs "
+        "again a file handed back (its run's process died, or a steward retried it).",
     )
-    def _sensor(context: dg.SensorEvaluationContext, folders: Folders) -> dg.SensorResult:
+    def _sensor(
+        context: dg.SensorEvaluationContext, folders: Folders, database: Database
+    ) -> dg.SensorResult:
         cursor = json.loads(context.cursor) if context.cursor else {}
         known = {
             s.name: set(context.instance.get_dynamic_partitions(partitions_name(s.name)))
@@ -150,6 +197,8 @@ def landing_sensor(
                     tags={FILE_TAG: path.name},
                 )
             )
+        waiting = [(s, sha) for s, sha in resumable(database, specs) if sha in known[s.name]]
+        requests += resume_requests(context.instance, jobs, waiting, {sha for _, sha, _ in found})
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=[

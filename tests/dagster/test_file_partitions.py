@@ -53,7 +53,8 @@ def test_two_files_two_partitions_one_run_each(engine: str, platform: str, tmp_p
     job = source_job(GYM)
     sensor = landing_sensor([GYM], {GYM.name: job})
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"folders": folders})
+        given = {"folders": folders, "database": Database(url=platform)}
+        context = dg.build_sensor_context(instance=instance, resources=given)
         tick = sensor(context)
         assert isinstance(tick, dg.SensorResult)
         shas = sorted(hash_file(p) for p in files)
@@ -85,18 +86,14 @@ def test_two_files_two_partitions_one_run_each(engine: str, platform: str, tmp_p
 
         # next tick: the cursor remembers both files, nothing is requested again
         again = sensor(
-            dg.build_sensor_context(
-                instance=instance, cursor=tick.cursor, resources={"folders": folders}
-            )
+            dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=given)
         )
         assert isinstance(again, dg.SensorResult)
         assert not again.run_requests and not again.dynamic_partitions_requests
         # the same bytes under another name are the same partition: no run
         (files[0].parent / "copy.csv").write_bytes(files[0].read_bytes())
         copy = sensor(
-            dg.build_sensor_context(
-                instance=instance, cursor=again.cursor, resources={"folders": folders}
-            )
+            dg.build_sensor_context(instance=instance, cursor=again.cursor, resources=given)
         )
         assert isinstance(copy, dg.SensorResult)
         assert not copy.run_requests
@@ -159,3 +156,28 @@ def test_an_off_api_source_is_not_fetched_on_schedule(monkeypatch: pytest.Monkey
     data = schedule.evaluate_tick(dg.build_schedule_context())
     assert data.run_requests and len(data.run_requests) == 1
     get_settings.cache_clear()
+
+
+def test_a_file_handed_back_runs_once_more_per_hand_back() -> None:
+    """A file the life cycle puts back in `received` (its run died, a steward retried it):
+    one run of its partition, none while one is in progress, a new key each time."""
+    from assets.automation import resume_requests
+
+    job = source_job(GYM)
+    sha = "a" * 64
+    with dg.DagsterInstance.ephemeral() as instance:
+        [first] = resume_requests(instance, {GYM.name: job}, [(GYM, sha)], set())
+        assert first.partition_key == sha and first.run_key == f"gym_members:{sha}:0"
+
+        def run(status: DagsterRunStatus) -> None:
+            tags = {"dagster/partition": sha}
+            instance.add_run(DagsterRun(job_name=job.name, tags=tags, status=status))
+
+        run(DagsterRunStatus.STARTED)
+        assert resume_requests(instance, {GYM.name: job}, [(GYM, sha)], set()) == []
+        instance.delete_run(instance.get_runs()[0].run_id)
+        run(DagsterRunStatus.FAILURE)
+        [again] = resume_requests(instance, {GYM.name: job}, [(GYM, sha)], set())
+        assert again.run_key == f"gym_members:{sha}:1"
+        # a file the same tick found new is not requested twice
+        assert resume_requests(instance, {GYM.name: job}, [(GYM, sha)], {sha}) == []

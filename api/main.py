@@ -144,9 +144,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_optional(app: FastAPI) -> None:
-    from api.routers import analytics, batches, exports, quarantine
+    from api.routers import analytics, batches, exports, files, quarantine
 
-    for module in (batches, quarantine, exports, analytics):
+    for module in (batches, files, quarantine, exports, analytics):
         app.include_router(module.router)
 
 

@@ -51,6 +51,7 @@ from healthai.pipeline.errors import (
     BatchStateError,
     NotFoundError,
 )
+from healthai.pipeline.faults import fault_point
 from healthai.pipeline.lifecycle_states import BatchState, sources_of
 from healthai.pipeline.readers import RECORD, iter_source
 from healthai.privacy import is_personal
@@ -361,6 +362,7 @@ def audit(
             {"unresolved": unresolved},
         )
     )
+    fault_point("audit")
     violations = publication_violations(session, batch.id)
     error = (
         "; ".join(f"{label}: {n} row(s)" for label, n in sorted(violations.items()))[:500]
@@ -500,6 +502,7 @@ def publish(session: Session, batch_id: int, actor: str) -> Batch:
         values={"published_at": datetime.now(UTC)},
     )  # fmt: skip
     _publish_rows(session, batch)
+    fault_point("publish", session)
     aggregates.apply_batch(session, batch.id)
     kind = "correction" if _is_correction(session, batch.id) else "publication"
     batch.published_version = versions.bump(session, kind, batch_id=batch.id, actor=actor)

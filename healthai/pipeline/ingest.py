@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from healthai.models import (
     NATURAL_KEYS,
@@ -38,15 +38,18 @@ from healthai.models import (
     RawFile,
 )
 from healthai.models.staging import record_column
-from healthai.pipeline import bulk, dates, duplicates, landing
+from healthai.pipeline import bulk, dates, duplicates, landing, lifecycle, runs
 from healthai.pipeline.chunks import KeySet, Parts, release_memory, remove_work, work_dir
 from healthai.pipeline.contract import FileScope, Rejected, column_kind, jsonable, validate
 from healthai.pipeline.errors import ContractError
+from healthai.pipeline.faults import fault_point
+from healthai.pipeline.lifecycle_states import FILE_IN_PROGRESS, FileState
 from healthai.pipeline.readers import RECORD, iter_source
 from healthai.pipeline.spec import CleanContext, SourceSpec
 from healthai.settings import get_settings
 
 log = logging.getLogger("healthai.pipeline")
+PIPELINE = "pipeline"
 
 
 @dataclass
@@ -96,36 +99,54 @@ class Cleaned:
 
 
 def start_run(session: Session, spec: SourceSpec, dagster_run_id: str | None) -> IngestionRun:
+    """A new run of the source, owned by this process; the source's runs whose process died
+    are closed first (failed, their work undone, their files handed back: `runs.recover`)."""
     source = landing.ensure_source(session, spec)
+    runs.reap(session, source.id)
     run = IngestionRun(source_id=source.id, dagster_run_id=dagster_run_id, status="running")
+    runs.claim(run)
     session.add(run)
     session.flush()
     return run
 
 
+def resumable(session: Session, spec: SourceSpec) -> list[Path]:
+    """The stored copies of the source's files waiting to be read (state `received`: handed
+    back after a crash, or retried by a steward), for the next run to take up on its own."""
+    source = landing.ensure_source(session, spec)
+    runs.reap(session, source.id)
+    return [
+        Path(p)
+        for p in session.scalars(
+            select(RawFile.stored_path)
+            .where(RawFile.source_id == source.id, RawFile.state == FileState.RECEIVED)
+            .order_by(RawFile.id)
+        )
+    ]
+
+
 def land(session: Session, spec: SourceSpec, run: IngestionRun, path: Path) -> Landed:
-    """Register one file; the same content twice is recognised and publishes nothing twice."""
+    """Register one file and claim it for `run` (received -> read). The same content again
+    is recognised: skipped (`duplicate_of` set) once its processing reached a state where the
+    pipeline has nothing more to do, or while another live run holds it; taken up again when
+    it waits in `received` (its earlier run died, or a steward asked for a retry)."""
     source = landing.ensure_source(session, spec)
     sha = landing.sha256_of(path)
     now = datetime.now(UTC)
-    previous = landing.known_file(session, source, sha)
-    if previous is not None:
-        run.raw_file_id = previous.id
-        return Landed(
-            spec.name,
-            run.id,
-            Path(previous.stored_path),
-            sha,
-            now,
-            previous.id,
-            duplicate_of=previous.id,
-            original_name=path.name,
-        )
-    raw = landing.store(session, source, path, sha)
+    raw = landing.known_file(session, source, sha)
+    if raw is None:
+        raw = landing.store(session, source, path, sha)
     run.raw_file_id = raw.id
-    return Landed(
-        spec.name, run.id, Path(raw.stored_path), sha, now, raw.id, original_name=path.name
-    )
+    name = raw.original_name if raw.stored_path == str(path) else path.name
+    landed = Landed(spec.name, run.id, Path(raw.stored_path), sha, now, raw.id, original_name=name)
+    if raw.state != FileState.RECEIVED:
+        landed.duplicate_of = raw.id
+        return landed
+    try:
+        lifecycle.move_file(session, raw.id, "read", FileState.READ, PIPELINE, run_id=run.id)
+    except lifecycle.StateConflict:  # another run claimed it first
+        landed.duplicate_of = raw.id
+    return landed
 
 
 def check(
@@ -135,6 +156,8 @@ def check(
     rejected record with all its reasons, keep the valid rows for cleaning."""
     folder = work_dir(spec.name, landed.run_id)
     shutil.rmtree(folder, ignore_errors=True)  # a retried step starts afresh
+    runs.beat(session, landed.run_id)
+    fault_point("check")
     checked = Checked(landed, Parts(folder / "valid"), rows_in=0)
     reasons: Counter[str] = Counter()
     soft: Counter[str] = Counter({name: 0 for name in spec.soft_rules})
@@ -165,13 +188,36 @@ def check(
                     checked.rows_valid += len(valid)
                 del raw, validation, valid, rejected
                 release_memory()
+                fault_point("check_chunk")
             suspect = scope.unit_suspect()
             if suspect is not None:  # the whole file in another unit (a weight in pounds)
                 raise suspect
     except ContractError as exc:
-        raise exc.for_file(landed.name) from exc
+        refused = exc.for_file(landed.name)
+        _file_ends(session, landed, "refuse", FileState.REFUSED, str(refused))
+        raise refused from exc
+    except Exception as exc:  # a reader that crashed: the file ends failed with its error
+        failed = ReaderFailed(
+            f"{landed.name}: the file could not be read ({type(exc).__name__}: {exc})"[:2000]
+        )
+        _file_ends(session, landed, "fail", FileState.FAILED, str(failed))
+        raise failed from exc
     checked.reasons, checked.soft = dict(reasons), dict(soft)
+    if landed.raw_file_id is not None:
+        lifecycle.move_file(session, landed.raw_file_id, "validate", FileState.VALIDATED, PIPELINE)
     return checked
+
+
+class ReaderFailed(ContractError):
+    """The reader crashed on the file (not a contract's refusal): the file ends `failed`,
+    listed with its error, and a steward retries it once the cause is fixed."""
+
+
+def _file_ends(
+    session: Session, landed: Landed, action: str, target: FileState, error: str
+) -> None:
+    if landed.raw_file_id is not None:
+        lifecycle.move_file(session, landed.raw_file_id, action, target, PIPELINE, error=error)
 
 
 def date_orders(
@@ -365,11 +411,14 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
     """Write the cleaned rows to staging as one batch (COPY on PostgreSQL), part by part, and
     settle the run's accounting."""
     landed = cleaned.landed
+    runs.beat(session, run.id)
+    fault_point("stage")
     run.rows_in = cleaned.rows_in
     run.rows_quarantined = cleaned.quarantined
     run.rows_duplicate = cleaned.duplicates
     if not cleaned.tables or cleaned.records == 0:
         run.rows_pending = 0
+        _settled(session, landed)
         return None
     batch = Batch(
         source_id=run.source_id,
@@ -387,6 +436,7 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
             write_staging(session, table, part, batch.id)
             del part
             release_memory()
+            fault_point("stage_part")
     run.rows_pending = cleaned.records
     # rows already published or pending in another batch: duplicates, or conflicts
     duplicates.settle(session, spec, batch, run, landed.path)
@@ -395,8 +445,17 @@ def stage(session: Session, spec: SourceSpec, cleaned: Cleaned, run: IngestionRu
             session.execute(delete(stg).where(stg.c.batch_id == batch.id))
         session.delete(batch)
         session.flush()
+        _settled(session, landed)
         return None
+    if landed.raw_file_id is not None:
+        lifecycle.move_file(session, landed.raw_file_id, "stage", FileState.STAGED, PIPELINE)
     return batch
+
+
+def _settled(session: Session, landed: Landed) -> None:
+    """Nothing of the file to publish: every row quarantined or a duplicate."""
+    if landed.raw_file_id is not None:
+        lifecycle.move_file(session, landed.raw_file_id, "settle", FileState.SETTLED, PIPELINE)
 
 
 def write_staging(
@@ -442,9 +501,17 @@ def discard_work(landed: Landed) -> None:
 
 
 def finish_run(run: IngestionRun, status: str, error: str | None = None) -> None:
+    """Close the run. A failed run's file, if the run still holds it half read, ends failed
+    with the error (listed, retried by a steward)."""
     run.status = status
     run.error = error
     run.finished_at = datetime.now(UTC)
+    session = object_session(run)
+    if status != "failed" or session is None or run.raw_file_id is None:
+        return
+    rf = session.get(RawFile, run.raw_file_id)
+    if rf is not None and rf.run_id == run.id and rf.state in FILE_IN_PROGRESS:
+        lifecycle.move_file(session, rf.id, "fail", FileState.FAILED, PIPELINE, error=error)
 
 
 def staged_count(session: Session, table: str, batch_id: int) -> int:

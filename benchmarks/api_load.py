@@ -38,7 +38,7 @@ from healthai.db import get_engine, session_scope
 from healthai.settings import get_settings
 
 API_KEY_NAME = "benchmark"
-KINDS = ("list", "detail", "filtered", "analytics")
+KINDS = ("list", "detail", "filtered", "analytics", "conditional")
 
 
 def free_port() -> int:
@@ -171,6 +171,14 @@ def analytics_routes() -> tuple[list[tuple[str, bool]], list[str]]:
     return sorted(paths), sorted(skipped)
 
 
+def _etag(url: str, key: str) -> str:
+    """The ETag of an answer, read once."""
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"X-API-Key": key})) as r:
+        return str(r.headers["ETag"])
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of process `pid` and its children (uvicorn's workers)."""
     total = 0.0
@@ -198,6 +206,8 @@ async def _hammer(
     seconds: float,
     max_requests: int,
     server_pid: int | None = None,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -210,7 +220,7 @@ async def _hammer(
     ) as client:
 
         async def fetch(url: str) -> int:
-            async with client.get(url) as response:
+            async with client.get(url, headers=headers) as response:
                 await response.read()
                 return response.status
 
@@ -228,7 +238,7 @@ async def _hammer(
                 try:
                     status = await fetch(make_url(rng))
                     statuses[status] = statuses.get(status, 0) + 1
-                    if status != 200:
+                    if status != expect:
                         errors += 1
                 except (aiohttp.ClientError, TimeoutError):
                     errors += 1
@@ -315,6 +325,13 @@ def run(
             endpoints.append(
                 (f"analytics {query}", f"GET {query}", lambda _r, u=query: u, analytics_concurrency)
             )
+    # conditional GETs whose copy is current (If-None-Match of the answer's ETag): 304s, the
+    # cost of a repeat request (authentication, one version read, no query of the answer)
+    conditional = [
+        f"/analytics/users/progression?date_from={period[0].isoformat()}"
+        f"&date_to={period[1].isoformat()}",
+        "/foods?limit=50",
+    ]
     results = []
     log = work / "logs" / "uvicorn.log"
     try:
@@ -326,6 +343,25 @@ def run(
                     continue
                 stats = asyncio.run(_hammer(base, key, make_url, conc, seconds, max_requests, pid))
                 results.append({"endpoint": name, "kind": kind, "request": request, **stats})
+            for url in conditional if "conditional" in kinds else []:
+                etag = _etag(base + url, key)
+                stats = asyncio.run(
+                    _hammer(
+                        base,
+                        key,
+                        lambda _r, u=url: u,
+                        concurrency,
+                        seconds,
+                        max_requests,
+                        pid,
+                        headers={"If-None-Match": etag},
+                        expect=304,
+                    )
+                )
+                request = f"GET {url} (If-None-Match: current, 304)"
+                results.append(
+                    {"endpoint": f"304 {url}", "kind": "conditional", "request": request, **stats}
+                )
     finally:
         revoke_api_key(db_url, key_id)
     settings = get_settings()

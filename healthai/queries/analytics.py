@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from healthai.models import (
     Batch,
-    BiometricMeasurement,
+    BiometricReading,
     ConversionRollup,
     DailyUserNutrition,
     DailyUserSessions,
@@ -192,19 +192,23 @@ def progression(
             ).where(r.scope == (organisation_id or ALL), r.metric == metric)
         ).one_or_none()
         return (Progression(*row) if row else Progression()).answer(metric)
-    m, span = BiometricMeasurement, UserMetricSpan
+    # probed in the wide readings, not through the long view: on PostgreSQL an ordered scan
+    # of the (user, time) index of each partition, merged and stopped at the first row of the
+    # metric (the view's union would read every reading of the user in the period)
+    readings, span = BiometricReading.__table__, UserMetricSpan
+    at, measure = readings.c.measured_at, readings.c[metric]
     own = select().where(
-        m.user_id == span.user_id, m.metric == metric, *_instants(m.measured_at, date_from, date_to)
+        readings.c.user_id == span.user_id, measure.is_not(None), *_instants(at, date_from, date_to)
     )
     # a user's first measurement of the period is the span's first if that one is in the
     # period, else the first one after the period's start (a probe); likewise the last
     inside = {
-        "first": (_instants(span.first_at, date_from, None), m.measured_at),
-        "last": (_instants(span.last_at, None, date_to), m.measured_at.desc()),
+        "first": (_instants(span.first_at, date_from, None), at),
+        "last": (_instants(span.last_at, None, date_to), at.desc()),
     }
     columns = []
     for end, (own_end_inside, order) in inside.items():
-        for name, column in (("at", m.measured_at), ("value", m.value)):
+        for name, column in (("at", at), ("value", measure)):
             known = getattr(span, f"{end}_{name}")
             probe = own.add_columns(column).order_by(order).limit(1).scalar_subquery()
             value = case((and_(*own_end_inside), known), else_=probe) if own_end_inside else known

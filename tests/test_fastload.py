@@ -182,3 +182,27 @@ def test_a_rejected_batch_leaves_no_built_table(engine: str, db_url: str) -> Non
         batches.reject(s, batch.id, "steward", "wrong scale")
         assert not partitions.exists(s, fastload.table_name(batch.id))
         assert s.scalar(select(func.count()).select_from(BiometricReading)) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_a_failed_audit_counts_the_violation_and_keeps_no_built_table(
+    engine: str, db_url: str
+) -> None:
+    """A reading the database refuses (staged by hand past the contract) is counted by the
+    audit as on SQLite; a batch failing its audit for another reason (a key published
+    already) does not keep the table built for it."""
+    with session_for(db_url) as s:
+        source, _ = published_user(s)
+        publish_readings(s, source, [("w:1", T0, {"weight_kg": 80.0})])
+        wrong = stage_readings(s, source, [("w:1", T0 + timedelta(days=1), {"weight_kg": 900.0})])
+        checks = {c.name: c for c in batches.audit(s, wrong, {})}
+        assert wrong.status == "audit_failed"
+        violations = checks["publishable"].observed["violations"]
+        assert list(violations.values()) == [1], violations
+        assert next(iter(violations)).endswith("weight_kg_range"), violations
+        again = stage_readings(s, source, [("w:1", T0, {"weight_kg": 80.5})])
+        batches.audit(s, again, {})
+        assert again.status == "audit_failed"
+        for batch in (wrong, again):
+            assert not partitions.exists(s, fastload.table_name(batch.id))

@@ -1,11 +1,12 @@
-"""The fast path of a batch's biometric readings on PostgreSQL: built as the partition it will
-become once its audit passes, made visible at publication by `ATTACH PARTITION`.
+"""The fast path of a batch's biometric readings on PostgreSQL: built at its audit as the
+partition it will become, made visible at publication by `ATTACH PARTITION`.
 
 Staging is unchanged: the cleaned rows go to `staging_biometric_readings` (binary COPY,
 healthai.pipeline.bulk), where the duplicate checks, the natural-key rule across batches
 (healthai.pipeline.measurements) and a rejection's quarantine find them by natural key. Then:
 
-1. Audit (`build`, called once the batch's audit has passed): when every staged reading's
+1. Audit (`build`, called by the audit before its publishability check, which then leaves
+   the built readings out; a failed audit drops the table): when every staged reading's
    user is published, one set-based `INSERT … SELECT` (user keys resolved by a hash join)
    writes the readings into `biometric_readings_b<batch>`, a standalone table created LIKE
    the partitioned parent, without index, key or check: the load touches nothing but the
@@ -89,8 +90,10 @@ def sweep(session: Session) -> int:
 
 def build(session: Session, batch_id: int) -> bool:
     """Build the batch's partition-to-be from its staged readings (see the module's text);
-    returns whether it was built. Called once the batch's audit has passed (the rows then
-    satisfy every constraint; a failure leaves nothing and the classic path)."""
+    returns whether it was built. The audit calls it before its publishability check, which
+    then leaves the built readings out (the database proved their checks and keys); a
+    violation leaves nothing built, and the check counts it row by row; a failed audit drops
+    the built table."""
     if not partitions.partitioned(session, readings) or is_built(session, batch_id):
         return False
     sweep(session)

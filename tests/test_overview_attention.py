@@ -97,3 +97,27 @@ def test_previous_period_and_change_in_words() -> None:
     )
     assert change_text(ctx, "points", 40.0, 45.5).startswith("−5,5 point(s)")
     assert change_text(ctx, "percent", None, 3) == "pas de comparaison possible"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_every_figure_narrowed_to_a_cohort(platform: str, engine: str) -> None:
+    """A cohort (the source people were published from) narrows each figure, rollups
+    included: the only cohort published gives everyone's figures, another gives none."""
+    from dashboard.pages.overview import indicators
+    from healthai.pipeline import batches
+    from healthai.queries import cohorts
+
+    url = platform
+    assert materialize_sources(url, "gym_members").success
+    with session_for(url) as session:
+        gym = session.scalar(select(Batch.id).join(Source).where(Source.name == "gym_members"))
+        batches.approve(session, gym, "steward@pipeline")
+        batches.publish(session, gym, "steward@pipeline")
+    everyone = indicators(None, 0)
+    assert everyone["users"] > 0 and everyone["workouts"] > 0
+    with cohorts.within("gym_members"):
+        assert indicators(None, 0) == everyone
+    with cohorts.within("app_sessions_simulated"):
+        none = indicators(None, 0)
+    assert (none["users"], none["workouts"], none["mau"]) == (0, 0, 0)
+    assert cohorts.current() is None  # the API's answers stay unnarrowed

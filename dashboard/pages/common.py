@@ -16,6 +16,7 @@ from dashboard.shell import Context
 from healthai import access
 from healthai.db import get_engine, session_scope
 from healthai.models import Organisation
+from healthai.queries import cohorts
 
 
 @contextmanager
@@ -51,6 +52,23 @@ def org_select(ctx: Context) -> pn.widgets.Select:
     if not options and ctx.user and ctx.user.tenant is not None:
         options = {str(ctx.user.tenant): ctx.user.tenant}
     return styled(pn.widgets.Select(name=ctx.t("organisation"), options=options, width=280))
+
+
+def cohort_select(ctx: Context) -> pn.widgets.Select:
+    """The population filter: everyone, or the people published from one source (a cohort:
+    the app's users, gym members, a reference dataset), with how many people each holds."""
+    from dashboard.attention import population
+    from dashboard.i18n import fmt_num
+    from dashboard.wording import source_name
+
+    with db() as session:
+        people = population(session, scoped_org(ctx, None))
+    options = {ctx.t("all_cohorts"): ""}
+    options |= {
+        f"{source_name(p['source'], ctx.lang)} ({fmt_num(p['users'], ctx.lang)})": p["source"]
+        for p in people
+    }
+    return styled(pn.widgets.Select(name=ctx.t("cohort"), options=options, width=340))
 
 
 def scoped_org(ctx: Context, chosen: int | None) -> int | None:
@@ -96,11 +114,12 @@ def applied_message(ctx: Context, shown: int) -> str:
 def org_filtered(ctx: Context, render: Any) -> pn.Column:
     """An organisation filter with an apply button above `render(org) -> ([panes], shown)`,
     `shown` being how many figures or tables with data the panes hold."""
-    org = org_select(ctx)
+    org, cohort = org_select(ctx), cohort_select(ctx)
     out = pn.Column(sizing_mode="stretch_width")
 
     def refresh(announce: bool = False) -> None:
-        parts, shown = render(scoped_org(ctx, org.value))
+        with cohorts.within(cohort.value):
+            parts, shown = render(scoped_org(ctx, org.value))
         out.objects = parts
         if announce:
             message = applied_message(ctx, shown)
@@ -113,7 +132,7 @@ def org_filtered(ctx: Context, render: Any) -> pn.Column:
 
     return pn.Column(
         section(ctx.t("filters")),
-        pn.FlexBox(org, align_items="end"),
+        pn.FlexBox(org, cohort, align_items="end"),
         bar,
         out,
         sizing_mode="stretch_width",

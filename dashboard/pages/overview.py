@@ -21,6 +21,7 @@ from dashboard.i18n import fmt_num, fmt_pct
 from dashboard.pages.common import (
     applied_message,
     apply_bar,
+    cohort_select,
     db,
     org_select,
     period_select,
@@ -29,7 +30,7 @@ from dashboard.pages.common import (
 )
 from dashboard.shell import Context
 from dashboard.wording import check_name, source_name
-from healthai.queries import analytics
+from healthai.queries import analytics, cohorts
 
 # dated figures compared with the previous period: key -> how the change is written
 COMPARED = {
@@ -176,17 +177,20 @@ def kpis_html(ctx: Context, items: list[tuple[str, str, str]]) -> str:
 
 
 def build(ctx: Context) -> pn.viewable.Viewable:
-    org, period = org_select(ctx), period_select(ctx)
+    org, period, cohort = org_select(ctx), period_select(ctx), cohort_select(ctx)
     out = pn.Column(sizing_mode="stretch_width")
     can_act = bool(ctx.user and ctx.user.can("batches:read"))
 
     def render(announce: bool = False) -> None:
         chosen, days = scoped_org(ctx, org.value), period.value
-        k = indicators_between(chosen, since(days))
-        before = indicators_between(chosen, *previous_period(days)) if days else None
+        with cohorts.within(cohort.value):
+            k = indicators_between(chosen, since(days))
+            before = indicators_between(chosen, *previous_period(days)) if days else None
         with db() as session:
             people = attention.population(session, chosen)
             todo = attention.needs_attention(session) if can_act else None
+        if cohort.value:
+            people = [p for p in people if p["source"] == cohort.value]
 
         def change(key: str) -> str:
             if before is None or key not in COMPARED:
@@ -299,7 +303,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     render()
     filters = pn.Column(
         section(ctx.t("filters")),
-        pn.FlexBox(period, org, align_items="end"),
+        pn.FlexBox(period, org, cohort, align_items="end"),
         apply,
         sizing_mode="stretch_width",
     )

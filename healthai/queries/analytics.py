@@ -50,6 +50,7 @@ from healthai.pipeline.rollups import (
     converted,
     plan_ends,
 )
+from healthai.queries import cohorts
 from healthai.queries.listing import tenant_clause
 
 # Reference daily intakes for adults (EFSA dietary reference values, rounded; sugars and
@@ -93,7 +94,7 @@ AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200
 
 
 def _scoped(stmt: Select, model: type, organisation_id: int | None) -> Select:
-    return stmt.where(*tenant_clause(model, organisation_id))
+    return stmt.where(*tenant_clause(model, organisation_id), *cohorts.clause(model))
 
 
 def _days(column: Any, date_from: date | None, date_to: date | None) -> list[Any]:
@@ -179,7 +180,7 @@ def progression(
     period, otherwise looked up in the (user, metric, time) index (a probe), instead of
     reading every measurement of the period; on PostgreSQL the sums are taken in the
     database (one row read), on SQLite here."""
-    if date_from is None and date_to is None:
+    if date_from is None and date_to is None and cohorts.current() is None:
         r = ProgressionRollup
         row = session.execute(
             select(
@@ -414,7 +415,7 @@ def engagement(
     days = DailyUserSessions
     period = _days(days.day, date_from, date_to)
     dated = bool(period)
-    if as_of is None and not dated:
+    if as_of is None and not dated and cohorts.current() is None:
         r = EngagementRollup
         row = session.execute(
             select(
@@ -495,7 +496,7 @@ def premium_conversion(
     plans = {
         r["value"]: r["count"] for r in _count_by(session, User.plan_tier, User, organisation_id)
     }
-    if date_from is None and date_to is None:
+    if date_from is None and date_to is None and cohorts.current() is None:
         row = session.execute(
             select(ConversionRollup.free_users_with_history, ConversionRollup.converted).where(
                 ConversionRollup.scope == (organisation_id or ALL)

@@ -798,3 +798,37 @@ def render_features() -> str:
 
 
 GENERATED[FEATURES_PATH] = render_features
+
+
+# ============================================================================ life cycle
+
+PIPELINE_PATH = DOCS_DIR / "pipeline.md"
+
+
+def render_lifecycle_block() -> str:
+    """The life cycle's diagrams, drawn from its transition table
+    (healthai.pipeline.lifecycle_states)."""
+    from healthai.pipeline.lifecycle_states import MACHINES, mermaid
+
+    titles = {
+        "raw_files": "A landed file (`raw_files.state`)",
+        "batches": "A batch (`batches.status`)",
+    }
+    parts = []
+    for machine, moves in MACHINES.items():
+        parts += [
+            f"**{titles[machine]}**, {len(moves)} moves:",
+            "",
+            "```mermaid",
+            mermaid(machine).rstrip(),
+            "```",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def render_pipeline() -> str:
+    return _replace_block(PIPELINE_PATH, "life-cycle", render_lifecycle_block())
+
+
+GENERATED[PIPELINE_PATH] = render_pipeline

@@ -2,6 +2,7 @@
 every operation (so that no route has to repeat it):
 
 - every error answer as `application/problem+json` (FastAPI writes `application/json`);
+- 304 on the conditional GETs of `api.caching` (catalogues, analytics);
 - the answers any operation can give whatever its route: 400 (a body that cannot be parsed,
   an invalid `Content-Length`), 413 (body too large), 414/431 (URI or headers too large),
   503 with `Retry-After` (database unavailable), and for authenticated operations 401/403;
@@ -72,6 +73,31 @@ def _problems(spec: dict[str, Any]) -> None:
         if "429" in responses:
             responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER})
         op["responses"] = dict(sorted(responses.items(), key=lambda kv: kv[0]))
+
+
+def conditional(path: str) -> bool:
+    """The GETs `api.caching` answers with validators and 304: the catalogues and the
+    analytics of the published data (not the quality reports)."""
+    catalogue = path.split("/")[1] in ("foods", "recipes", "exercises")
+    analytics = path.startswith("/analytics/") and not path.startswith("/analytics/quality")
+    return catalogue or analytics
+
+
+NOT_MODIFIED = {
+    "description": "Not Modified: the copy the client validated (`If-None-Match`, or "
+    "`If-Modified-Since`) is current; no body (api.caching).",
+    "headers": {
+        "ETag": {"description": "The dataset version's validator.", "schema": {"type": "string"}},
+        "Last-Modified": {"description": "The version's time.", "schema": {"type": "string"}},
+    },
+}
+
+
+def _not_modified(spec: dict[str, Any]) -> None:
+    for path, method, op in _operations(spec):
+        if method == "get" and conditional(path):
+            op["responses"]["304"] = NOT_MODIFIED
+            op["responses"] = dict(sorted(op["responses"].items(), key=lambda kv: kv[0]))
 
 
 def _bearer(spec: dict[str, Any]) -> None:
@@ -152,6 +178,22 @@ def _links(spec: dict[str, Any]) -> None:
                     }
 
 
+def _token_links(spec: dict[str, Any]) -> None:
+    """Sign-in and refresh answer a refresh token: each links to the refresh that takes it."""
+    paths = spec.get("paths", {})
+    refresh = paths.get("/auth/refresh", {}).get("post")
+    if refresh is None:
+        return
+    for path in ("/auth/token", "/auth/refresh"):
+        answer = paths.get(path, {}).get("post", {}).get("responses", {}).get("200")
+        if answer is not None:
+            answer.setdefault("links", {})[refresh["operationId"]] = {
+                "operationId": refresh["operationId"],
+                "requestBody": {"refresh_token": "$response.body#/refresh_token"},
+                "description": "Trade the refresh token answered for a new pair.",
+            }
+
+
 def _not_null(spec: dict[str, Any]) -> None:
     """A PATCH body's field may be left out, not set to null when its column cannot be null
     (the route refuses it, 422): the schema says so by leaving null out of the field's types."""
@@ -210,10 +252,12 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             spec = build()
             _problems(spec)
+            _not_modified(spec)
             _bearer(spec)
             _not_null(spec)
             _key_patterns(spec.get("components", {}))
             _links(spec)
+            _token_links(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -377,13 +377,25 @@ class MealLogParams(ListParams):
 
 
 # ----------------------------------------------------------------------------- workouts
+HR_RULE = (
+    "bpm. At most `max_hr_bpm` when both are known: a rule between two fields that JSON Schema "
+    "cannot state, refused with 422 (in a change, also against the stored value)."
+)
+
+
 class WorkoutFields(Input):
     exercise_id: Id | None = None
     performed_on: date | None = None
     calories_kcal: float | None = bounded("session_calories_kcal")
-    avg_hr_bpm: int | None = bounded("heart_rate_bpm")
+    avg_hr_bpm: int | None = bounded("heart_rate_bpm", description=HR_RULE)
     max_hr_bpm: int | None = bounded("heart_rate_bpm")
     intensity: Intensity | None = None
+
+    @model_validator(mode="after")
+    def _avg_le_max(self) -> WorkoutFields:
+        if None not in (self.avg_hr_bpm, self.max_hr_bpm) and self.avg_hr_bpm > self.max_hr_bpm:  # type: ignore[operator]
+            raise ValueError("avg_hr_bpm must not exceed max_hr_bpm")
+        return self
 
 
 class WorkoutSessionCreate(WorkoutFields):

@@ -100,3 +100,30 @@ def test_well_formed_requests_the_rows_refuse_are_conflicts(env: Env) -> None:
     assert_problem(env.client.post("/accounts", json=body, headers=admin), 422)  # stated
     body["organisation_id"] = 2_000_000_000
     assert_problem(env.client.post("/accounts", json=body, headers=admin), 409)
+
+
+def test_the_rule_json_schema_cannot_state_is_in_the_description(env: Env) -> None:
+    spec = env.client.get("/openapi.json").json()
+    avg = spec["components"]["schemas"]["WorkoutSessionCreate"]["properties"]["avg_hr_bpm"]
+    assert "max_hr_bpm" in str(avg)
+    body = {
+        "user_id": env.ids["user_a"],
+        "workout_type": "running",
+        "duration_min": 30,
+        "avg_hr_bpm": 180,
+        "max_hr_bpm": 120,
+    }
+    r = env.client.post("/workout-sessions", json=body, headers=env.headers["admin"])
+    problem = assert_problem(r, 422)
+    assert "avg_hr_bpm must not exceed max_hr_bpm" in str(problem["errors"])
+
+
+def test_not_modified_is_documented_where_it_is_answered(env: Env) -> None:
+    spec = env.client.get("/openapi.json").json()
+    assert "304" in spec["paths"]["/foods"]["get"]["responses"]
+    assert "304" in spec["paths"]["/analytics/users/goals"]["get"]["responses"]
+    assert "304" not in spec["paths"]["/users"]["get"]["responses"]  # personal: no-store
+    admin = env.headers["admin"]
+    etag = env.client.get("/foods", headers=admin).headers["etag"]
+    again = env.client.get("/foods", headers={**admin, "If-None-Match": etag})
+    assert again.status_code == 304

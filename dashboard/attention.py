@@ -1,7 +1,8 @@
 """What the overview says beyond its figures: which population they count (people per source
 they came from, in the organisation chosen) and what needs a person now (batches waiting for a
-decision, failed files, failing blocking checks of waiting batches, stale or failing sources),
-each with where to act. Read-only queries on the pipeline's own tables."""
+decision, failed or refused files of the file life cycle, failing blocking checks of waiting
+batches, stale or failing sources), each with where to act. Read-only queries on the
+pipeline's own tables."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from healthai.models import Batch, BatchCheck, IngestionRun, RawFile, Source, User
+from healthai.models import Batch, BatchCheck, RawFile, Source, User
 from healthai.queries import dashboard_support
 
 FAILED_FILES_SHOWN = 10
@@ -34,36 +35,27 @@ def population(session: Session, organisation_id: int | None) -> list[dict[str, 
 
 
 def failed_files(session: Session, limit: int = FAILED_FILES_SHOWN) -> list[dict[str, Any]]:
-    """Files whose ingestion failed and that no later run of the same source has passed:
-    the most recent first, with the file's name and when it failed."""
-    latest_ok = (
-        select(IngestionRun.source_id, func.max(IngestionRun.id).label("ok_id"))
-        .where(IngestionRun.status != "failed")
-        .group_by(IngestionRun.source_id)
-        .subquery()
-    )
+    """Files the pipeline could not take in (life-cycle state `failed`: their processing
+    crashed; `refused`: they broke their source's structural contract) and that nobody has
+    retried yet: the most recent first, with the file's name, its state and since when."""
     stmt = (
-        select(IngestionRun, Source.name, RawFile.original_name)
-        .join(Source, Source.id == IngestionRun.source_id)
-        .join(RawFile, RawFile.id == IngestionRun.raw_file_id, isouter=True)
-        .join(latest_ok, latest_ok.c.source_id == IngestionRun.source_id, isouter=True)
-        .where(
-            IngestionRun.status == "failed",
-            (latest_ok.c.ok_id.is_(None)) | (IngestionRun.id > latest_ok.c.ok_id),
-        )
-        .order_by(IngestionRun.id.desc())
+        select(RawFile, Source.name)
+        .join(Source, Source.id == RawFile.source_id)
+        .where(RawFile.state.in_(("failed", "refused")))
+        .order_by(RawFile.id.desc())
         .limit(limit)
     )
     out = []
-    for run, source, file in session.execute(stmt):
-        at = run.finished_at or run.started_at
+    for rf, source in session.execute(stmt):
+        at = rf.state_at
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         out.append(
             {
-                "run_id": run.id,
+                "file_id": rf.id,
                 "source": source,
-                "file": file,
+                "file": rf.original_name,
+                "state": rf.state,
                 "at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
             }
         )

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from healthai.models import Batch, BatchCheck, IngestionRun, Source
+from healthai.models import Batch, BatchCheck, RawFile, Source
 from tests.pipeline_helpers import materialize_sources, session_for
 
 
@@ -48,11 +48,14 @@ def test_population_and_attention(platform: str, engine: str) -> None:
         waiting = todo["batches"][0]["batch_id"]
         source_id = session.scalar(select(Source.id).where(Source.name == "free_exercise_db"))
         session.add(
-            IngestionRun(
+            RawFile(
                 source_id=source_id,
-                status="failed",
-                started_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
-                finished_at=datetime(2026, 1, 2, 3, 5, tzinfo=UTC),
+                sha256="f" * 64,
+                original_name="exercises-broken.json",
+                stored_path="raw_store/x",
+                size_bytes=10,
+                state="failed",
+                state_at=datetime(2026, 1, 2, 3, 5, tzinfo=UTC),
                 error="unreadable",
             )
         )
@@ -70,6 +73,7 @@ def test_population_and_attention(platform: str, engine: str) -> None:
         todo = attention.needs_attention(session)
         assert len(todo["failed_files"]) == 1
         assert todo["failed_files"][0]["at"] == "2026-01-02 03:05 UTC"
+        assert todo["failed_files"][0]["file"] == "exercises-broken.json"
         assert [c["batch_id"] for c in todo["failing_checks"]] == [waiting]
     ctx = _context()
     panel = attention_html(ctx, todo)

@@ -146,7 +146,7 @@ def attention_html(ctx: Context, todo: dict[str, Any]) -> str:
             (
                 f"/qualite{q}",
                 ctx.t(
-                    "attention_file",
+                    "attention_file" if f["state"] == "failed" else "attention_file_refused",
                     file=f["file"] or ctx.t("file_unknown"),
                     source=source_name(f["source"], ctx.lang),
                     at=f["at"] or "—",

@@ -119,9 +119,35 @@ def page(
     pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
     inner = stmt.with_only_columns(pk).order_by(None).limit(bound + 1).subquery()
     total = int(session.scalar(select(COUNT).select_from(inner)) or 0)
+    if model is BiometricMeasurement and not _any(filters) and organisation_id is None:
+        stmt = stmt.where(*_readings_of_page(session, sort, offset, limit))
     paged = stmt.limit(limit).offset(offset)
     rows = list(session.scalars(paged)) if columns is None else list(session.execute(paged).all())
     return Page(rows, min(total, bound), total <= bound)
+
+
+def _any(filters: dict[str, Any] | None) -> bool:
+    return any(v is not None for v in (filters or {}).values())
+
+
+def _readings_of_page(
+    session: Session | Connection, sort: str | None, offset: int, limit: int
+) -> list[Any]:
+    """Unfiltered measurements in id order (the default): a measurement's id is its reading's
+    id * 8 + its metric's rank and every reading holds at least one measurement, so the first
+    offset + limit measurements lie within the first offset + limit readings. Bounding the
+    view's `reading_id` by the last of those (read first, on the readings' primary key) lets
+    PostgreSQL read those readings by their key instead of unpivoting and sorting the whole
+    table for every page (600 ms at 1.2 M measurements)."""
+    from healthai.models import BiometricReading
+
+    if sort not in (None, "id"):
+        return []
+    ids = BiometricReading.__table__.c.id
+    last = session.scalar(
+        select(func.max(select(ids).order_by(ids).limit(offset + limit).subquery().c.id))
+    )
+    return [] if last is None else [BiometricMeasurement.reading_id <= last]
 
 
 def get_one(  # noqa: ANN201

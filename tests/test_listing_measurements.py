@@ -1,0 +1,48 @@
+"""Pages of measurements in the default order (healthai.queries.listing.page): bounded by the
+readings they can come from (a reading holds 1 to 7 measurements), they are exactly the pages
+of the whole view, counts included, on both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from healthai.models import BiometricMeasurement
+from healthai.queries.listing import page
+from tests.conftest import ENGINES
+from tests.pipeline_helpers import session_for
+from tests.write_helpers import publish_readings, published_user
+
+T0 = datetime(2025, 1, 1, 7, tzinfo=UTC)
+METRICS = ["weight_kg", "sleep_hours", "steps", "bmi", "resting_hr_bpm", "body_fat_pct"]
+VALUES = {"weight_kg": 80.0, "sleep_hours": 7.0, "steps": 9000.0, "bmi": 24.0,
+          "resting_hr_bpm": 60.0, "body_fat_pct": 20.0}  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pages_in_id_order_are_the_views_pages(engine: str, db_url: str) -> None:
+    with session_for(db_url) as s:
+        source, _user = published_user(s)
+        # readings of 1 to 6 metrics each, so a page boundary falls inside readings
+        rows = [
+            ("w:1", T0 + timedelta(days=i), {m: VALUES[m] for m in METRICS[: 1 + i * 5 % 6]})
+            for i in range(40)
+        ]
+        publish_readings(s, source, rows)
+    with session_for(db_url) as s:
+        m = BiometricMeasurement
+        whole = list(s.scalars(select(m.id).order_by(m.id)))
+        assert len(whole) > 100
+        cols = ("id", "user_id", "metric", "measured_at", "value")
+        for offset in (0, 1, 7, 13, 50, 97, len(whole) - 3, len(whole) + 5):
+            for limit in (1, 5, 50):
+                got = page(s, m, {}, None, limit, offset, columns=cols, count_beyond=10)
+                assert [r[0] for r in got.rows] == whole[offset : offset + limit], (offset, limit)
+                bound = offset + limit + 10
+                assert (got.count, got.exact) == (min(len(whole), bound), len(whole) <= bound)
+            # filtered: not bounded (the first readings need not hold the filtered rows)
+            got = page(s, m, {"metric": "steps"}, None, 5, offset, columns=cols)
+            steps = list(s.scalars(select(m.id).where(m.metric == "steps").order_by(m.id)))
+            assert [r[0] for r in got.rows] == steps[offset : offset + 5]

@@ -388,14 +388,18 @@ def evaluate(
             measured_at=now,
             dimension=x.dimension,
             table_name=x.table,
-            column_name=x.column,
+            column_name=_fit(x.column, COLUMN_NAME_WIDTH),
             rule=x.rule,
             description=(x.description or "")[:300] or None,
             value=None if x.value is None else round(x.value, 6),
             numerator=None if x.numerator is None else float(x.numerator),
             denominator=None if x.denominator is None else float(x.denominator),
             passed=x.passed if x.passed is not None else _passed(x),
-            detail=jsonable(x.detail),
+            detail=jsonable(
+                x.detail
+                if _fit(x.column, COLUMN_NAME_WIDTH) == x.column
+                else {**x.detail, "columns": x.column}
+            ),
         )
         for x in measures
     ]
@@ -426,3 +430,14 @@ def _run_validity(session: Session, run: IngestionRun) -> m.Measure:
 
 def _passed(measure: m.Measure) -> bool | None:
     return None if measure.value is None else measure.value >= 1.0
+
+
+COLUMN_NAME_WIDTH = 120  # quality_metrics.column_name (PostgreSQL enforces it, SQLite does not)
+
+
+def _fit(text: str | None, width: int) -> str | None:
+    """`text` cut to `width` characters with an ellipsis (a rule over many columns names them
+    all; the whole list stays in the metric's detail)."""
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"

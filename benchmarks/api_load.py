@@ -225,8 +225,12 @@ async def _hammer(
                 return response.status
 
         # warm-up, not counted: one request per client (its connection, every worker's pool
-        # and first query plans)
-        await asyncio.gather(*(fetch(make_url(random.Random(-n))) for n in range(concurrency)))
+        # and first query plans); a warm-up request that fails or times out (a loaded
+        # machine) is not a result and does not stop the run
+        await asyncio.gather(
+            *(fetch(make_url(random.Random(-n))) for n in range(concurrency)),
+            return_exceptions=True,
+        )
         deadline = time.perf_counter() + seconds
 
         async def worker(n: int) -> None:

@@ -120,16 +120,21 @@ def facets(
     summary="Preview a bulk fix",
     description="What the fix would do to the selected rows of one source: how many it "
     "touches, how many would pass their contract, and a sample of values before and after. "
-    "Nothing is written. Requires `quarantine:correct`.",
+    "Nothing is written but the read: its sample shows raw values, so it is logged as "
+    "personal-data access. Requires `quarantine:correct`.",
     responses=error_responses(409),
 )
 def bulk_preview(
+    request: Request,
     body: BulkPreviewRequest,
     session: SessionDep,
-    _principal: Annotated[Principal, require("quarantine:correct")],
+    principal: Annotated[Principal, require("quarantine:correct")],
 ) -> Any:
     p = bulk.preview(session, _selection(body.selection), _fix(body))
     session.rollback()
+    access.log_personal_read(
+        session, principal, "quarantined_rows", request.url.path, {"rows": len(p.rows)}
+    )
     return p
 
 

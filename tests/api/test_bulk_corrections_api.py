@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.main import create_app
 from healthai.access import create_token, hash_password
 from healthai.db import make_engine
-from healthai.models import ApiAccount, AuditLog, Batch
+from healthai.models import ApiAccount, AuditLog, Batch, PersonalDataAccess
 from healthai.settings import get_settings
 from tests.api.helpers import assert_problem
 from tests.conftest import ENGINES
@@ -61,6 +61,13 @@ def test_select_preview_bulk_correct_and_line(engine: str, platform: str) -> Non
     assert (p.json()["touched"], p.json()["would_pass"]) == (23, 23)
     with Session(db) as s:
         assert corrections_logged(s) == 0  # nothing written
+        # but the preview showed people's raw values: its read is in the access log
+        read = s.scalars(
+            select(PersonalDataAccess).where(PersonalDataAccess.path == "/quarantine/bulk/preview")
+        ).all()
+        assert [(e.actor, e.resource, e.detail["rows"]) for e in read] == [
+            ("ana", "quarantined_rows", len(p.json()["rows"]))
+        ]
 
     body = {"selection": SEL, "fix": fix, "comment": "fréquence ressaisie", "expected": 22}
     assert_problem(c.post("/quarantine/bulk/correct", json=body, headers=auth["ana"]), 409)

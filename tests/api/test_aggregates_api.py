@@ -7,16 +7,27 @@ healthai/erasure.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from healthai.models import DailyUserNutrition, ProgressionRollup
 from healthai.pipeline import aggregates
 from healthai.pipeline.rollups import ALL
-from tests.api.conftest import Env
+from tests.api.conftest import Env, make_env
+from tests.conftest import ENGINES
 from tests.test_aggregates import aggregate_rows
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """An app of its own: these tests add people and facts to the organisations whose figures
+    the shared app's analytics tests assert (they failed when run after these)."""
+    with make_env(request.param, tmp_path_factory.mktemp("aggregates")) as e:
+        yield e
 
 
 def ADMIN(env: Env) -> dict[str, str]:  # noqa: N802

@@ -78,6 +78,8 @@ def routes() -> list[tuple[str, str, str, Any, int, str]]:
         ("DELETE", f"/api-keys/{MISSING}", "/api-keys/{key_id}", None, 404, "accounts:admin"),
         ("GET", "/batches", "/batches", None, 200, "batches:read"),
         ("GET", f"/batches/{MISSING}", "/batches/{batch_id}", None, 404, "batches:read"),
+        ("GET", "/files", "/files", None, 200, "batches:read"),
+        ("POST", f"/files/{MISSING}/retry", "/files/{file_id}/retry", None, 404, "batches:decide"),
         ("GET", "/quarantine", "/quarantine", None, 200, "quarantine:read"),
         ("GET", f"/quarantine/{MISSING}", "/quarantine/{row_id}", None, 404, "quarantine:read"),
         (

@@ -439,6 +439,7 @@ def _files(session: Session, person: _Person, report: ErasureReport, settings: S
     )
     stored |= {f.id: f for f in session.scalars(stmt)}
     seen: set[Path] = set()
+    touched: set[str] = set()  # sources with a file rewritten
     for raw in stored.values():
         spec = SOURCES.get(names[raw.source_id])
         path = Path(raw.stored_path)
@@ -458,6 +459,7 @@ def _files(session: Session, person: _Person, report: ErasureReport, settings: S
             continue
         _replace(path, content, mode=0o444)
         raw.content_sha256 = hashlib.sha256(content).hexdigest()
+        touched.add(spec.name)
         report.files.append(f"raw store: {spec.name}/{path.name}")
         for copy in copies:
             _replace(copy, content)
@@ -482,7 +484,21 @@ def _files(session: Session, person: _Person, report: ErasureReport, settings: S
                 report.left.append(f"landing zone: {spec.name}/{path.name}: {exc}")
                 continue
             report.files.append(f"landing zone: {spec.name}/{path.name}")
+            touched.add(spec.name)
+    _reports(touched, report, settings)
     session.flush()
+
+
+def _reports(sources: set[str], report: ErasureReport, settings: Settings) -> None:
+    """The profiling reports of the sources whose files held them: removed (they show sample
+    rows of those files); the next profiling of the source reads the rewritten file."""
+    from healthai.quality.profiling import report_files
+
+    for name in sorted(sources):
+        for path in report_files(name, settings.reports_dir):
+            if path.is_file():
+                path.unlink()
+                report.files.append(f"profiling report removed: {path.name}")
 
 
 def _landing_files(spec: Any, settings: Settings) -> list[Path]:

@@ -199,6 +199,13 @@ def notebook_path(source: str) -> Path:
     return NOTEBOOKS_DIR / f"{source}.ipynb"
 
 
+def report_files(source: str, output_dir: Path) -> list[Path]:
+    """What profiling a source leaves in `output_dir`: the executed notebook and the three
+    report pages (they show sample rows and frequent values of the file)."""
+    pages = [f"{source}_{part}.html" for part in ("raw", "cleaned", "profile")]
+    return [output_dir / name for name in [f"{source}.ipynb", *pages]]
+
+
 def code_version(spec: SourceSpec) -> str:
     """What a source's report is made from besides its data: the notebook, the source's
     declaration (reader options, contract, cleaning), this module and the profiler's version.

@@ -109,6 +109,7 @@ def test_erasure_leaves_nothing_of_the_person(
 ) -> None:
     monkeypatch.setenv("PSEUDONYM_SECRET", secrets.token_urlsafe(32))
     monkeypatch.setenv("JWT_SECRET", secrets.token_urlsafe(32))
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "profiles_reports"))
     get_settings.cache_clear()
     settings = get_settings()
     landing = settings.landing_dir
@@ -212,7 +213,12 @@ def test_erasure_leaves_nothing_of_the_person(
         consolidated.export(session, settings.var_dir / "consolidated", settings)
         pending_before = session.scalar(select(func.count()).select_from(Batch))
     needles = [victim, victim.split(":")[1], _mac(settings, f"user:{victim_id}")[:16]]
-    folders = [settings.var_dir, settings.raw_store_dir, settings.landing_dir]
+    # a profiling report of the users' file shows sample rows: one naming the person (the
+    # profiler itself takes a minute a source; what it writes is what matters here)
+    settings.reports_dir.mkdir(parents=True)
+    sample = f"<table><tr><td>{victim}</td><td>1984</td></tr></table>"
+    (settings.reports_dir / "sim_users_raw.html").write_text(sample)
+    folders = [settings.var_dir, settings.raw_store_dir, settings.landing_dir, settings.reports_dir]
     assert leftovers(platform, folders, needles)  # the search finds them before
 
     assert client.delete(f"/users/{victim_id}", headers=admin).status_code == 204

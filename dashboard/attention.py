@@ -16,6 +16,8 @@ from healthai.models import Batch, BatchCheck, RawFile, Source, User
 from healthai.queries import dashboard_support
 
 FAILED_FILES_SHOWN = 10
+# states from which a steward can hand a file back to the pipeline (healthai.pipeline.runs.retry)
+RETRYABLE = ("failed", "refused", "rejected", "rolled_back")
 
 
 def population(session: Session, organisation_id: int | None) -> list[dict[str, Any]]:
@@ -34,14 +36,20 @@ def population(session: Session, organisation_id: int | None) -> list[dict[str, 
     return [{"source": name, "users": int(n)} for name, n in session.execute(stmt)]
 
 
-def failed_files(session: Session, limit: int = FAILED_FILES_SHOWN) -> list[dict[str, Any]]:
+def failed_files(
+    session: Session,
+    limit: int = FAILED_FILES_SHOWN,
+    states: tuple[str, ...] = ("failed", "refused"),
+) -> list[dict[str, Any]]:
     """Files the pipeline could not take in (life-cycle state `failed`: their processing
     crashed; `refused`: they broke their source's structural contract) and that nobody has
-    retried yet: the most recent first, with the file's name, its state and since when."""
+    retried yet: the most recent first, with the file's name, its state, since when and its
+    error (the pipeline's English text). `states=RETRYABLE` adds rejected and rolled-back
+    files (the review page lists them all to retry)."""
     stmt = (
         select(RawFile, Source.name)
         .join(Source, Source.id == RawFile.source_id)
-        .where(RawFile.state.in_(("failed", "refused")))
+        .where(RawFile.state.in_(states))
         .order_by(RawFile.id.desc())
         .limit(limit)
     )
@@ -57,6 +65,7 @@ def failed_files(session: Session, limit: int = FAILED_FILES_SHOWN) -> list[dict
                 "file": rf.original_name,
                 "state": rf.state,
                 "at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
+                "error": rf.error,
             }
         )
     return out

@@ -79,7 +79,9 @@ def test_population_and_attention(platform: str, engine: str) -> None:
     panel = attention_html(ctx, todo)
     assert panel.startswith("<h2>À traiter</h2>")
     assert f"Lot {waiting}" in panel and "Fichier en échec" in panel
-    assert 'href="/validation' in panel and 'href="/qualite' in panel
+    assert 'href="/validation' in panel
+    # a failed file's line leads to the review page's files to retry, for its source
+    assert 'href="/validation?source=free_exercise_db">Fichier en échec' in panel
     from dashboard.pages import overview
 
     overview.build(ctx)  # the whole page renders on this database

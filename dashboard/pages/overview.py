@@ -144,7 +144,7 @@ def attention_html(ctx: Context, todo: dict[str, Any]) -> str:
     for f in todo["failed_files"]:
         items.append(
             (
-                f"/qualite{q}",
+                f"/validation?source={f['source']}{amp}",
                 ctx.t(
                     "attention_file" if f["state"] == "failed" else "attention_file_refused",
                     file=f["file"] or ctx.t("file_unknown"),

@@ -1,24 +1,56 @@
 """Review: batches waiting for approval with their checks (in words) and sample rows; approve
 after a confirmation (approving publishes data: RGAA 11.12), or reject with a comment, through
-healthai.pipeline.batches (actor: the signed-in account)."""
+healthai.pipeline.batches (actor: the signed-in account). `?source=<name>` (the overview's
+attention links) preselects that source's first waiting batch. Below, the files to take up
+again (failed, refused, rejected, rolled back) with their cause in French and the pipeline's
+English text marked `lang="en"` (RGAA 8.7); "Réessayer" hands one back to the pipeline after a
+confirmation (healthai.pipeline.runs.retry)."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import pandas as pd
 import panel as pn
 
+from dashboard import attention
 from dashboard.components import Field, html_table, notice, section, styled
 from dashboard.components.actions import ActionBar, action
+from dashboard.components.base import Html
 from dashboard.pages.common import data_lang, db, domain_error, log_read, sample_frame
+from dashboard.pages.corrections import _arg
 from dashboard.shell import Context
 from dashboard.wording import check_description, check_name, check_observed, source_name, status
-from healthai.pipeline import batches
+from healthai.pipeline import batches, runs
 from healthai.pipeline.errors import BatchStateError, FourEyesError, NotFoundError
 from healthai.queries import dashboard_support
 
 SAMPLE_COLUMNS = 8
+FILES_SHOWN = 50
+
+
+def error_kind(state: str, error: str | None) -> str:
+    """The catalogue key of a file's cause in words, from its state and the pipeline's text."""
+    text = error or ""
+    if state == "failed" and "could not be read" in text:
+        return "file_error.read"
+    if state == "failed" and "process died" in text:
+        return "file_error.died"
+    return f"file_error.{state}"
+
+
+def cause_html(ctx: Context, state: str, error: str | None) -> Html:
+    """The cause in a sentence of the page's language, then the pipeline's English text
+    marked as English (RGAA 8.7)."""
+    words = escape(ctx.t(error_kind(state, error)))
+    if not error:
+        return Html(words)
+    detail = escape(ctx.t("file_error_detail"))
+    technical = escape(error)
+    if ctx.lang == "en":
+        return Html(f"{words} {detail} <code>{technical}</code>")
+    return Html(f'{words} {detail} <code lang="en">{technical}</code>')
 
 
 def build(ctx: Context) -> pn.viewable.Viewable:
@@ -38,6 +70,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     listing = pn.Column(sizing_mode="stretch_width")
     detail = pn.Column(sizing_mode="stretch_width")
     waiting: dict[int, dict[str, Any]] = {}
+    wanted = {"source": _arg("source")}
 
     def load_list() -> None:
         with db() as session:
@@ -83,6 +116,11 @@ def build(ctx: Context) -> pn.viewable.Viewable:
             for w in rows
         }
         values = list(chooser.options.values())
+        if wanted["source"]:  # first load from an attention link: that source's first batch
+            mine = [w["batch_id"] for w in rows if w["source"] == wanted["source"]]
+            wanted["source"] = ""
+            if mine:
+                chooser.value = mine[0]
         if chooser.value not in values:
             chooser.value = values[0] if values else None
         chooser.disabled = not rows
@@ -179,9 +217,108 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     bar.on("approve", lambda: decide("approve"))
     bar.on("reject", lambda: decide("reject"))
     load_list()
+    files_part = files_section(ctx, can_decide)
     intro = [section(t("review"), t("review_intro"), level=2)]
     if not can_decide:
         role = ctx.user.role if ctx.user else "—"
         intro.append(notice(t("forbidden", role=role)))
     form = pn.Column(chooser, detail, comment, bar, sizing_mode="stretch_width")
-    return pn.Column(*intro, listing, form, sizing_mode="stretch_width")
+    return pn.Column(*intro, listing, form, files_part, sizing_mode="stretch_width")
+
+
+def files_section(ctx: Context, can_decide: bool) -> pn.viewable.Viewable:
+    """Files to take up again, each with its cause, and "Réessayer" for the one chosen."""
+    t, lang = ctx.t, ctx.lang
+    chooser = styled(pn.widgets.Select(name=t("choose_file"), options={}, width=420))
+    bar = ActionBar(
+        actions=[action("retry", t("retry"), "secondary", busy=t("retrying"))],
+        cancel_label=t("cancel"),
+        cancelled_text=t("retry_cancelled"),
+    )
+    listing = pn.Column(sizing_mode="stretch_width")
+    files: dict[int, dict[str, Any]] = {}
+
+    def load() -> None:
+        with db() as session:
+            rows = attention.failed_files(session, FILES_SHOWN, attention.RETRYABLE)
+        files.clear()
+        files.update({f["file_id"]: f for f in rows})
+        frame = pd.DataFrame(
+            [
+                {
+                    "file_id": f["file_id"],
+                    "source": source_name(f["source"], lang),
+                    "file": f["file"] or t("file_unknown"),
+                    "state": status("file", f["state"], lang),
+                    "at": f["at"],
+                    "error": cause_html(ctx, f["state"], f["error"]),
+                }
+                for f in rows
+            ],
+            columns=["file_id", "source", "file", "state", "at", "error"],
+        )
+        listing.objects = [
+            section(t("files_retry"), t("files_retry_intro"), level=2),
+            html_table(
+                frame,
+                t("files_retry"),
+                {
+                    "file_id": t("file_id"),
+                    "source": t("source"),
+                    "file": t("original_name"),
+                    "state": t("status"),
+                    "at": t("state_at"),
+                    "error": t("file_error"),
+                },
+                empty=t("files_none"),
+            ),
+        ]
+        chooser.options = {
+            t(
+                "file_option",
+                id=f["file_id"],
+                file=f["file"] or t("file_unknown"),
+                source=source_name(f["source"], lang),
+                state=status("file", f["state"], lang),
+            ): f["file_id"]
+            for f in rows
+        }
+        values = list(chooser.options.values())
+        if chooser.value not in values:
+            chooser.value = values[0] if values else None
+        chooser.disabled = not rows
+        bar.disable(not rows or not can_decide)
+        confirm_for()
+
+    def confirm_for(*_args: object) -> None:
+        f = files.get(chooser.value) if chooser.value is not None else None
+        if f is None:
+            return
+        bar.set_action(
+            "retry",
+            confirm=t("retry_confirm", id=f["file_id"], file=f["file"] or t("file_unknown")),
+            confirm_label=t("retry_confirm_yes", id=f["file_id"]),
+        )
+
+    def retry() -> None:
+        file_id = chooser.value
+        if file_id is None or ctx.user is None or not can_decide:
+            return
+        try:
+            with db() as session:
+                runs.retry(session, file_id, ctx.user.actor)
+        except (BatchStateError, NotFoundError) as exc:
+            message = domain_error(ctx, exc, file_id)
+            load()
+            bar.done(message, "error")
+            ctx.say(message)
+            return
+        message = t("retried", id=file_id, actor=ctx.user.username)
+        load()
+        bar.done(message, "ok")
+        ctx.say(message)
+
+    chooser.param.watch(confirm_for, "value")
+    bar.on("retry", retry)
+    load()
+    return pn.Column(listing, chooser, bar, sizing_mode="stretch_width")

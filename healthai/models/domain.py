@@ -506,6 +506,56 @@ class DailyUserSessions(Base):
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DailyUserWorkouts(Base):
+    """Per user, day, workout type and intensity: workout sessions and their minutes (only
+    sessions with a day; intensity '' when not recorded, read back as null)."""
+
+    __tablename__ = "daily_user_workouts"
+    __table_args__ = (Index("ix_daily_user_workouts_day_user_id", "day", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workout_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    intensity: Mapped[str] = mapped_column(
+        String(10), primary_key=True, comment="'' when not recorded."
+    )
+    sessions: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[float] = mapped_column(Float)
+
+
+class DailyUserSurveys(Base):
+    """Per user and day: satisfaction answers, the sum of their scores, promoters (9-10) and
+    detractors (0-6)."""
+
+    __tablename__ = "daily_user_surveys"
+    __table_args__ = (Index("ix_daily_user_surveys_day_user_id", "day", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+
+
+class DailyUserPlans(Base):
+    """Per user and day: plan periods started that day, free and paid (premium, premium_plus)."""
+
+    __tablename__ = "daily_user_plans"
+    __table_args__ = (Index("ix_daily_user_plans_day_user_id", "day", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    free_periods: Mapped[int] = mapped_column(Integer)
+    paid_periods: Mapped[int] = mapped_column(Integer)
+
+
 class DailyUserNutrition(Base):
     """Per user and day: meals logged and the day's total of each nutrient (null when no meal
     of the day states it)."""

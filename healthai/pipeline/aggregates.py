@@ -3,11 +3,16 @@
 - `user_metric_spans` (biometric_measurements): per user and metric, count, first, last;
 - `user_session_spans` and `daily_user_sessions` (app_sessions): per user, and per user and
   UTC day, count, first and last start;
-- `daily_user_nutrition` (meal_logs): per user and day, meals and the day's nutrient totals.
+- `daily_user_nutrition` (meal_logs): per user and day, meals and the day's nutrient totals;
+- `daily_user_workouts` (workout_sessions): per user, day, type and intensity, sessions and
+  minutes; `daily_user_surveys` (satisfaction_surveys): per user and day, answers, score sum,
+  promoters and detractors; `daily_user_plans` (subscriptions): per user and day, free and
+  paid plan periods started.
 
 Publication merges the batch's own rows into them (`apply_batch`, in the publication's
-transaction): counts add, first/last are kept or replaced, and the nutrition days the batch
-touched are recomputed from the meal logs. A rollback recomputes every aggregate of the users
+transaction): counts add, first/last are kept or replaced, and the per-day rows (nutrition,
+workouts, surveys, plans) of the (user, day) pairs the batch touched are recomputed from the
+facts. A rollback recomputes every aggregate of the users
 whose rows it removed (`refresh_users`). Rows written one at a time (the API's CRUD) are
 followed by an explicit call of the writer, in its transaction (`rows_written`; measurements:
 healthai.pipeline.measurements; erasure: `user_erased`). There is no ORM event hook: a write
@@ -51,12 +56,17 @@ from healthai.models import (
     BiometricMeasurement,
     BiometricReading,
     DailyUserNutrition,
+    DailyUserPlans,
     DailyUserSessions,
+    DailyUserSurveys,
+    DailyUserWorkouts,
     MealLog,
+    SatisfactionSurvey,
     Subscription,
     User,
     UserMetricSpan,
     UserSessionSpan,
+    WorkoutSession,
 )
 from healthai.models.vocab import METRICS
 from healthai.pipeline import rollups
@@ -70,8 +80,23 @@ NUTRIENTS = (
     "sugars_g",
     "sodium_mg",
 )
-AGGREGATES = (UserMetricSpan, UserSessionSpan, DailyUserSessions, DailyUserNutrition)
-FACTS = (BiometricMeasurement, AppSession, MealLog)
+AGGREGATES = (
+    UserMetricSpan,
+    UserSessionSpan,
+    DailyUserSessions,
+    DailyUserNutrition,
+    DailyUserWorkouts,
+    DailyUserSurveys,
+    DailyUserPlans,
+)
+FACTS = (
+    BiometricMeasurement,
+    AppSession,
+    MealLog,
+    WorkoutSession,
+    SatisfactionSurvey,
+    Subscription,
+)
 CHUNK = 500
 
 bm = BiometricMeasurement.__table__
@@ -79,6 +104,8 @@ ses = AppSession.__table__
 meals = MealLog.__table__
 subs = Subscription.__table__
 users = User.__table__
+wos = WorkoutSession.__table__
+surveys = SatisfactionSurvey.__table__
 
 
 def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
@@ -148,6 +175,87 @@ def nutrition_days(where: ColumnElement[bool]) -> Select:
     )
 
 
+def workout_days(where: ColumnElement[bool]) -> Select:
+    """Per user, day, type and intensity ('' when not recorded): sessions and minutes (the
+    sessions without a day are left out: every period excludes them)."""
+    intensity = func.coalesce(wos.c.intensity, "")
+    return (
+        select(
+            wos.c.user_id,
+            wos.c.performed_on,
+            wos.c.workout_type,
+            intensity,
+            func.count(),
+            func.sum(wos.c.duration_min),
+        )
+        .where(wos.c.performed_on.is_not(None), where)
+        .group_by(wos.c.user_id, wos.c.performed_on, wos.c.workout_type, intensity)
+    )
+
+
+def survey_days(where: ColumnElement[bool]) -> Select:
+    score = surveys.c.score
+    return (
+        select(
+            surveys.c.user_id,
+            surveys.c.answered_on,
+            func.count(),
+            func.sum(score),
+            func.sum(case((score >= 9, 1), else_=0)),
+            func.sum(case((score <= 6, 1), else_=0)),
+        )
+        .where(where)
+        .group_by(surveys.c.user_id, surveys.c.answered_on)
+    )
+
+
+def plan_days(where: ColumnElement[bool]) -> Select:
+    tier = subs.c.plan_tier
+    return (
+        select(
+            subs.c.user_id,
+            subs.c.started_on,
+            func.sum(case((tier == "free", 1), else_=0)),
+            func.sum(case((tier.in_(rollups.PAID), 1), else_=0)),
+        )
+        .where(where)
+        .group_by(subs.c.user_id, subs.c.started_on)
+    )
+
+
+# per-day aggregates recomputed (not added to) for the (user, day) pairs a batch touches
+DAY_FACTS: list[tuple[Any, Any, Any, list[str], Any]] = [
+    (
+        DailyUserNutrition.__table__,
+        meals,
+        meals.c.eaten_on,
+        ["user_id", "day", "meals", *NUTRIENTS],
+        nutrition_days,
+    ),
+    (
+        DailyUserWorkouts.__table__,
+        wos,
+        wos.c.performed_on,
+        ["user_id", "day", "workout_type", "intensity", "sessions", "minutes"],
+        workout_days,
+    ),
+    (
+        DailyUserSurveys.__table__,
+        surveys,
+        surveys.c.answered_on,
+        ["user_id", "day", "answers", "score_sum", "promoters", "detractors"],
+        survey_days,
+    ),
+    (
+        DailyUserPlans.__table__,
+        subs,
+        subs.c.started_on,
+        ["user_id", "day", "free_periods", "paid_periods"],
+        plan_days,
+    ),
+]
+
+
 SPAN_COLUMNS = [
     "user_id",
     "metric",
@@ -174,8 +282,9 @@ def rebuild_statements(dialect: str, where: Any = None) -> list[Insert]:
         insert(UserSessionSpan.__table__).from_select(
             SESSION_SPAN_COLUMNS, session_spans(pick(ses))
         ),
-        insert(DailyUserNutrition.__table__).from_select(
-            NUTRITION_COLUMNS, nutrition_days(pick(meals))
+        *(
+            insert(table).from_select(columns, source(pick(fact)))
+            for table, fact, _day, columns, source in DAY_FACTS
         ),
     ]
 
@@ -250,16 +359,18 @@ def apply_batch(session: Session, batch_id: int) -> None:
                 },
             )
         )
-    # nutrition totals are sums of floats: the touched days are recomputed, not added to
-    nt = DailyUserNutrition.__table__
-    touched = select(meals.c.user_id, meals.c.eaten_on).where(meals.c.batch_id == batch_id)
-    conn.execute(delete(nt).where(tuple_(nt.c.user_id, nt.c.day).in_(touched)))
-    conn.execute(
-        insert(nt).from_select(
-            NUTRITION_COLUMNS,
-            nutrition_days(tuple_(meals.c.user_id, meals.c.eaten_on).in_(touched.distinct())),
+    # per-day totals (nutrients are sums of floats): the (user, day) pairs the batch touched
+    # are recomputed from the facts, not added to
+    for table, fact, day, columns, source in DAY_FACTS:
+        if not conn.scalar(select(exists().where(fact.c.batch_id == batch_id))):
+            continue
+        touched = select(fact.c.user_id, day).where(fact.c.batch_id == batch_id)
+        conn.execute(delete(table).where(tuple_(table.c.user_id, table.c.day).in_(touched)))
+        conn.execute(
+            insert(table).from_select(
+                columns, source(tuple_(fact.c.user_id, day).in_(touched.distinct()))
+            )
         )
-    )
 
     # the rollups the batch's rows feed (a users batch may move users between organisations)
     def has_rows(table: Any) -> bool:
@@ -329,6 +440,8 @@ def rebuild(session: Session) -> None:
 # written, then only these rollups (see `rollups.refresh`).
 FEEDS: dict[Any, dict[str, Any]] = {
     MealLog: {"metrics": (), "sessions": False, "plans": False},  # daily_user_nutrition only
+    WorkoutSession: {"metrics": (), "sessions": False, "plans": False},  # daily_user_workouts
+    SatisfactionSurvey: {"metrics": (), "sessions": False, "plans": False},  # daily_user_surveys
     AppSession: {"metrics": (), "sessions": True, "plans": False},
     Subscription: {"metrics": (), "sessions": False, "plans": True},
     BiometricMeasurement: {"metrics": tuple(METRICS), "sessions": False, "plans": False},

@@ -8,7 +8,8 @@ Date arithmetic is done in Python so that SQLite and PostgreSQL give the same fi
 
 The figures over the large fact tables are read from the aggregates maintained at publication
 (`healthai.pipeline.aggregates`: user_metric_spans, user_session_spans, daily_user_sessions,
-daily_user_nutrition), never by scanning the facts per request; over the whole history,
+daily_user_nutrition; over a period, daily_user_workouts, daily_user_plans; always
+daily_user_surveys), never by scanning the facts per request; over the whole history,
 progression, engagement and conversion read one row of their rollup (`healthai.pipeline.
 rollups`, per scope: every user or one organisation). They equal what a scan would give
 (tests/test_aggregates.py compares both).
@@ -29,13 +30,14 @@ from healthai.models import (
     BiometricReading,
     ConversionRollup,
     DailyUserNutrition,
+    DailyUserPlans,
     DailyUserSessions,
+    DailyUserSurveys,
+    DailyUserWorkouts,
     EngagementRollup,
     ProgressionRollup,
     QuarantinedRow,
-    SatisfactionSurvey,
     Source,
-    Subscription,
     User,
     UserMetricSpan,
     UserSessionSpan,
@@ -48,7 +50,6 @@ from healthai.pipeline.rollups import (
     Progression,
     aware,
     converted,
-    plan_ends,
 )
 from healthai.queries import cohorts
 from healthai.queries.listing import tenant_clause
@@ -359,23 +360,38 @@ def top_workouts(
     date_to: date | None = None,
 ) -> list[dict[str, Any]]:
     """The most practised workout types: sessions, users and total minutes (over a period:
-    the sessions performed on a day of the period)."""
-    stmt = _scoped(
-        select(
-            WorkoutSession.workout_type,
-            func.count(),
-            func.count(func.distinct(WorkoutSession.user_id)),
-            func.sum(WorkoutSession.duration_min),
+    the sessions performed on a day of the period, read from `daily_user_workouts`; over the
+    whole history, which counts sessions without a day too, from the facts)."""
+    if date_from is not None or date_to is not None:
+        w = DailyUserWorkouts
+        sessions = func.sum(w.sessions)
+        stmt = _scoped(
+            select(
+                w.workout_type, sessions, func.count(func.distinct(w.user_id)), func.sum(w.minutes)
+            )
+            .where(*_days(w.day, date_from, date_to))
+            .group_by(w.workout_type)
+            .order_by(sessions.desc(), w.workout_type)
+            .limit(limit),
+            w,
+            organisation_id,
         )
-        .where(*_days(WorkoutSession.performed_on, date_from, date_to))
-        .group_by(WorkoutSession.workout_type)
-        .order_by(func.count().desc(), WorkoutSession.workout_type)
-        .limit(limit),
-        WorkoutSession,
-        organisation_id,
-    )
+    else:
+        stmt = _scoped(
+            select(
+                WorkoutSession.workout_type,
+                func.count(),
+                func.count(func.distinct(WorkoutSession.user_id)),
+                func.sum(WorkoutSession.duration_min),
+            )
+            .group_by(WorkoutSession.workout_type)
+            .order_by(func.count().desc(), WorkoutSession.workout_type)
+            .limit(limit),
+            WorkoutSession,
+            organisation_id,
+        )
     return [
-        {"workout_type": t, "sessions": n, "users": u, "minutes": round(float(m or 0), 1)}
+        {"workout_type": t, "sessions": int(n), "users": u, "minutes": round(float(m or 0), 1)}
         for t, n, u, m in session.execute(stmt)
     ]
 
@@ -386,14 +402,27 @@ def intensity_levels(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[dict]:
-    """Sessions per intensity level (None: not recorded)."""
-    where = _days(WorkoutSession.performed_on, date_from, date_to)
-    return [
-        {"intensity": r["value"], "sessions": r["count"]}
-        for r in _count_by(
-            session, WorkoutSession.intensity, WorkoutSession, organisation_id, where
+    """Sessions per intensity level (None: not recorded); over a period from
+    `daily_user_workouts` (intensity '' there: not recorded)."""
+    if date_from is None and date_to is None:
+        rows = [
+            (r["value"], r["count"])
+            for r in _count_by(session, WorkoutSession.intensity, WorkoutSession, organisation_id)
+        ]
+    else:
+        w = DailyUserWorkouts
+        stmt = _scoped(
+            select(w.intensity, func.sum(w.sessions))
+            .where(*_days(w.day, date_from, date_to))
+            .group_by(w.intensity),
+            w,
+            organisation_id,
         )
-    ]
+        rows = sorted(
+            ((level or None, int(n)) for level, n in session.execute(stmt)),
+            key=lambda r: (-r[1], str(r[0])),
+        )
+    return [{"intensity": level, "sessions": n} for level, n in rows]
 
 
 # ----------------------------------------------------------------------------- business
@@ -490,9 +519,9 @@ def premium_conversion(
 ) -> dict[str, Any]:
     """Users per current plan, and conversion: of the users who ever had the free plan, the
     share who later had a paid one (premium or premium_plus). Over a period, conversion
-    counts only the plan periods started on a day of the period; the users per plan are
-    today's (a plan is a state, not a dated fact). Over the whole history, conversion is one
-    row of `conversion_rollups`."""
+    counts only the plan periods started on a day of the period (read from `daily_user_plans`);
+    the users per plan are today's (a plan is a state, not a dated fact). Over the whole
+    history, conversion is one row of `conversion_rollups`."""
     plans = {
         r["value"]: r["count"] for r in _count_by(session, User.plan_tier, User, organisation_id)
     }
@@ -504,9 +533,16 @@ def premium_conversion(
         ).one_or_none()
         free_users, converted_users = row or (0, 0)
     else:
+        p = DailyUserPlans  # first free and last paid start of the period, per user
         stmt = _scoped(
-            plan_ends(_days(Subscription.started_on, date_from, date_to)),
-            Subscription,
+            select(
+                p.user_id,
+                func.min(case((p.free_periods > 0, p.day))),
+                func.max(case((p.paid_periods > 0, p.day))),
+            )
+            .where(*_days(p.day, date_from, date_to))
+            .group_by(p.user_id),
+            p,
             organisation_id,
         )
         done = [
@@ -534,23 +570,23 @@ def satisfaction(
     date_to: date | None = None,
 ) -> dict[str, Any]:
     """Answers, mean score (0-10) and Net Promoter Score (% 9-10 minus % 0-6); over a period,
-    the answers given on a day of the period."""
-    s = SatisfactionSurvey.score
+    the answers given on a day of the period. Read from `daily_user_surveys`."""
+    d = DailyUserSurveys  # per user and day
     stmt = _scoped(
         select(
-            func.count(),
-            func.avg(s),
-            func.sum(case((s >= 9, 1), else_=0)),
-            func.sum(case((s <= 6, 1), else_=0)),
-        ).where(*_days(SatisfactionSurvey.answered_on, date_from, date_to)),
-        SatisfactionSurvey,
+            func.sum(d.answers),
+            func.sum(d.score_sum),
+            func.sum(d.promoters),
+            func.sum(d.detractors),
+        ).where(*_days(d.day, date_from, date_to)),
+        d,
         organisation_id,
     )
-    n, mean, promoters, detractors = session.execute(stmt).one()
+    n, total, promoters, detractors = session.execute(stmt).one()
     n = int(n or 0)
     return {
         "answers": n,
-        "mean_score": round(float(mean), 2) if n else None,
+        "mean_score": round(int(total) / n, 2) if n else None,
         "nps": round(100 * (int(promoters or 0) - int(detractors or 0)) / n, 1) if n else None,
     }
 

@@ -1,5 +1,21 @@
 BEGIN;
 
+-- Running downgrade 0005_daily_fact_aggregates -> 0004_file_lifecycle
+
+DROP INDEX ix_daily_user_workouts_day_user_id;
+
+DROP TABLE daily_user_workouts;
+
+DROP INDEX ix_daily_user_surveys_day_user_id;
+
+DROP TABLE daily_user_surveys;
+
+DROP INDEX ix_daily_user_plans_day_user_id;
+
+DROP TABLE daily_user_plans;
+
+UPDATE healthai_alembic_version SET version_num='0004_file_lifecycle' WHERE healthai_alembic_version.version_num = '0005_daily_fact_aggregates';
+
 -- Running downgrade 0004_file_lifecycle -> 0003_quarantine_links
 
 ALTER TABLE raw_files DROP CONSTRAINT ck_raw_files_state_known;

@@ -1425,3 +1425,59 @@ UPDATE raw_files SET state = COALESCE(
 
 UPDATE healthai_alembic_version SET version_num='0004_file_lifecycle' WHERE healthai_alembic_version.version_num = '0003_quarantine_links';
 
+-- Running upgrade 0004_file_lifecycle -> 0005_daily_fact_aggregates
+
+CREATE TABLE daily_user_plans (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    free_periods INTEGER NOT NULL, 
+    paid_periods INTEGER NOT NULL, 
+    CONSTRAINT pk_daily_user_plans PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_plans_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_plans_day_user_id ON daily_user_plans (day, user_id);
+
+CREATE TABLE daily_user_surveys (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    answers INTEGER NOT NULL, 
+    score_sum INTEGER NOT NULL, 
+    promoters INTEGER NOT NULL, 
+    detractors INTEGER NOT NULL, 
+    CONSTRAINT pk_daily_user_surveys PRIMARY KEY (user_id, day), 
+    CONSTRAINT fk_daily_user_surveys_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_surveys_day_user_id ON daily_user_surveys (day, user_id);
+
+CREATE TABLE daily_user_workouts (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    workout_type VARCHAR(40) NOT NULL, 
+    intensity VARCHAR(10) NOT NULL, 
+    sessions INTEGER NOT NULL, 
+    minutes FLOAT NOT NULL, 
+    CONSTRAINT pk_daily_user_workouts PRIMARY KEY (user_id, day, workout_type, intensity), 
+    CONSTRAINT fk_daily_user_workouts_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_daily_user_workouts_day_user_id ON daily_user_workouts (day, user_id);
+
+INSERT INTO daily_user_workouts (user_id, day, workout_type, intensity, sessions, minutes)
+    SELECT user_id, performed_on, workout_type, COALESCE(intensity, ''), count(*), sum(duration_min)
+    FROM workout_sessions WHERE performed_on IS NOT NULL
+    GROUP BY user_id, performed_on, workout_type, COALESCE(intensity, '');
+
+INSERT INTO daily_user_surveys (user_id, day, answers, score_sum, promoters, detractors)
+    SELECT user_id, answered_on, count(*), sum(score),
+           sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END)
+    FROM satisfaction_surveys GROUP BY user_id, answered_on;
+
+INSERT INTO daily_user_plans (user_id, day, free_periods, paid_periods)
+    SELECT user_id, started_on, sum(CASE WHEN plan_tier = 'free' THEN 1 ELSE 0 END),
+           sum(CASE WHEN plan_tier IN ('premium', 'premium_plus') THEN 1 ELSE 0 END)
+    FROM subscriptions GROUP BY user_id, started_on;
+
+UPDATE healthai_alembic_version SET version_num='0005_daily_fact_aggregates' WHERE healthai_alembic_version.version_num = '0004_file_lifecycle';
+

@@ -402,6 +402,7 @@ def add_meals_and_workouts(s: Session) -> None:
                         source_record=f"m{n}",
                     )
                 )
+    for user in users[1::2]:  # other people than the meals': their own call keeps them
         for _ in range(rng.randint(0, 6)):
             n += 1
             s.add(
@@ -574,9 +575,21 @@ def test_aggregate_backed_analytics_equal_scans(
                 source_record="orm-plan",
             )
         )
+        answered = s.scalar(select(User.id).where(User.id != moved.id).order_by(User.id).limit(1))
+        s.add(
+            SatisfactionSurvey(
+                user_id=answered,
+                answered_on=START + timedelta(days=44),
+                score=10,
+                batch_id=moved.batch_id,
+                source_sha256="0" * 64,
+                source_record="orm-survey",
+            )
+        )
         moved.organisation_id = busiest
         s.flush()
         aggregates.rows_written(s, Subscription, [moved.id])
+        aggregates.rows_written(s, SatisfactionSurvey, [answered])
         aggregates.rows_written(s, User, [moved.id], moved=True)
         assert compare_everything(s) > 0
         maintained_equals_rebuilt(s)

@@ -121,6 +121,12 @@ def test_the_source_argument_preselects_its_waiting_batch(
     server: str,
     dashboard_db: dict[str, str],
 ) -> None:
+    # a second source waiting, so that the page's default choice (the first waiting batch)
+    # is not the one the argument asks for
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in dashboard_db.items():
+            mp.setenv(k, v)
+        materialize_sources(dashboard_db["DATABASE_URL"], "diet_recommendations")
     with session_for(dashboard_db["DATABASE_URL"]) as s:
         waiting = s.execute(
             select(Batch.id, Source.name)
@@ -128,8 +134,9 @@ def test_the_source_argument_preselects_its_waiting_batch(
             .where(Batch.status.in_(("audited", "audit_failed")))
             .order_by(Batch.id)
         ).all()
-    assert waiting, "the fixture leaves a batch to review"
+    assert len({name for _id, name in waiting}) >= 2, waiting
     batch_id, source = waiting[-1]
+    assert source != waiting[0][1]
     sign_in(page, server, "steward")
     page.goto(f"{server}/validation?source={source}")
     wait_ready(page)

@@ -21,15 +21,11 @@ import os
 import shlex
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from healthai import migrate
@@ -38,7 +34,7 @@ from healthai.models import ApiAccount, AppSession
 from healthai.pipeline import aggregates
 from healthai.settings import Settings
 from tests.api.conftest import lineage, seed
-from tests.conftest import ENGINES, PG_ADMIN_URL, _pg_available
+from tests.conftest import ENGINES, _pg_available, fresh_database
 from tests.security.live import PASSWORD_HASH, SECRETS, api_server, server_env
 
 FUZZ_EXAMPLES = int(os.environ.get("HEALTHAI_FUZZ_EXAMPLES", "10"))
@@ -58,26 +54,6 @@ FIRST_ID = 1_900_000_001
 # from answers, GET /accounts lists the identities, and it would disable or demote them).
 TARGET = ("fz-target", "steward", None)
 TARGET_ID = FIRST_ID + len(IDENTITIES)
-
-
-@contextmanager
-def fuzz_database(engine_name: str, folder: Path) -> Iterator[str]:
-    """A migrated database of `engine_name`, dropped afterwards (PostgreSQL)."""
-    if engine_name == "sqlite":
-        yield f"sqlite:///{folder / 'fuzz.db'}"
-        return
-    if not _pg_available():
-        pytest.skip("PostgreSQL does not answer (outside CI)")
-    name = f"healthai_fuzz_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # The seed gives both organisations' members the same facts; the second one's are changed so
@@ -223,7 +199,7 @@ def command(base: str, config: Path, report: Path, phases: str, extra: list[str]
 
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_api_conforms_to_its_schema(engine_name: str, tmp_path: Path) -> None:
-    with fuzz_database(engine_name, tmp_path) as url:
+    with fresh_database(engine_name, tmp_path, _pg_available()) as url:
         ids = prepare(url)
         env = server_env(
             url,

@@ -25,6 +25,13 @@ def db():  # noqa: ANN201
         yield session
 
 
+def query_arg(name: str) -> str:
+    """The page's query argument `name` (`?source=…`), or "" when absent."""
+    args = pn.state.session_args or {}
+    raw = (args.get(name) or [b""])[0]
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
 def log_read(ctx: Context, session: Any, resource: str, detail: dict[str, Any]) -> None:
     """Record that the signed-in user read personal data (`resource`: the table, as the API
     names it for the same read) on this page, and commit the entry before the page shows it:

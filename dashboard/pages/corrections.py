@@ -25,7 +25,7 @@ from dashboard.components import (
 )
 from dashboard.components.base import CONTENT_CSS, Html, table_or_notice
 from dashboard.i18n import fmt_num
-from dashboard.pages.common import data_lang, db, domain_error, log_read
+from dashboard.pages.common import data_lang, db, domain_error, log_read, query_arg
 from dashboard.shell import Context
 from dashboard.wording import fix_hint, reason_text, rule_label, source_name, value_text
 from healthai.pipeline import corrections, quarantine
@@ -72,12 +72,6 @@ def parse_mapping(text: str) -> tuple[dict[str, str | None], list[int]]:
         old, new = line.split("=>", 1)
         mapping[old.strip()] = new.strip() or None
     return mapping, bad
-
-
-def _arg(name: str) -> str:
-    args = pn.state.session_args or {}
-    raw = (args.get(name) or [b""])[0]
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def build(ctx: Context) -> pn.viewable.Viewable:
@@ -655,7 +649,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     # deep links from the quality page and the overview: /corrections?source=...&rule=...
     with db() as session:
         f = corrections.facets(session, corrections.Selection())
-    wanted = _arg("source")
+    wanted = query_arg("source")
     if wanted in {x["source"] for x in f["sources"]}:
         source.options = {wanted: wanted}
         source.value = wanted

@@ -18,8 +18,7 @@ from dashboard import attention
 from dashboard.components import Field, html_table, notice, section, styled
 from dashboard.components.actions import ActionBar, action
 from dashboard.components.base import Html
-from dashboard.pages.common import data_lang, db, domain_error, log_read, sample_frame
-from dashboard.pages.corrections import _arg
+from dashboard.pages.common import data_lang, db, domain_error, log_read, query_arg, sample_frame
 from dashboard.shell import Context
 from dashboard.wording import check_description, check_name, check_observed, source_name, status
 from healthai.pipeline import batches, runs
@@ -70,7 +69,7 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     listing = pn.Column(sizing_mode="stretch_width")
     detail = pn.Column(sizing_mode="stretch_width")
     waiting: dict[int, dict[str, Any]] = {}
-    wanted = {"source": _arg("source")}
+    wanted = {"source": query_arg("source")}
 
     def load_list() -> None:
         with db() as session:

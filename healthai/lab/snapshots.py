@@ -29,14 +29,15 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from healthai import privacy
 from healthai.lab.reading import CONSOLIDATED, frame_of, pseudonymise, rows_as_of, table_of
-from healthai.models import Batch, DatasetVersion, QualitySnapshot, Source
+from healthai.models import Batch, DatasetVersion, Source
 from healthai.models.quality import QUALITY_DIMENSIONS
 from healthai.pipeline import versions
+from healthai.quality.read import newest_snapshots
 from healthai.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -122,16 +123,7 @@ def quality_at(session: Session, version: int) -> dict[str, dict[str, Any]]:
     following = session.scalar(
         select(DatasetVersion.at).where(DatasetVersion.version == version + 1)
     )
-    measured = select(QualitySnapshot.source_id, func.max(QualitySnapshot.id).label("id"))
-    if following is not None:
-        measured = measured.where(QualitySnapshot.measured_at <= following)
-    newest = measured.group_by(QualitySnapshot.source_id).subquery()
-    rows = session.execute(
-        select(QualitySnapshot, Source.name)
-        .join(newest, newest.c.id == QualitySnapshot.id)
-        .join(Source, Source.id == QualitySnapshot.source_id)
-        .order_by(Source.name)
-    ).all()
+    rows = newest_snapshots(session, following)
     return {
         name: {
             "evaluation": s.id,

@@ -49,20 +49,27 @@ def snapshot_dict(snapshot: QualitySnapshot, source: str) -> dict[str, Any]:
     return out
 
 
-def latest(session: Session) -> list[dict[str, Any]]:
-    """The most recent snapshot of every measured source, by source name."""
-    newest = (
-        select(QualitySnapshot.source_id, func.max(QualitySnapshot.id).label("id"))
-        .group_by(QualitySnapshot.source_id)
-        .subquery()
-    )
+def newest_snapshots(
+    session: Session, measured_by: datetime | None = None
+) -> list[tuple[QualitySnapshot, str]]:
+    """Every measured source's newest snapshot (measured at or before `measured_by` when
+    given) with the source's name, by source name."""
+    measured = select(QualitySnapshot.source_id, func.max(QualitySnapshot.id).label("id"))
+    if measured_by is not None:
+        measured = measured.where(QualitySnapshot.measured_at <= measured_by)
+    newest = measured.group_by(QualitySnapshot.source_id).subquery()
     rows = session.execute(
         select(QualitySnapshot, Source.name)
         .join(newest, newest.c.id == QualitySnapshot.id)
         .join(Source, Source.id == QualitySnapshot.source_id)
         .order_by(Source.name)
     ).all()
-    return [snapshot_dict(s, name) for s, name in rows]
+    return [(s, name) for s, name in rows]
+
+
+def latest(session: Session) -> list[dict[str, Any]]:
+    """The most recent snapshot of every measured source, by source name."""
+    return [snapshot_dict(s, name) for s, name in newest_snapshots(session)]
 
 
 def latest_for(session: Session, source: str) -> dict[str, Any] | None:

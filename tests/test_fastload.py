@@ -206,3 +206,41 @@ def test_a_failed_audit_counts_the_violation_and_keeps_no_built_table(
         assert again.status == "audit_failed"
         for batch in (wrong, again):
             assert not partitions.exists(s, fastload.table_name(batch.id))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_a_batch_with_a_reading_of_an_unknown_user_is_not_built(engine: str, db_url: str) -> None:
+    """One reading whose user is not published keeps the whole batch off the fast path (the
+    load resolving users refuses it in one pass): no table is left, and the audit names the
+    unresolved reference; the same batch without it is built."""
+    with session_for(db_url) as s:
+        source, _ = published_user(s)
+        rows = [("w:1", T0, {"weight_kg": 80.0}), ("w:1", T0 + timedelta(days=1), {"bmi": 24.0})]
+        unknown = stage_readings(s, source, [*rows, ("w:nobody", T0, {"weight_kg": 70.0})])
+        checks = {c.name: c for c in batches.audit(s, unknown, {})}
+        assert unknown.status == "audit_failed"
+        assert not checks["references_resolve"].passed
+        assert not partitions.exists(s, fastload.table_name(unknown.id))
+        batches.reject(s, unknown.id, "steward", "unknown user")
+        known = stage_readings(s, source, rows)
+        batches.audit(s, known, {})
+        assert known.status == "audited"
+        assert fastload.is_built(s, known.id)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_a_key_repeated_inside_a_batch_fails_its_audit(engine: str, db_url: str) -> None:
+    """Two staged readings of one user and time (past the contract): the built table's unique
+    index refuses them, so the batch is not built and the audit counts the repeat."""
+    with session_for(db_url) as s:
+        source, _ = published_user(s)
+        batch = stage_readings(
+            s, source, [("w:1", T0, {"weight_kg": 80.0}), ("w:1", T0, {"weight_kg": 81.0})]
+        )
+        checks = {c.name: c for c in batches.audit(s, batch, {})}
+        assert batch.status == "audit_failed"
+        assert not fastload.is_built(s, batch.id)
+        violations = checks["publishable"].observed["violations"]
+        assert any("repeated in the batch" in label for label in violations), violations

@@ -214,7 +214,8 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
     publishable."""
     from healthai.pipeline.duplicates import pending_collisions
 
-    found: dict[str, int] = measurements.key_violations(session, batch_id)
+    built = fastload.is_built(session, batch_id)
+    found: dict[str, int] = measurements.key_violations(session, batch_id, built)
     found |= pending_collisions(session, batch_id)
 
     def note(label: str, stmt: Select) -> None:
@@ -224,7 +225,7 @@ def publication_violations(session: Session, batch_id: int) -> dict[str, int]:
     for core in PUBLISHED:
         stg = STAGING[core.name]
         in_batch = stg.c.batch_id == batch_id
-        if core is fastload.readings and fastload.is_built(session, batch_id):
+        if core is fastload.readings and built:
             continue  # its constraints hold in its built table (healthai.pipeline.fastload)
         if not session.scalar(select(exists().where(in_batch))):
             continue

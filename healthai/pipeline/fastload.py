@@ -63,18 +63,6 @@ def is_built(session: Session, batch_id: int) -> bool:
     return bool(session.scalar(text(sql), {"n": f"{table_name(batch_id)}_{READY}"}))
 
 
-def _eligible(session: Session, batch_id: int) -> bool:
-    """Staged readings, every one of whose user is published."""
-    sql = f"""
-        SELECT EXISTS (SELECT 1 FROM {staging.name} s WHERE s.batch_id = :b)
-           AND NOT EXISTS (
-               SELECT 1 FROM {staging.name} s
-               WHERE s.batch_id = :b
-                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.external_key = s.user_key))
-    """
-    return bool(session.scalar(text(sql), {"b": batch_id}))
-
-
 def sweep(session: Session) -> int:
     """Delete the staged readings of batches no longer pending (left inert by a publication
     that could not truncate staging); returns the rows deleted."""
@@ -97,11 +85,11 @@ def build(session: Session, batch_id: int) -> bool:
     if not partitions.partitioned(session, readings) or is_built(session, batch_id):
         return False
     sweep(session)
-    if not _eligible(session, batch_id):
-        return False
     savepoint = session.begin_nested()
     try:
-        _load(session, batch_id)
+        if not _load(session, batch_id):  # nothing staged: nothing to build
+            savepoint.rollback()
+            return False
         _constraints(session, batch_id)
         _spans(session, batch_id)
     except DBAPIError:
@@ -111,21 +99,26 @@ def build(session: Session, batch_id: int) -> bool:
     return True
 
 
-def _load(session: Session, batch_id: int) -> None:
+def _load(session: Session, batch_id: int) -> int:
+    """The batch's staged readings into its new bare table, users resolved by a hash join;
+    returns the rows loaded. A reading whose user is not published (yet) resolves to NULL,
+    which the table's NOT NULL refuses: the load fails as a whole (the caller's savepoint
+    rolls back and the batch keeps the classic path). One pass, no separate check."""
     name = _q(table_name(batch_id))
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     session.execute(text(f'CREATE TABLE {name} (LIKE "{readings.name}" INCLUDING DEFAULTS)'))
     metrics = ", ".join(METRICS)
     picked = ", ".join(f"s.{m}" for m in METRICS)
-    session.execute(
+    done = session.execute(
         text(
             f"INSERT INTO {name} (batch_id, record, user_id, measured_at, {metrics}) "
             f"SELECT s.batch_id, s.record, u.id, s.measured_at, {picked} "
-            f"FROM {staging.name} s JOIN users u ON u.external_key = s.user_key "
+            f"FROM {staging.name} s LEFT JOIN users u ON u.external_key = s.user_key "
             "WHERE s.batch_id = :b"
         ),
         {"b": batch_id},
     )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def _checks(session: Session) -> list[tuple[str, str]]:

@@ -244,3 +244,33 @@ def test_a_key_repeated_inside_a_batch_fails_its_audit(engine: str, db_url: str)
         assert not fastload.is_built(s, batch.id)
         violations = checks["publishable"].observed["violations"]
         assert any("repeated in the batch" in label for label in violations), violations
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_publication_keeps_the_staged_rows_of_other_pending_batches(
+    engine: str, db_url: str
+) -> None:
+    """Publishing a built batch truncates staging only when no other pending batch has rows
+    there; otherwise its own rows stay, inert, until the next build's sweep deletes exactly
+    them."""
+    from healthai.models import STAGING
+
+    stg = STAGING["biometric_readings"]
+    with session_for(db_url) as s:
+        source, _ = published_user(s)
+        first = stage_readings(s, source, [("w:1", T0, {"weight_kg": 80.0})])
+        batches.audit(s, first, {})
+        second = stage_readings(s, source, [("w:1", T0 + timedelta(days=1), {"bmi": 24.0})])
+        batches.audit(s, second, {})
+        assert fastload.staged_batches(s) == {first.id: "audited", second.id: "audited"}
+        batches.approve(s, first.id, "steward")
+        batches.publish(s, first.id, "steward")
+        assert fastload.staged_batches(s) == {first.id: "published", second.id: "audited"}
+        assert fastload.sweep(s) == 1  # the published batch's inert row, nothing else
+        assert set(s.scalars(select(stg.c.batch_id))) == {second.id}
+        batches.approve(s, second.id, "steward")
+        batches.publish(s, second.id, "steward")
+        assert fastload.staged_batches(s) == {}
+        assert s.scalar(select(func.count()).select_from(stg)) == 0
+        assert s.scalar(select(func.count()).select_from(BiometricReading)) == 2

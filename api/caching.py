@@ -69,7 +69,7 @@ def latest_version(session: Session) -> tuple[int, datetime | None]:
 
 
 def _read_version(request: Request) -> tuple[int, datetime | None]:
-    with request.app.state.sessionmaker() as session:
+    with request.app.state.read_sessions() as session:
         return latest_version(session)
 
 

@@ -49,6 +49,16 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for a route that only reads: its statements run outside a transaction on
+    PostgreSQL (healthai.db.reading), so it must not write."""
+    with request.app.state.read_sessions() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
 def _unauthorized(detail: str, scopes: SecurityScopes) -> HTTPException:
     value = f'Bearer scope="{scopes.scope_str}"' if scopes.scopes else "Bearer"
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": value})

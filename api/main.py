@@ -21,7 +21,7 @@ from api.routers import accounts, auth, health, resources
 from healthai.access import check_secrets
 from healthai.access.cache import AuthCache, register
 from healthai.access.log_writer import AccessLogWriter
-from healthai.db import make_engine, session_factory
+from healthai.db import make_engine, reading, session_factory
 from healthai.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    # reads that change nothing: no transaction, prepared statements kept (healthai.db.reading)
+    app.state.read_engine = reading(engine)
+    app.state.read_sessions = session_factory(app.state.read_engine)
     app.state.auth_cache = register(AuthCache(settings.auth_cache_ttl_s))
     app.state.access_log = AccessLogWriter(engine)
     errors.install(app)

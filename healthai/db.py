@@ -9,13 +9,22 @@ A busy database costs one request, never the platform:
   open when its COMMIT fails (busy), and a pooled connection left so would hold its locks for
   good ("cannot start a transaction within a transaction", every writer locked out); it is
   rolled back when checked in.
-- PostgreSQL connections are checked before use (`pool_pre_ping`) and fail to connect within
-  `CONNECT_TIMEOUT_S`, so a server restart costs the requests in flight, not the next ones.
+- PostgreSQL connections that sat in the pool for `PING_IDLE_S` or more are checked before
+  use (a round trip), and connections fail to connect within `CONNECT_TIMEOUT_S`, so a server
+  restart costs the requests in flight, not the next ones: a connection in use when the server
+  went away fails its request, and that disconnect invalidates every connection the pool held
+  then. A connection reused at once is not checked: under load a check per checkout was one
+  more round trip for every request (SQLAlchemy's `pool_pre_ping`).
+- `reading(engine)` is the same pool for reads that change nothing: their statements run
+  outside a transaction (autocommit), so a read costs no BEGIN and no ROLLBACK round trip, and
+  the statements psycopg prepares after a few executions stay prepared on the connection
+  (a ROLLBACK deallocates them): a repeated read is planned once per connection, not per call.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -29,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthai.settings import get_settings
 
 CONNECT_TIMEOUT_S = 5
+PING_IDLE_S = 1.0  # a pooled connection idle this long is checked before use
 log = logging.getLogger("healthai.db")
 # SQLSTATEs of a database that cannot answer now or refuses writes (PostgreSQL): read-only
 # transaction, lock not available, query canceled (timeouts), admin/crash shutdown, cannot
@@ -73,31 +83,63 @@ def make_engine(
     pool_size: int | None = None,
     max_overflow: int | None = None,
     lock_timeout_s: float | None = None,
+    jit: bool = False,
 ) -> Engine:
     """An engine for `url`. Statements wait at most `lock_timeout_s` for a lock (default the
     settings' DB_LOCK_TIMEOUT_S); a server database's connection pool holds `pool_size`
-    connections, `max_overflow` more under a burst (default DB_POOL_SIZE, DB_MAX_OVERFLOW)."""
+    connections, `max_overflow` more under a burst (default DB_POOL_SIZE, DB_MAX_OVERFLOW).
+    PostgreSQL's JIT compilation is off unless `jit` (the pipeline's set-based statements over
+    whole files): a request's short query whose estimated cost passes `jit_above_cost` (a page
+    of the long measurements view) spent seconds compiling for a millisecond of work."""
     settings = get_settings()
     lock = settings.db_lock_timeout_s if lock_timeout_s is None else lock_timeout_s
     if url.startswith("sqlite"):
         return _sqlite_engine(url, lock)
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=settings.db_pool_size if pool_size is None else pool_size,
         max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
         pool_timeout=max(lock, 1.0),
-        connect_args=_server_connect_args(url, lock),
+        connect_args=_server_connect_args(url, lock, jit),
     )
+    _ping_when_idle(engine)
     return engine
 
 
-def _server_connect_args(url: str, lock_timeout_s: float) -> dict[str, Any]:
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection before use when it sat in the pool for PING_IDLE_S or more; a dead
+    one is replaced (the pool tries again with a new connection)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DisconnectionError(str(exc)) from exc
+
+
+def reading(engine: Engine) -> Engine:
+    """`engine` for reads that change nothing (same pool): on PostgreSQL its statements run in
+    autocommit, outside a transaction (see the module's docstring); elsewhere `engine` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _server_connect_args(url: str, lock_timeout_s: float, jit: bool) -> dict[str, Any]:
     if not url.startswith("postgresql"):
         return {}
+    options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
     return {
         "connect_timeout": CONNECT_TIMEOUT_S,
-        "options": f"-c lock_timeout={int(lock_timeout_s * 1000)}",
+        "options": options if jit else f"{options} -c jit=off",
     }
 
 
@@ -146,12 +188,14 @@ def get_engine(url: str | None = None, lock_timeout_s: float | None = None) -> E
 def pipeline_engine(url: str | None = None) -> Engine:
     """The engine of the pipeline's sessions (Dagster runs and sensors): PIPELINE_LOCK_TIMEOUT_S
     (a publication may wait for another one a little longer than a web request would)."""
-    return get_engine(url, get_settings().pipeline_lock_timeout_s)
+    return _engine_for(
+        url or get_settings().database_url, get_settings().pipeline_lock_timeout_s, True
+    )
 
 
 @lru_cache
-def _engine_for(url: str, lock_timeout_s: float | None) -> Engine:
-    return make_engine(url, lock_timeout_s=lock_timeout_s)
+def _engine_for(url: str, lock_timeout_s: float | None, jit: bool = False) -> Engine:
+    return make_engine(url, lock_timeout_s=lock_timeout_s, jit=jit)
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from api import caching
-from api.deps import SessionDep, require
+from api.deps import ReadSessionDep, require
 from api.errors import error_responses
 from api.schemas import analytics as a
 from api.schemas.common import IsoDate, IsoDateTime
@@ -62,7 +62,7 @@ def _period(date_from: date | None, date_to: date | None) -> tuple[date | None, 
     dependencies=CACHED,
 )
 def age_distribution(
-    session: SessionDep, principal: Caller, organisation_id: OrgParam = None
+    session: ReadSessionDep, principal: Caller, organisation_id: OrgParam = None
 ) -> Any:
     """Users per age band (age = this year minus birth year).
     Requires `analytics:read`."""
@@ -75,7 +75,7 @@ def age_distribution(
     summary="Users per goal",
     dependencies=CACHED,
 )
-def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
+def goals(session: ReadSessionDep, principal: Caller, organisation_id: OrgParam = None) -> Any:
     """Users per declared goal.
     Requires `analytics:read`."""
     return q.goals(session, principal.organisation_scope(organisation_id))
@@ -90,7 +90,7 @@ def goals(session: SessionDep, principal: Caller, organisation_id: OrgParam = No
     dependencies=CACHED,
 )
 def progression(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     metric: Annotated[Literal[tuple(METRICS)], Query()] = "weight_kg",  # type: ignore[valid-type]
     organisation_id: OrgParam = None,
@@ -110,7 +110,7 @@ def progression(
     dependencies=CACHED,
 )
 def nutrition_trends(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -135,7 +135,7 @@ def nutrition_trends(
     dependencies=CACHED,
 )
 def reference_gaps(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -157,7 +157,7 @@ def reference_gaps(
     dependencies=CACHED,
 )
 def top_workouts(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     organisation_id: OrgParam = None,
@@ -178,7 +178,7 @@ def top_workouts(
     dependencies=CACHED,
 )
 def intensity(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     organisation_id: OrgParam = None,
     date_from: DateFrom = None,
@@ -201,7 +201,7 @@ def intensity(
     dependencies=CACHED,
 )
 def engagement(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     as_of: Annotated[
         IsoDateTime | None, Query(description="RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z.")
@@ -222,7 +222,7 @@ def engagement(
     dependencies=CACHED,
 )
 def conversion(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     organisation_id: OrgParam = None,
     date_from: DateFrom = None,
@@ -243,7 +243,7 @@ def conversion(
     dependencies=CACHED,
 )
 def satisfaction(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Caller,
     organisation_id: OrgParam = None,
     date_from: DateFrom = None,
@@ -264,7 +264,9 @@ def satisfaction(
     description="Batches per status and quarantined rows per source. Requires "
     "`batches:read` (not for partners).",
 )
-def quality(session: SessionDep, principal: Annotated[Principal, require("batches:read")]) -> Any:
+def quality(
+    session: ReadSessionDep, principal: Annotated[Principal, require("batches:read")]
+) -> Any:
     return q.quality(session)
 
 
@@ -280,7 +282,7 @@ SourceName = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,60}$", description="Sour
     "and alerts. Requires `batches:read`.",
 )
 def quality_sources(
-    session: SessionDep, principal: Annotated[Principal, require("batches:read")]
+    session: ReadSessionDep, principal: Annotated[Principal, require("batches:read")]
 ) -> Any:
     return quality_read.latest(session)
 
@@ -295,7 +297,7 @@ def quality_sources(
 )
 def quality_source(
     source: SourceName,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Annotated[Principal, require("batches:read")],
 ) -> Any:
     snapshot = quality_read.latest_for(session, source)
@@ -312,7 +314,7 @@ def quality_source(
 )
 def quality_history(
     source: SourceName,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Annotated[Principal, require("batches:read")],
     since: Annotated[
         IsoDateTime | None,

@@ -234,7 +234,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
 
     def reader(app: Any) -> Any:
         """Plain rows need no ORM session: a pooled connection (no identity map, no snapshot)."""
-        return app.state.engine.connect() if columns else app.state.sessionmaker()
+        return app.state.read_engine.connect() if columns else app.state.read_sessions()
 
     def read_page(app: Any, params: Any, tenant: int | None) -> Page:
         with reader(app) as session:

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, case, cast, extract, func, select
+from sqlalchemy import Float, Select, and_, case, cast, extract, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -178,9 +178,12 @@ def progression(
     share whose value went down. Over the whole history, one row of `progression_rollups`.
     Over a period, for the users whose span (`user_metric_spans`) meets the period, each
     user's first and last measurement of the period: the span's own when it lies in the
-    period, otherwise looked up in the (user, metric, time) index (a probe), instead of
-    reading every measurement of the period; on PostgreSQL the sums are taken in the
-    database (one row read), on SQLite here."""
+    period, otherwise looked up in the readings' (user, time) index (a probe), instead of
+    reading every measurement of the period. On PostgreSQL one LATERAL probe per end gives
+    both the time and the value, runs only for the users whose span's end is outside the
+    period, and the sums are taken in the database (one row read); on SQLite two scalar
+    probes per end, summed here. The cost grows with the users measured, not with the
+    measurements."""
     if date_from is None and date_to is None and cohorts.current() is None:
         r = ProgressionRollup
         row = session.execute(
@@ -202,6 +205,7 @@ def progression(
     own = select().where(
         readings.c.user_id == span.user_id, measure.is_not(None), *_instants(at, date_from, date_to)
     )
+    postgres = session.get_bind().dialect.name == "postgresql"
     # a user's first measurement of the period is the span's first if that one is in the
     # period, else the first one after the period's start (a probe); likewise the last
     inside = {
@@ -209,14 +213,36 @@ def progression(
         "last": (_instants(span.last_at, None, date_to), at.desc()),
     }
     columns = []
+    joins = []
     for end, (own_end_inside, order) in inside.items():
-        for name, column in (("at", at), ("value", measure)):
-            known = getattr(span, f"{end}_{name}")
-            probe = own.add_columns(column).order_by(order).limit(1).scalar_subquery()
-            value = case((and_(*own_end_inside), known), else_=probe) if own_end_inside else known
-            columns.append(value.label(f"{end}_{name}"))
+        known_at, known_value = getattr(span, f"{end}_at"), getattr(span, f"{end}_value")
+        if not own_end_inside:  # no bound on this side: the span's own end
+            columns += [known_at.label(f"{end}_at"), known_value.label(f"{end}_value")]
+            continue
+        inner = and_(*own_end_inside)
+        if postgres:
+            # one probe per end giving both the time and the value (LATERAL), run only for
+            # the users whose span's end lies outside the period (a one-time filter)
+            probe = (
+                own.add_columns(at.label("at"), measure.label("value"))
+                .where(~inner)
+                .order_by(order)
+                .limit(1)
+                .lateral(f"{end}_probe")
+            )
+            joins.append(probe)
+            probed: tuple[Any, ...] = (probe.c.at, probe.c.value)
+        else:
+            probed = tuple(
+                own.add_columns(c).order_by(order).limit(1).scalar_subquery() for c in (at, measure)
+            )
+        for name, known, found in (("at", known_at, probed[0]), ("value", known_value, probed[1])):
+            columns.append(case((inner, known), else_=found).label(f"{end}_{name}"))
+    picked = select(span.user_id, *columns)
+    for probe in joins:
+        picked = picked.outerjoin(probe, true())
     ends = _scoped(
-        select(span.user_id, *columns).where(
+        picked.where(
             span.metric == metric,
             *_instants(span.last_at, date_from, None),
             *_instants(span.first_at, None, date_to),
@@ -224,7 +250,7 @@ def progression(
         span,
         organisation_id,
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         # materialised: each user's probes run once, however often the sums refer to them
         e = ends.cte("ends").prefix_with("MATERIALIZED").c
         # summed in the database, in user id order as the loop below does: the same floats

@@ -9,13 +9,14 @@ healthai.pipeline.bulk), where the duplicate checks, the natural-key rule across
    the built readings out; a failed audit drops the table): when every staged reading's
    user is published, one set-based `INSERT … SELECT` (user keys resolved by a hash join)
    writes the readings into `biometric_readings_b<batch>`, a standalone table created LIKE
-   the partitioned parent, without index, key or check: the load touches nothing but the
-   heap. Then, set-based, once: the parent's CHECK constraints plus `batch_id = <batch>` (one
-   scan for all), the primary key and the unique (user, time, batch) index (sorted builds),
-   the foreign key to users added NOT VALID then validated (one anti-join), and the batch's
-   per-user spans of each metric (`batch_metric_spans`, one aggregate pass) so that
-   publication does not read its rows. A batch whose users are not all published yet (users
-   staged in the same batch) keeps the classic path: publication inserts it from staging.
+   the partitioned parent with its CHECK constraints plus `batch_id = <batch>` (evaluated
+   per row as it is written) and without index or key: the load touches nothing but the
+   heap. Then, set-based, once: the primary key and the unique (user, time, batch) index
+   (sorted builds), the foreign key to users added NOT VALID then validated (one
+   anti-join), and the batch's per-user spans of each metric (`batch_metric_spans`, one
+   aggregate pass) so that publication does not read its rows. A batch whose users are not
+   all published yet (users staged in the same batch) keeps the classic path: publication
+   inserts it from staging.
 2. Publication (`publish`): `ATTACH PARTITION` (the checks prove the partition bound, the
    indexes and the foreign key are adopted as the parent's: no row is read or copied,
    whatever the batch's size); the aggregates merge the precomputed spans; the batch's staged
@@ -120,10 +121,19 @@ def _load(session: Session, batch_id: int) -> int:
     """The batch's staged readings into its new bare table, users resolved by a hash join;
     returns the rows loaded. A reading whose user is not published (yet) resolves to NULL,
     which the table's NOT NULL refuses: the load fails as a whole (the caller's savepoint
-    rolls back and the batch keeps the classic path). One pass, no separate check."""
+    rolls back and the batch keeps the classic path). One pass, no separate check: the
+    parent's CHECK constraints and the partition bound (`batch_id = <batch>`) are on the
+    table before the load, evaluated on each row as it is written, instead of a scan of the
+    loaded table to add them (a row breaking one fails the load the same way)."""
     name = _q(table_name(batch_id))
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     session.execute(text(f'CREATE TABLE {name} (LIKE "{readings.name}" INCLUDING DEFAULTS)'))
+    bare = table_name(batch_id)
+    adds = [
+        f'ADD CONSTRAINT "{bare}_{READY}" CHECK (batch_id = {int(batch_id)})',
+        *(f'ADD CONSTRAINT "{n}" {definition}' for n, definition in _checks(session)),
+    ]
+    session.execute(text(f"ALTER TABLE {name} " + ", ".join(adds)))
     metrics = ", ".join(METRICS)
     picked = ", ".join(f"s.{m}" for m in METRICS)
     done = session.execute(
@@ -149,17 +159,13 @@ def _checks(session: Session) -> list[tuple[str, str]]:
 
 
 def _constraints(session: Session, batch_id: int) -> None:
-    """Checks, keys, unique index and foreign key of the parent, added set-based."""
+    """Keys, unique index and foreign key of the parent, added set-based after the load (the
+    checks are there from the start: `_load`)."""
     name = table_name(batch_id)
     q = _q(name)
     fk = next(iter(readings.c.user_id.foreign_keys)).constraint
     unique = next(i for i in readings.indexes if i.unique)
     session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    adds = [
-        f'ADD CONSTRAINT "{name}_{READY}" CHECK (batch_id = {int(batch_id)})',
-        *(f'ADD CONSTRAINT "{n}" {definition}' for n, definition in _checks(session)),
-    ]
-    session.execute(text(f"ALTER TABLE {q} " + ", ".join(adds)))
     session.execute(
         text(f'ALTER TABLE {q} ADD CONSTRAINT "{name}_pkey" PRIMARY KEY (id, batch_id)')
     )

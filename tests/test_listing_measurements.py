@@ -1,6 +1,8 @@
 """Pages of measurements in the default order (healthai.queries.listing.page): bounded by the
 readings they can come from (a reading holds 1 to 7 measurements), they are exactly the pages
-of the whole view, counts included, on both engines."""
+of the whole view, counts included, on both engines, whether the page's place is found from
+the positions kept per dataset version or in SQL (healthai.queries.positions); and the kept
+positions follow every change of the published data."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from healthai.models import BiometricMeasurement
+from healthai.pipeline import batches
+from healthai.queries import positions
 from healthai.queries.listing import page
 from tests.conftest import ENGINES
 from tests.pipeline_helpers import session_for
@@ -21,8 +25,18 @@ VALUES = {"weight_kg": 80.0, "sleep_hours": 7.0, "steps": 9000.0, "bmi": 24.0,
           "resting_hr_bpm": 60.0, "body_fat_pct": 20.0}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _no_positions_from_another_test() -> None:
+    positions.POSITIONS.forget()
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-positions", "sql"])
 @pytest.mark.parametrize("engine", ENGINES)
-def test_pages_in_id_order_are_the_views_pages(engine: str, db_url: str) -> None:
+def test_pages_in_id_order_are_the_views_pages(
+    engine: str, db_url: str, kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not kept:  # every page deeper than the kept positions go: found in SQL
+        monkeypatch.setattr(positions.POSITIONS, "max_readings", 0)
     with session_for(db_url) as s:
         source, _user = published_user(s)
         # readings of 1 to 6 metrics each, so a page boundary falls inside readings
@@ -46,3 +60,33 @@ def test_pages_in_id_order_are_the_views_pages(engine: str, db_url: str) -> None
             got = page(s, m, {"metric": "steps"}, None, 5, offset, columns=cols)
             steps = list(s.scalars(select(m.id).where(m.metric == "steps").order_by(m.id)))
             assert [r[0] for r in got.rows] == steps[offset : offset + 5]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_kept_positions_follow_a_publication_and_a_rollback(engine: str, db_url: str) -> None:
+    cols = ("id", "user_id", "metric", "measured_at", "value")
+    m = BiometricMeasurement
+
+    def pages_match(s) -> int:  # noqa: ANN001
+        whole = list(s.scalars(select(m.id).order_by(m.id)))
+        for offset in (0, 3, len(whole) - 2):
+            got = page(s, m, {}, None, 5, offset, columns=cols, count_beyond=1000)
+            assert [r[0] for r in got.rows] == whole[offset : offset + 5]
+            assert (got.count, got.exact) == (len(whole), True)
+        return len(whole)
+
+    with session_for(db_url) as s:
+        source, _user = published_user(s)
+        first = [("w:1", T0 + timedelta(days=i), {"weight_kg": 80.0}) for i in range(10)]
+        publish_readings(s, source, first)
+    with session_for(db_url) as s:
+        assert pages_match(s) == 10
+        # a reading of six metrics placed before the others (an earlier id is not possible,
+        # so the change is a second batch: the kept positions of the first version are stale)
+        more = [("w:1", T0 - timedelta(days=1), {k: VALUES[k] for k in METRICS})]
+        later = publish_readings(s, source, more)
+    with session_for(db_url) as s:
+        assert pages_match(s) == 16
+        batches.rollback(s, later.id, "steward", "test")
+    with session_for(db_url) as s:
+        assert pages_match(s) == 10

@@ -10,16 +10,14 @@ objects: no identity map, no object per row, for readers that only serialise wha
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
-from functools import reduce
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, case, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import BiometricMeasurement, Organisation, User
-from healthai.models.views import METRIC_RANK
+from healthai.queries import positions
 
 OPERATORS = ("gte", "lte", "contains", "in")
 # A page counts the matching rows up to this many past its end, not all of them: an exact
@@ -146,48 +144,18 @@ def _measurements_in_id_order(
     bound: int,
     columns: Sequence[str] | None,
 ) -> Page:
-    """Unfiltered measurements in id order (the default), read from the wide readings instead
-    of the long view. A measurement's id is its reading's id * 8 + its metric's rank, so the
-    view in id order is the readings in id order, each unpivoted into its non-empty metrics.
-    A running count of measurements over the first offset + limit readings, on their primary
-    key, finds the page's readings (each holds at least one measurement); only those are
-    unpivoted. The count: when bound + 1 readings exist, more than bound measurements do;
-    otherwise the few readings' measurements are summed. Without
-    this, every page unpivoted and sorted thousands of readings (30 ms of database time per
-    page at 1 M rows, and seconds when the server JIT-compiled the view's plan)."""
-    from healthai.models import BiometricReading
-
-    readings = BiometricReading.__table__
-    held = reduce(
-        operator.add,
-        (case((readings.c[m].is_not(None), 1), else_=0) for m in METRIC_RANK),
-    ).label("n")
-    # the count: bound + 1 readings hold more than bound measurements; fewer are all of them
-    some = select(readings.c.id).limit(bound + 1).subquery()
-    if int(session.scalar(select(COUNT).select_from(some)) or 0) > bound:
-        total = bound + 1
-    else:
-        total = int(session.scalar(select(func.coalesce(func.sum(held), 0))) or 0)
-    first = select(readings.c.id, held).order_by(readings.c.id).limit(offset + limit).subquery()
-    upto = select(
-        first.c.id, first.c.n, func.sum(first.c.n).over(order_by=first.c.id).label("upto")
-    ).subquery()
-    inside = upto.c.upto > offset  # holds a measurement of the page or a later one
-    start, before, full, last = session.execute(
-        select(
-            func.min(upto.c.id).filter(inside),
-            func.min(upto.c.upto - upto.c.n).filter(inside),
-            func.min(upto.c.id).filter(upto.c.upto >= offset + limit),
-            func.max(upto.c.id),
-        )
-    ).one()
-    count, exact = min(total, bound), total <= bound
-    if start is None:  # fewer measurements than the offset
+    """Unfiltered measurements in id order (the default): only the page's own readings are
+    unpivoted, found by healthai.queries.positions. Without it, every page unpivoted and
+    sorted thousands of readings (30 ms of database time per page at 1 M rows, and seconds
+    when the server JIT-compiled the view's plan)."""
+    where = positions.span(session, offset, limit, bound)
+    count, exact = min(where.total, bound), where.total <= bound
+    if where.start is None:  # fewer measurements than the offset
         return Page([], count, exact)
     m = BiometricMeasurement
-    stmt = stmt.where(m.reading_id >= start, m.reading_id <= (full if full is not None else last))
+    stmt = stmt.where(m.reading_id >= where.start, m.reading_id <= where.last)
     return Page(
-        _rows(session, stmt.limit(limit).offset(offset - int(before)), columns), count, exact
+        _rows(session, stmt.limit(limit).offset(offset - where.before), columns), count, exact
     )
 
 

@@ -57,3 +57,16 @@ def test_instance_settings_let_one_run_per_source() -> None:
             "value": {"applyLimitPerUniqueValue": True},
             "limit": 1,
         } in limits
+
+
+def test_top_reasons_lists_the_most_cited_rules_first() -> None:
+    from assets.ingestion import top_reasons
+
+    assert top_reasons({}) == "none"
+    table = top_reasons({"not_a_date": 1, "out_of_range": 3, "missing_value": 3}, limit=2)
+    assert table.splitlines() == [
+        "| rule | count |",
+        "|:--|--:|",
+        "| missing_value | 3 |",
+        "| out_of_range | 3 |",
+    ]

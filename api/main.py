@@ -116,8 +116,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
-    # reads that change nothing: no transaction, prepared statements kept (healthai.db.reading)
-    app.state.read_engine = reading(engine)
+    # reads that change nothing: no transaction, prepared statements kept (healthai.db.reading),
+    # on the read replica when there is one
+    replica = settings.database_read_url
+    app.state.read_engine = reading(
+        make_engine(replica, settings.db_pool_size, settings.db_max_overflow) if replica else engine
+    )
     app.state.read_sessions = session_factory(app.state.read_engine)
     app.state.auth_cache = register(AuthCache(settings.auth_cache_ttl_s))
     app.state.access_log = AccessLogWriter(engine)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'healthai.db'}",
         description="SQLAlchemy URL of the application database (SQLite file by default).",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a read replica of the application database (PostgreSQL "
+        "streaming replica): the API's read-only routes (resource reads, analytics, the ETag's "
+        "dataset version) read there; writes, sign-in and the personal-data access log go to "
+        "DATABASE_URL. Empty: everything on DATABASE_URL.",
+    )
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Git-ignored working folder.")
     raw_dir: Path = Field(
         default=PROJECT_ROOT / "raw", description="Shipped reference files (read-only inputs)."

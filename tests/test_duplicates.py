@@ -253,3 +253,33 @@ def test_biometric_readings_are_compared_measurement_by_measurement(
         conflict = session.scalar(select(QuarantinedRow))
         assert conflict.reasons[0]["rule"] == "conflicts_with_existing"
         assert conflict.raw["sleep_hours"] == "8"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_readings_are_compared_with_those_another_pending_batch_holds(
+    engine: str, platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readings of a batch still waiting for approval count like published ones: brought
+    again by another file, known whole they are duplicates, with another value they are
+    quarantined, and only what is new waits in the second batch."""
+    users = only_landing(monkeypatch, tmp_path, "sim_users")
+    (users / "users.csv").write_text(
+        "external_key,birth_year,sex,height_cm,goal,activity_level,experience_level,"
+        "workouts_per_week,plan_tier,organisation\n"
+        "sim:u1,1980,female,165,maintain,light,1,2,free,\n"
+    )
+    assert materialize_sources(platform, "sim_users").success
+    _publish_all(platform)
+    folder = only_landing(monkeypatch, tmp_path, "sim_biometrics")
+    head = "user_key,date,weight_kg,body_fat_pct,bmi,sleep_hours,resting_hr_bpm,steps\n"
+    (folder / "may.csv").write_text(head + "sim:u1,2025-05-01,70,,,,,\nsim:u1,2025-05-03,,,,6,,\n")
+    assert materialize_sources(platform, "sim_biometrics").success  # audited, not approved
+    (folder / "may-again.csv").write_text(
+        head
+        + "sim:u1,2025-05-01,70.0,,,,,\r\n"  # known whole (other bytes), pending
+        + "sim:u1,2025-05-02,71,,,,,\r\n"  # new
+        + "sim:u1,2025-05-03,,,,8,,\r\n"  # another sleep time for a pending measurement
+    )
+    assert materialize_sources(platform, "sim_biometrics").success
+    assert sorted(_accounts(platform))[-2:] == [(2, 0, 0, 0, 2), (3, 0, 1, 1, 1)]
+    assert _publish_all(platform)[-2:] == ["published", "published"]

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from healthai.models import NATURAL_KEYS, PUBLISHED, STAGING, Batch, IngestionRun, User
 from healthai.models.staging import key_column_name, record_column
 from healthai.models.vocab import METRICS
-from healthai.pipeline import rules
+from healthai.pipeline import fastload, rules
 from healthai.pipeline.batches import _references, _unique_keys
 from healthai.pipeline.contract import Rejected, row_payloads
 from healthai.pipeline.readers import RECORD, iter_source
@@ -167,6 +167,23 @@ def _against_pending(session: Session, core: Table, batch_id: int) -> list[tuple
     return [(i, str(r), same) for i, r, same in session.execute(query)]
 
 
+def _scan_pending(scan: Any, stg: Any, mine: Any, batch_id: int) -> None:
+    """`_readings`' comparison with the readings staged in other pending batches."""
+    other = stg.alias("other")
+    scan(
+        other,
+        mine.join(
+            other,
+            and_(
+                other.c.user_key == mine.c.user_key,
+                other.c.measured_at == mine.c.measured_at,
+                other.c.batch_id != batch_id,
+            ),
+        ).join(Batch, Batch.id == other.c.batch_id),
+        [Batch.status.in_(PENDING)],
+    )
+
+
 def _readings(session: Session, batch_id: int) -> tuple[list[tuple], dict[int, list[str]]]:
     """The batch's staged readings compared metric by metric with the published readings and
     those staged in other pending batches of the same user and time: (staging_id, record,
@@ -210,19 +227,11 @@ def _readings(session: Session, batch_id: int) -> tuple[list[tuple], dict[int, l
             ),
             [],
         )
-    other = stg.alias("other")
-    scan(
-        other,
-        mine.join(
-            other,
-            and_(
-                other.c.user_key == mine.c.user_key,
-                other.c.measured_at == mine.c.measured_at,
-                other.c.batch_id != batch_id,
-            ),
-        ).join(Batch, Batch.id == other.c.batch_id),
-        [Batch.status.in_(PENDING)],
-    )
+    # the other pending batches' staged readings, when there are any (a loose index scan
+    # tells, instead of a join of this batch's rows with none)
+    waiting = fastload.staged_batches(session)
+    if any(i != batch_id and status in PENDING for i, status in waiting.items()):
+        _scan_pending(scan, stg, mine, batch_id)
     if not flags:
         return [], {}
     present: dict[int, set[str]] = {}

@@ -65,16 +65,16 @@ def is_built(session: Session, batch_id: int) -> bool:
 
 
 def staged_batches(session: Session) -> dict[int, str]:
-    """The batches with rows in staging, with their status: the distinct batch ids read from
+    """The batches with staged readings, with their status: the distinct batch ids read from
     the staging table's batch index by a loose index scan (one probe per batch, not a pass
-    over the staged rows: the table may hold a million rows of the batch being audited)."""
+    over the staged rows: the table may hold a million rows of the batch being audited).
+    Plain SQL that SQLite runs too."""
     sql = f"""
         WITH RECURSIVE ids(batch_id) AS (
-            (SELECT batch_id FROM {staging.name} WHERE batch_id IS NOT NULL
-             ORDER BY batch_id LIMIT 1)
+            SELECT min(batch_id) FROM {staging.name}
             UNION ALL
-            SELECT (SELECT s.batch_id FROM {staging.name} s WHERE s.batch_id > ids.batch_id
-                    ORDER BY s.batch_id LIMIT 1)
+            SELECT (SELECT min(s.batch_id) FROM {staging.name} s
+                    WHERE s.batch_id > ids.batch_id)
             FROM ids WHERE ids.batch_id IS NOT NULL
         )
         SELECT b.id, b.status FROM ids JOIN batches b ON b.id = ids.batch_id

@@ -187,7 +187,7 @@ def test_primary_key_duplicates_across_chunks_through_the_assets(
         assert run.rows_pending == 30 - bad
         assert run.rows_in == run.rows_quarantined + run.rows_duplicate + run.rows_pending
         assert session.scalar(select(Batch.status)) == "audited"
-    assert not list((get_settings().var_dir / "work").rglob("*.parquet"))  # cleaned up
+    assert not list((get_settings().var_dir / "work").rglob("part-*"))  # cleaned up
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -1,8 +1,10 @@
 """What lets a file be processed chunk by chunk in bounded memory.
 
-- `Parts`: a folder of Parquet parts, written one chunk at a time and read back one part at a
-  time. The validated rows and the cleaned tables of a run live there (under the run's work
-  folder) between the Dagster assets, which pass only the folder and the counts.
+- `Parts`: a folder of parts (Arrow IPC files, LZ4-compressed: a run's own scratch, written
+  once and read once, so the cheapest format to write and read wins over Parquet's smaller
+  files), written one chunk at a time and read back one part at a time. The validated rows
+  and the cleaned tables of a run live there (under the run's work folder) between the
+  steps, which pass only the folder and the counts.
 - `KeySet`: the keys met in the earlier chunks of one file, so that a rule about the whole
   file ("one row per user and day", "a natural key once") still holds across chunks. A key is
   kept as two 64-bit hashes computed differently (16 bytes a key, 160 MB for 10 M keys), so
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.feather as feather
 
 from healthai.settings import get_settings
 
@@ -112,7 +114,7 @@ class KeySet:
         self._b = np.insert(self._b, at, b)
 
 
-# ------------------------------------------------------------------ Parquet parts
+# ------------------------------------------------------------------ parts (Arrow IPC)
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """`frame` as an Arrow table. Object columns Arrow cannot hold as flat values (lists and
     dicts from JSON sources, mixed types) are stored as JSON text and restored on reading."""
@@ -150,28 +152,32 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 
 
 class Parts:
-    """Parquet parts `part-00000.parquet`, … in one folder, written and read in order."""
+    """Parts `part-00000.arrow`, … in one folder, written and read in order."""
+
+    SUFFIX = ".arrow"
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
     def write(self, frame: pd.DataFrame) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_arrow(frame), self.folder / f"part-{len(self.paths()):05d}.parquet")
+        path = self.folder / f"part-{len(self.paths()):05d}{self.SUFFIX}"
+        feather.write_feather(_arrow(frame), path, compression="lz4")
 
     def paths(self) -> list[Path]:
-        return sorted(self.folder.glob("part-*.parquet")) if self.folder.is_dir() else []
+        pattern = f"part-*{self.SUFFIX}"
+        return sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
 
     def frames(self) -> Iterator[pd.DataFrame]:
         """Each part as the frame that was written."""
         for path in self.paths():
-            yield _frame(pq.read_table(path))
+            yield _frame(feather.read_table(path, memory_map=False))
 
     def read(self) -> Iterator[pa.Table | pd.DataFrame]:
         """Each part as an Arrow table, or as its frame when Arrow could not hold it as it was
         (columns kept as JSON text)."""
         for path in self.paths():
-            table = pq.read_table(path)
+            table = feather.read_table(path, memory_map=False)
             yield _frame(table) if _JSON_COLUMNS in (table.schema.metadata or {}) else table
 
     def __getstate__(self) -> dict[str, str]:

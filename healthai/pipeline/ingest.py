@@ -5,7 +5,7 @@ call the same code. Every input record ends in exactly one place: quarantined (w
 reason), counted as a duplicate, or staged in a batch (then published or rejected).
 
 A file goes through in chunks of `ingest_chunk_rows` rows, so memory is bounded whatever its
-size: `check` streams it and keeps the valid rows in Parquet parts under the run's work folder
+size: `check` streams it and keeps the valid rows in Arrow IPC parts under the run's work folder
 (`var/work/<source>/run-<id>/`), `clean` and `stage` stream those parts, and staging is
 written with COPY on PostgreSQL. Rules about the whole file (a duplicate key, "one row per
 user and day") hold across chunks (`chunks.KeySet`, `contract.FileScope`). `discard_work`
@@ -72,7 +72,7 @@ class Landed:
 
 @dataclass
 class Checked:
-    """A file read and validated chunk by chunk: its valid rows (coerced) wait in Parquet parts
+    """A file read and validated chunk by chunk: its valid rows (coerced) wait in Arrow IPC parts
     under the run's work folder; the rejected ones are already in quarantine."""
 
     landed: Landed
@@ -87,7 +87,7 @@ class Checked:
 
 @dataclass
 class Cleaned:
-    """The valid rows shaped into target tables (Parquet parts per table), duplicates out."""
+    """The valid rows shaped into target tables (Arrow IPC parts per table), duplicates out."""
 
     landed: Landed
     tables: dict[str, Parts]

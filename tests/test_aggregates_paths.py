@@ -7,14 +7,23 @@ with its call removed. The API's writes: tests/api/test_aggregates_api.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from healthai.models import Batch, QuarantinedRow, Source, User, UserMetricSpan
+from healthai.models import (
+    STAGING,
+    Batch,
+    IngestionRun,
+    QuarantinedRow,
+    Source,
+    User,
+    UserMetricSpan,
+    UserWorkouts,
+)
 from healthai.pipeline import aggregates, batches, quarantine, versions
 from healthai.queries import analytics
 from tests.conftest import ENGINES
@@ -61,6 +70,79 @@ def test_publication_and_rollback_keep_the_aggregates(engine: str, db_url: str) 
     with session_for(db_url) as s:
         assert spans(s) == [("weight_kg", 1, 77.5, 77.5)]
         assert analytics.progression(s, "weight_kg")["users_with_progression"] == 0
+        follows(s)
+
+
+def publish_workouts(s: Session, source_id: int, rows: list[tuple]) -> Batch:
+    """A batch of workout sessions (user key, type, day or None, minutes, intensity or None)
+    staged by hand, audited, approved and published."""
+    run = IngestionRun(
+        source_id=source_id, status="succeeded", rows_in=len(rows), rows_pending=len(rows)
+    )
+    s.add(run)
+    s.flush()
+    batch = Batch(
+        source_id=source_id, run_id=run.id, status="staged", rows_by_table={},
+        source_sha256="b" * 64, rows_staged=len(rows),
+    )  # fmt: skip
+    s.add(batch)
+    s.flush()
+    s.execute(
+        insert(STAGING["workout_sessions"]),
+        [
+            {
+                "batch_id": batch.id,
+                "source_record": str(i),
+                "user_key": user,
+                "workout_type": kind,
+                "performed_on": day,
+                "duration_min": minutes,
+                "intensity": intensity,
+            }  # fmt: skip
+            for i, (user, kind, day, minutes, intensity) in enumerate(rows, 1)
+        ],
+    )
+    checks = batches.audit(s, batch, {})
+    assert batch.status == "audited", {c.name: c.observed for c in checks}
+    batches.approve(s, batch.id, "steward")
+    return batches.publish(s, batch.id, "steward")
+
+
+def user_workouts(s: Session) -> list[tuple]:
+    t = UserWorkouts
+    return [tuple(r) for r in s.execute(select(t.workout_type, t.intensity, t.sessions, t.minutes))]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_published_and_rolled_back_workouts_keep_user_workouts(engine: str, db_url: str) -> None:
+    """`user_workouts` (every session, with or without a day) follows a publication and a
+    rollback; the whole history's fitness figures read it."""
+    day = date(2025, 3, 1)
+    with session_for(db_url) as s:
+        source, _user = published_user(s)
+        first = publish_workouts(
+            s, source, [("w:1", "yoga", day, 30.0, "low"), ("w:1", "yoga", None, 20.0, "low")]
+        )
+    with session_for(db_url) as s:
+        assert user_workouts(s) == [("yoga", "low", 2, 50.0)]
+        assert analytics.top_workouts(s)[0] == {
+            "workout_type": "yoga", "sessions": 2, "users": 1, "minutes": 50.0,
+        }  # fmt: skip
+        follows(s)
+    with session_for(db_url) as s:
+        publish_workouts(
+            s, source, [("w:1", "yoga", None, 15.0, "low"), ("w:1", "run", day, 40.0, None)]
+        )
+    with session_for(db_url) as s:
+        assert sorted(user_workouts(s)) == [("run", "", 1, 40.0), ("yoga", "low", 3, 65.0)]
+        assert analytics.intensity_levels(s) == [
+            {"intensity": "low", "sessions": 3}, {"intensity": None, "sessions": 1},
+        ]  # fmt: skip
+        follows(s)
+    with session_for(db_url) as s:
+        batches.rollback(s, first.id, "steward", "duplicated export")
+    with session_for(db_url) as s:
+        assert sorted(user_workouts(s)) == [("run", "", 1, 40.0), ("yoga", "low", 1, 15.0)]
         follows(s)
 
 

@@ -29,6 +29,7 @@ from healthai.models.domain import (
     UserDietaryRestriction,
     UserMetricSpan,
     UserSessionSpan,
+    UserWorkouts,
     WorkoutSession,
 )
 from healthai.models.pipeline import (
@@ -113,6 +114,7 @@ __all__ = [
     "UserDietaryRestriction",
     "UserMetricSpan",
     "UserSessionSpan",
+    "UserWorkouts",
     "VIEWS",
     "VOCABULARIES",
     "WorkoutSession",

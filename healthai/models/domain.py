@@ -525,6 +525,24 @@ class DailyUserWorkouts(Base):
     minutes: Mapped[float] = mapped_column(Float)
 
 
+class UserWorkouts(Base):
+    """Per user, workout type and intensity: every workout session (with or without a day)
+    and their minutes (intensity '' when not recorded, read back as null): what the fitness
+    figures over the whole history read."""
+
+    __tablename__ = "user_workouts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    workout_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    intensity: Mapped[str] = mapped_column(
+        String(10), primary_key=True, comment="'' when not recorded."
+    )
+    sessions: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[float] = mapped_column(Float)
+
+
 class DailyUserSurveys(Base):
     """Per user and day: satisfaction answers, the sum of their scores, promoters (9-10) and
     detractors (0-6)."""

@@ -5,20 +5,21 @@
   UTC day, count, first and last start;
 - `daily_user_nutrition` (meal_logs): per user and day, meals and the day's nutrient totals;
 - `daily_user_workouts` (workout_sessions): per user, day, type and intensity, sessions and
-  minutes; `daily_user_surveys` (satisfaction_surveys): per user and day, answers, score sum,
-  promoters and detractors; `daily_user_plans` (subscriptions): per user and day, free and
-  paid plan periods started.
+  minutes; `user_workouts` (workout_sessions): per user, type and intensity, every session
+  (with or without a day) and minutes; `daily_user_surveys` (satisfaction_surveys): per user
+  and day, answers, score sum, promoters and detractors; `daily_user_plans` (subscriptions):
+  per user and day, free and paid plan periods started.
 
 Publication merges the batch's own rows into them (`apply_batch`, in the publication's
 transaction): counts add, first/last are kept or replaced, and the per-day rows (nutrition,
-workouts, surveys, plans) of the (user, day) pairs the batch touched are recomputed from the
-facts. A rollback recomputes every aggregate of the users
-whose rows it removed (`refresh_users`). Rows written one at a time (the API's CRUD) are
-followed by an explicit call of the writer, in its transaction (`rows_written`; measurements:
-healthai.pipeline.measurements; erasure: `user_erased`). There is no ORM event hook: a write
-that does not call one of these leaves the aggregates behind, and the tests of each path
-(tests/test_aggregates_paths.py) fail without the call. Every figure is therefore the same as
-a scan of the fact tables would give.
+workouts, surveys, plans) of the (user, day) pairs the batch touched, and the per-user
+workouts of the users it touched, are recomputed from the facts. A rollback recomputes every
+aggregate of the users whose rows it removed (`refresh_users`). Rows written one at a time
+(the API's CRUD) are followed by an explicit call of the writer, in its transaction
+(`rows_written`; measurements: healthai.pipeline.measurements; erasure: `user_erased`).
+There is no ORM event hook: a write that does not call one of these leaves the aggregates
+behind, and the tests of each path (tests/test_aggregates_paths.py) fail without the call.
+Every figure is therefore the same as a scan of the fact tables would give.
 
 The rollups (`healthai.pipeline.rollups`: whole-history answers per scope) are derived from
 these per-user aggregates and refreshed at the same moments, for the parts a change touches:
@@ -66,6 +67,7 @@ from healthai.models import (
     User,
     UserMetricSpan,
     UserSessionSpan,
+    UserWorkouts,
     WorkoutSession,
 )
 from healthai.models.vocab import METRICS
@@ -88,6 +90,7 @@ AGGREGATES = (
     DailyUserWorkouts,
     DailyUserSurveys,
     DailyUserPlans,
+    UserWorkouts,
 )
 FACTS = (
     BiometricMeasurement,
@@ -193,6 +196,23 @@ def workout_days(where: ColumnElement[bool]) -> Select:
     )
 
 
+def user_workouts(where: ColumnElement[bool]) -> Select:
+    """Per user, type and intensity ('' when not recorded): every session, dated or not, and
+    minutes (the whole history's fitness figures)."""
+    intensity = func.coalesce(wos.c.intensity, "")
+    return (
+        select(
+            wos.c.user_id,
+            wos.c.workout_type,
+            intensity,
+            func.count(),
+            func.sum(wos.c.duration_min),
+        )
+        .where(where)
+        .group_by(wos.c.user_id, wos.c.workout_type, intensity)
+    )
+
+
 def survey_days(where: ColumnElement[bool]) -> Select:
     score = surveys.c.score
     return (
@@ -256,6 +276,17 @@ DAY_FACTS: list[tuple[Any, Any, Any, list[str], Any]] = [
 ]
 
 
+# per-user aggregates recomputed (not added to) for the users a batch touches
+USER_FACTS: list[tuple[Any, Any, list[str], Any]] = [
+    (
+        UserWorkouts.__table__,
+        wos,
+        ["user_id", "workout_type", "intensity", "sessions", "minutes"],
+        user_workouts,
+    ),
+]
+
+
 SPAN_COLUMNS = [
     "user_id",
     "metric",
@@ -285,6 +316,10 @@ def rebuild_statements(dialect: str, where: Any = None) -> list[Insert]:
         *(
             insert(table).from_select(columns, source(pick(fact)))
             for table, fact, _day, columns, source in DAY_FACTS
+        ),
+        *(
+            insert(table).from_select(columns, source(pick(fact)))
+            for table, fact, columns, source in USER_FACTS
         ),
     ]
 
@@ -371,6 +406,13 @@ def apply_batch(session: Session, batch_id: int) -> None:
                 columns, source(tuple_(fact.c.user_id, day).in_(touched.distinct()))
             )
         )
+    # per-user totals: the users the batch touched are recomputed from the facts
+    for table, fact, columns, source in USER_FACTS:
+        if not conn.scalar(select(exists().where(fact.c.batch_id == batch_id))):
+            continue
+        touched = select(fact.c.user_id).where(fact.c.batch_id == batch_id).distinct()
+        conn.execute(delete(table).where(table.c.user_id.in_(touched)))
+        conn.execute(insert(table).from_select(columns, source(fact.c.user_id.in_(touched))))
 
     # the rollups the batch's rows feed (a users batch may move users between organisations)
     def has_rows(table: Any) -> bool:
@@ -440,7 +482,7 @@ def rebuild(session: Session) -> None:
 # written, then only these rollups (see `rollups.refresh`).
 FEEDS: dict[Any, dict[str, Any]] = {
     MealLog: {"metrics": (), "sessions": False, "plans": False},  # daily_user_nutrition only
-    WorkoutSession: {"metrics": (), "sessions": False, "plans": False},  # daily_user_workouts
+    WorkoutSession: {"metrics": (), "sessions": False, "plans": False},  # *user_workouts
     SatisfactionSurvey: {"metrics": (), "sessions": False, "plans": False},  # daily_user_surveys
     AppSession: {"metrics": (), "sessions": True, "plans": False},
     Subscription: {"metrics": (), "sessions": False, "plans": True},

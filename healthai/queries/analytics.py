@@ -41,7 +41,7 @@ from healthai.models import (
     User,
     UserMetricSpan,
     UserSessionSpan,
-    WorkoutSession,
+    UserWorkouts,
 )
 from healthai.pipeline.rollups import (
     ALL,
@@ -378,6 +378,15 @@ def nutrition_vs_reference(
 
 
 # ----------------------------------------------------------------------------- fitness
+def _workouts(date_from: date | None, date_to: date | None) -> tuple[Any, list[Any]]:
+    """The workouts aggregate answering a period (`daily_user_workouts`, the sessions
+    performed on its days) or the whole history (`user_workouts`, which counts the sessions
+    without a day too), and the WHERE clauses of the period."""
+    if date_from is None and date_to is None:
+        return UserWorkouts, []
+    return DailyUserWorkouts, _days(DailyUserWorkouts.day, date_from, date_to)
+
+
 def top_workouts(
     session: Session,
     organisation_id: int | None = None,
@@ -387,35 +396,18 @@ def top_workouts(
 ) -> list[dict[str, Any]]:
     """The most practised workout types: sessions, users and total minutes (over a period:
     the sessions performed on a day of the period, read from `daily_user_workouts`; over the
-    whole history, which counts sessions without a day too, from the facts)."""
-    if date_from is not None or date_to is not None:
-        w = DailyUserWorkouts
-        sessions = func.sum(w.sessions)
-        stmt = _scoped(
-            select(
-                w.workout_type, sessions, func.count(func.distinct(w.user_id)), func.sum(w.minutes)
-            )
-            .where(*_days(w.day, date_from, date_to))
-            .group_by(w.workout_type)
-            .order_by(sessions.desc(), w.workout_type)
-            .limit(limit),
-            w,
-            organisation_id,
-        )
-    else:
-        stmt = _scoped(
-            select(
-                WorkoutSession.workout_type,
-                func.count(),
-                func.count(func.distinct(WorkoutSession.user_id)),
-                func.sum(WorkoutSession.duration_min),
-            )
-            .group_by(WorkoutSession.workout_type)
-            .order_by(func.count().desc(), WorkoutSession.workout_type)
-            .limit(limit),
-            WorkoutSession,
-            organisation_id,
-        )
+    whole history, sessions without a day included, from `user_workouts`)."""
+    w, period = _workouts(date_from, date_to)
+    sessions = func.sum(w.sessions)
+    stmt = _scoped(
+        select(w.workout_type, sessions, func.count(func.distinct(w.user_id)), func.sum(w.minutes))
+        .where(*period)
+        .group_by(w.workout_type)
+        .order_by(sessions.desc(), w.workout_type)
+        .limit(limit),
+        w,
+        organisation_id,
+    )
     return [
         {"workout_type": t, "sessions": int(n), "users": u, "minutes": round(float(m or 0), 1)}
         for t, n, u, m in session.execute(stmt)
@@ -428,26 +420,18 @@ def intensity_levels(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[dict]:
-    """Sessions per intensity level (None: not recorded); over a period from
-    `daily_user_workouts` (intensity '' there: not recorded)."""
-    if date_from is None and date_to is None:
-        rows = [
-            (r["value"], r["count"])
-            for r in _count_by(session, WorkoutSession.intensity, WorkoutSession, organisation_id)
-        ]
-    else:
-        w = DailyUserWorkouts
-        stmt = _scoped(
-            select(w.intensity, func.sum(w.sessions))
-            .where(*_days(w.day, date_from, date_to))
-            .group_by(w.intensity),
-            w,
-            organisation_id,
-        )
-        rows = sorted(
-            ((level or None, int(n)) for level, n in session.execute(stmt)),
-            key=lambda r: (-r[1], str(r[0])),
-        )
+    """Sessions per intensity level (None: not recorded), from `daily_user_workouts` over a
+    period, `user_workouts` over the whole history (intensity '' there: not recorded)."""
+    w, period = _workouts(date_from, date_to)
+    stmt = _scoped(
+        select(w.intensity, func.sum(w.sessions)).where(*period).group_by(w.intensity),
+        w,
+        organisation_id,
+    )
+    rows = sorted(
+        ((level or None, int(n)) for level, n in session.execute(stmt)),
+        key=lambda r: (-r[1], str(r[0])),
+    )
     return [{"intensity": level, "sessions": n} for level, n in rows]
 
 

@@ -1,5 +1,11 @@
 BEGIN;
 
+-- Running downgrade 0006_user_workouts -> 0005_daily_fact_aggregates
+
+DROP TABLE user_workouts;
+
+UPDATE healthai_alembic_version SET version_num='0005_daily_fact_aggregates' WHERE healthai_alembic_version.version_num = '0006_user_workouts';
+
 -- Running downgrade 0005_daily_fact_aggregates -> 0004_file_lifecycle
 
 DROP INDEX ix_daily_user_workouts_day_user_id;

@@ -1917,5 +1917,25 @@ INSERT INTO daily_user_plans (user_id, day, free_periods, paid_periods)
 
 UPDATE healthai_alembic_version SET version_num='0005_daily_fact_aggregates' WHERE healthai_alembic_version.version_num = '0004_file_lifecycle';
 
+-- Running upgrade 0005_daily_fact_aggregates -> 0006_user_workouts
+
+CREATE TABLE user_workouts (
+    user_id INTEGER NOT NULL, 
+    workout_type VARCHAR(40) NOT NULL, 
+    intensity VARCHAR(10) NOT NULL, 
+    sessions INTEGER NOT NULL, 
+    minutes FLOAT NOT NULL, 
+    CONSTRAINT pk_user_workouts PRIMARY KEY (user_id, workout_type, intensity), 
+    CONSTRAINT fk_user_workouts_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN user_workouts.intensity IS ''''' when not recorded.';
+
+INSERT INTO user_workouts (user_id, workout_type, intensity, sessions, minutes)
+    SELECT user_id, workout_type, COALESCE(intensity, ''), count(*), sum(duration_min)
+    FROM workout_sessions GROUP BY user_id, workout_type, COALESCE(intensity, '');
+
+UPDATE healthai_alembic_version SET version_num='0006_user_workouts' WHERE healthai_alembic_version.version_num = '0005_daily_fact_aggregates';
+
 COMMIT;
 

@@ -61,6 +61,7 @@ def failed_files(
         out.append(
             {
                 "file_id": rf.id,
+                "source_id": rf.source_id,
                 "source": source,
                 "file": rf.original_name,
                 "state": rf.state,
@@ -69,6 +70,21 @@ def failed_files(
             }
         )
     return out
+
+
+def replacements(session: Session, file_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Later files of the same source as `file_id`, the newest first: what a steward may name
+    as its replacement (healthai.pipeline.runs.replace)."""
+    source_id = select(RawFile.source_id).where(RawFile.id == file_id).scalar_subquery()
+    stmt = (
+        select(RawFile.id, RawFile.original_name, RawFile.state)
+        .where(RawFile.source_id == source_id, RawFile.id > file_id)
+        .order_by(RawFile.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"file_id": i, "file": name, "state": state} for i, name, state in session.execute(stmt)
+    ]
 
 
 def failing_checks(session: Session) -> list[dict[str, Any]]:

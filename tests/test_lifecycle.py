@@ -1,6 +1,7 @@
 """The file's life cycle end to end, on both engines: a file whose reading crashes ends failed
 with its error, is listed by GET /files and skipped by later runs until a steward retries it;
-a rejected file is ingested again when a steward asks. And the transition table itself."""
+a rejected file is ingested again when a steward asks; a failed file is replaced by a later,
+corrected file of its source. And the transition table itself."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from healthai.pipeline.lifecycle_states import (
     FileState,
     mermaid,
 )
-from healthai.settings import get_settings
+from healthai.settings import PROJECT_ROOT, get_settings
 from tests.conftest import ENGINES
 from tests.pipeline_helpers import materialize_sources, session_for
 
@@ -108,6 +109,46 @@ def test_a_rejected_file_is_ingested_again_when_asked(engine: str, platform: str
             select(QuarantinedRow).where(QuarantinedRow.status == "open")
         ).all()
         assert not any(r["rule"] == "batch_rejected" for q in rejected_rows for r in q.reasons)
+    _runs_add_up(platform)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failed_file_is_replaced_by_a_later_corrected_file_of_its_source(
+    engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEALTHAI_FAULT", "check_chunk")
+    monkeypatch.setenv("HEALTHAI_FAULT_ACTION", "raise")
+    materialize_sources(platform, SOURCE)
+    monkeypatch.delenv("HEALTHAI_FAULT")
+    client, auth = _client(platform)
+    [failed] = client.get("/files?state=failed", headers=auth).json()["data"]
+    # the corrected export, dropped in the landing zone: the same file without its last row
+    shipped = PROJECT_ROOT / "raw" / SOURCE / "gym_members_exercise_tracking.csv"
+    lines = shipped.read_text(encoding="utf-8").splitlines(keepends=True)
+    landing = get_settings().landing_dir / SOURCE
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / "gym_members_corrected.csv").write_text("".join(lines[:-1]), encoding="utf-8")
+    materialize_sources(platform, SOURCE)
+    [corrected] = client.get("/files?state=audited", headers=auth).json()["data"]
+    assert corrected["original_name"] == "gym_members_corrected.csv"
+
+    url = f"/files/{failed['id']}/replace"
+    itself = client.post(url, headers=auth, json={"by": failed["id"]})  # not a later file
+    assert itself.status_code == 422 and "later file of the same source" in itself.text
+    replaced = client.post(url, headers=auth, json={"by": corrected["id"], "comment": "fixed"})
+    assert replaced.status_code == 200, replaced.text
+    assert (replaced.json()["state"], replaced.json()["replaced_by_id"]) == (
+        "replaced",
+        corrected["id"],
+    )
+    assert client.get("/files?state=failed", headers=auth).json()["count"] == 0
+    assert client.post(f"/files/{failed['id']}/retry", headers=auth).status_code == 409
+    audited = client.post(f"/files/{corrected['id']}/replace", headers=auth, json={"by": 10**6})
+    assert audited.status_code == 404  # no such replacement
+    materialize_sources(platform, SOURCE)  # the replaced file is done: not read again
+    with session_for(platform) as s:
+        assert s.get(RawFile, failed["id"]).state == FileState.REPLACED
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
     _runs_add_up(platform)
 
 

@@ -1,10 +1,11 @@
-"""Landed files and their life cycle: list them with their state and error, retry one."""
+"""Landed files and their life cycle: list them with their state and error, retry one, or
+name the later file that replaces it."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, require
@@ -38,6 +39,9 @@ class FileRead(BaseModel):
     state_by: str | None
     error: str | None = Field(description="Why it failed or was refused.")
     run_id: int | None = Field(description="The ingestion run that last took it up.")
+    replaced_by_id: int | None = Field(
+        description="The later file of its source a steward named as its replacement."
+    )
     created_at: UtcDateTime
 
 
@@ -51,6 +55,15 @@ class Retry(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"comment": "encoding fixed"}]}
     )
+    comment: text(2000) | None = None  # type: ignore[valid-type]
+
+
+class Replace(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"by": 42, "comment": "corrected export"}]},
+    )
+    by: Id = Field(description="The later file of the same source that takes its place.")
     comment: text(2000) | None = None  # type: ignore[valid-type]
 
 
@@ -101,6 +114,33 @@ def retry(
     body: Retry | None = None,
 ) -> Any:
     rf = runs.retry(session, file_id, principal.actor, body.comment if body else None)
+    out = _read(rf)
+    session.commit()
+    return out
+
+
+@router.post(
+    "/{file_id}/replace",
+    response_model=FileRead,
+    summary="Replace a file",
+    description="Names a later file of the same source (a corrected export dropped in the "
+    "landing zone) as the replacement of a failed, refused, rejected or rolled-back file: the "
+    "file becomes `replaced` and no longer waits for anyone. Whatever its last run left half "
+    "done is undone; rows a rejection put in quarantine are discarded (the replacement brings "
+    "its own). 409 from any other state, naming it; 422 when `by` is not a later file of the "
+    "same source. Requires `batches:decide`.",
+    responses=error_responses(404, 409),
+)
+def replace(
+    file_id: IdPath,
+    body: Replace,
+    session: SessionDep,
+    principal: Annotated[Principal, require("batches:decide")],
+) -> Any:
+    try:
+        rf = runs.replace(session, file_id, body.by, principal.actor, body.comment)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     out = _read(rf)
     session.commit()
     return out

@@ -225,17 +225,24 @@ def build(ctx: Context) -> pn.viewable.Viewable:
     return pn.Column(*intro, listing, form, files_part, sizing_mode="stretch_width")
 
 
-def files_section(ctx: Context, can_decide: bool) -> pn.viewable.Viewable:
-    """Files to take up again, each with its cause, and "Réessayer" for the one chosen."""
+def files_section(ctx: Context, can_decide: bool) -> pn.viewable.Viewable:  # noqa: C901
+    """Files to take up again, each with its cause: "Réessayer" for the one chosen, or
+    "Remplacer" by a later file of its source chosen in a second list."""
     t, lang = ctx.t, ctx.lang
     chooser = styled(pn.widgets.Select(name=t("choose_file"), options={}, width=420))
+    successor = styled(pn.widgets.Select(name=t("replacement_file"), options={}, width=420))
+    hint = pn.pane.HTML("", sizing_mode="stretch_width")
     bar = ActionBar(
-        actions=[action("retry", t("retry"), "secondary", busy=t("retrying"))],
+        actions=[
+            action("retry", t("retry"), "secondary", busy=t("retrying")),
+            action("replace", t("replace"), "secondary", busy=t("replacing")),
+        ],
         cancel_label=t("cancel"),
-        cancelled_text=t("retry_cancelled"),
+        cancelled_text=t("file_action_cancelled"),
     )
     listing = pn.Column(sizing_mode="stretch_width")
     files: dict[int, dict[str, Any]] = {}
+    later: dict[int, dict[str, Any]] = {}
 
     def load() -> None:
         with db() as session:
@@ -287,37 +294,86 @@ def files_section(ctx: Context, can_decide: bool) -> pn.viewable.Viewable:
             chooser.value = values[0] if values else None
         chooser.disabled = not rows
         bar.disable(not rows or not can_decide)
+        load_successors()
+
+    def load_successors(*_args: object) -> None:
+        """The later files of the chosen file's source, its possible replacements."""
+        later.clear()
+        if chooser.value is not None:
+            with db() as session:
+                later.update(
+                    {f["file_id"]: f for f in attention.replacements(session, chooser.value)}
+                )
+        successor.options = {
+            t(
+                "replacement_option",
+                id=f["file_id"],
+                file=f["file"] or t("file_unknown"),
+                state=status("file", f["state"], lang),
+            ): f["file_id"]
+            for f in later.values()
+        }
+        values = list(successor.options.values())
+        if successor.value not in values:
+            successor.value = values[0] if values else None
+        successor.disabled = not later
+        hint.object = "" if later or chooser.value is None else f"<p>{t('replacement_none')}</p>"
+        bar.disable(not later or not can_decide, ["replace"])
         confirm_for()
 
     def confirm_for(*_args: object) -> None:
         f = files.get(chooser.value) if chooser.value is not None else None
         if f is None:
             return
+        name = f["file"] or t("file_unknown")
         bar.set_action(
             "retry",
-            confirm=t("retry_confirm", id=f["file_id"], file=f["file"] or t("file_unknown")),
+            confirm=t("retry_confirm", id=f["file_id"], file=name),
             confirm_label=t("retry_confirm_yes", id=f["file_id"]),
         )
+        by = later.get(successor.value) if successor.value is not None else None
+        if by is not None:
+            bar.set_action(
+                "replace",
+                confirm=t(
+                    "replace_confirm",
+                    id=f["file_id"],
+                    file=name,
+                    by=by["file_id"],
+                    by_file=by["file"] or t("file_unknown"),
+                ),
+                confirm_label=t("replace_confirm_yes", id=f["file_id"]),
+            )
 
-    def retry() -> None:
-        file_id = chooser.value
+    def act(kind: str) -> None:
+        file_id, by = chooser.value, successor.value
         if file_id is None or ctx.user is None or not can_decide:
+            return
+        if kind == "replace" and by is None:
             return
         try:
             with db() as session:
-                runs.retry(session, file_id, ctx.user.actor)
-        except (BatchStateError, NotFoundError) as exc:
+                if kind == "retry":
+                    runs.retry(session, file_id, ctx.user.actor)
+                else:
+                    runs.replace(session, file_id, by, ctx.user.actor)
+        except (BatchStateError, NotFoundError, ValueError) as exc:
             message = domain_error(ctx, exc, file_id)
             load()
             bar.done(message, "error")
             ctx.say(message)
             return
-        message = t("retried", id=file_id, actor=ctx.user.username)
+        if kind == "retry":
+            message = t("retried", id=file_id, actor=ctx.user.username)
+        else:
+            message = t("replaced", id=file_id, by=by, actor=ctx.user.username)
         load()
         bar.done(message, "ok")
         ctx.say(message)
 
-    chooser.param.watch(confirm_for, "value")
-    bar.on("retry", retry)
+    chooser.param.watch(load_successors, "value")
+    successor.param.watch(confirm_for, "value")
+    bar.on("retry", lambda: act("retry"))
+    bar.on("replace", lambda: act("replace"))
     load()
-    return pn.Column(listing, chooser, bar, sizing_mode="stretch_width")
+    return pn.Column(listing, chooser, successor, hint, bar, sizing_mode="stretch_width")

@@ -86,6 +86,11 @@ class RawFile(Timestamped, Base):
         Integer,
         comment="The ingestion run that last claimed it (no foreign key: runs name their file).",
     )
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="The later file of the same source a steward named as this one's replacement "
+        "(state replaced).",
+    )
 
 
 class IngestionRun(Base):

@@ -24,6 +24,7 @@ class FileState(StrEnum):
     FAILED = "failed"  # its processing failed (the reader crashed): retry once fixed
     REJECTED = "rejected"  # its batch was rejected by a person
     ROLLED_BACK = "rolled_back"  # its published batch was rolled back
+    REPLACED = "replaced"  # a steward named a later file of its source as its replacement
 
 
 class BatchState(StrEnum):
@@ -85,6 +86,11 @@ FILE_MOVES: tuple[Move, ...] = (
     Move("retry", F.REFUSED, F.RECEIVED),
     Move("retry", F.REJECTED, F.RECEIVED),
     Move("retry", F.ROLLED_BACK, F.RECEIVED),
+    # or names a later file of the same source that takes its place (a corrected export)
+    Move("replace", F.FAILED, F.REPLACED),
+    Move("replace", F.REFUSED, F.REPLACED),
+    Move("replace", F.REJECTED, F.REPLACED),
+    Move("replace", F.ROLLED_BACK, F.REPLACED),
 )
 
 MACHINES: dict[str, tuple[Move, ...]] = {"raw_files": FILE_MOVES, "batches": BATCH_MOVES}
@@ -92,7 +98,7 @@ MACHINES: dict[str, tuple[Move, ...]] = {"raw_files": FILE_MOVES, "batches": BAT
 # A file in one of these needs nothing more from the pipeline (a person may still decide)
 FILE_AT_REST = frozenset(
     {F.STAGED, F.AUDITED, F.APPROVED, F.PUBLISHED, F.SETTLED, F.REFUSED, F.FAILED}
-    | {F.REJECTED, F.ROLLED_BACK}
+    | {F.REJECTED, F.ROLLED_BACK, F.REPLACED}
 )
 FILE_IN_PROGRESS = frozenset({F.READ, F.VALIDATED})
 # the file state that follows its batch's

@@ -179,19 +179,57 @@ def retry(session: Session, raw_file_id: int, actor: str, comment: str | None = 
     rolled back (to ingest it once more). Its last run's unfinished work is undone; the rows
     a rejection put in quarantine are discarded (the file brings them again); the file waits
     in `received` for the next run. `StateConflict` (409) from any other state."""
-    rf = session.get(RawFile, raw_file_id)
-    if rf is None:
-        raise NotFoundError(f"file {raw_file_id} does not exist")
+    rf = _file(session, raw_file_id)
     before = lifecycle.move_file(
         session, raw_file_id, "retry", FileState.RECEIVED, actor, comment=comment
     )
+    _release(session, rf, before, actor)
+    session.refresh(rf)
+    return rf
+
+
+def replace(
+    session: Session, raw_file_id: int, by_id: int, actor: str, comment: str | None = None
+) -> RawFile:
+    """A steward names a later file of the same source (a corrected export, dropped in the
+    landing zone) as the replacement of a failed, refused, rejected or rolled-back one: the
+    file is done (`replaced`) and no longer waits for anyone. Its last run's unfinished work
+    is undone and the rows a rejection put in quarantine are discarded, as for a retry (the
+    replacement brings its own). `ValueError` (422) when the replacement is not a later file
+    of its source; `StateConflict` (409) from any other state."""
+    rf = _file(session, raw_file_id)
+    by = _file(session, by_id)
+    if by.source_id != rf.source_id or by.id <= rf.id:
+        raise ValueError(
+            f"file {by_id} cannot replace file {raw_file_id}: a replacement is a later file "
+            "of the same source"
+        )
+    before = lifecycle.move_file(
+        session, raw_file_id, "replace", FileState.REPLACED, actor, comment=comment
+    )
+    rf.replaced_by_id = by.id
+    _release(session, rf, before, actor)
+    session.refresh(rf)
+    return rf
+
+
+def _file(session: Session, raw_file_id: int) -> RawFile:
+    rf = session.get(RawFile, raw_file_id)
+    if rf is None:
+        raise NotFoundError(f"file {raw_file_id} does not exist")
+    return rf
+
+
+def _release(session: Session, rf: RawFile, before: str, actor: str) -> None:
+    """What a file handed back or replaced leaves behind: its last run's unfinished work
+    (a failed file), the rows its rejection put in quarantine (a rejected file)."""
     if before == FileState.FAILED and rf.run_id is not None:
         last = session.get(IngestionRun, rf.run_id)
         if last is not None and last.status != "running":
             undo(session, last.id)
     if before == FileState.REJECTED:
         rejected = select(Batch.id).where(
-            Batch.raw_file_id == raw_file_id, Batch.status == BatchState.REJECTED
+            Batch.raw_file_id == rf.id, Batch.status == BatchState.REJECTED
         )
         for row in session.scalars(
             select(QuarantinedRow).where(
@@ -203,5 +241,3 @@ def retry(session: Session, raw_file_id: int, actor: str, comment: str | None = 
                 row.status, row.resolved_by = "discarded", str(actor)[:120]
                 row.resolved_at = datetime.now(UTC)
     session.flush()
-    session.refresh(rf)
-    return rf

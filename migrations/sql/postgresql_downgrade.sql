@@ -1,5 +1,17 @@
 BEGIN;
 
+-- Running downgrade 0007_file_replaced -> 0006_user_workouts
+
+UPDATE raw_files SET state = 'failed' WHERE state = 'replaced';
+
+ALTER TABLE raw_files DROP CONSTRAINT ck_raw_files_state_known;
+
+ALTER TABLE raw_files ADD CONSTRAINT ck_raw_files_state_known CHECK (state IN ('received', 'read', 'validated', 'staged', 'audited', 'approved', 'published', 'settled', 'refused', 'failed', 'rejected', 'rolled_back'));
+
+ALTER TABLE raw_files DROP COLUMN replaced_by_id;
+
+UPDATE healthai_alembic_version SET version_num='0006_user_workouts' WHERE healthai_alembic_version.version_num = '0007_file_replaced';
+
 -- Running downgrade 0006_user_workouts -> 0005_daily_fact_aggregates
 
 DROP TABLE user_workouts;

@@ -1937,5 +1937,17 @@ INSERT INTO user_workouts (user_id, workout_type, intensity, sessions, minutes)
 
 UPDATE healthai_alembic_version SET version_num='0006_user_workouts' WHERE healthai_alembic_version.version_num = '0005_daily_fact_aggregates';
 
+-- Running upgrade 0006_user_workouts -> 0007_file_replaced
+
+ALTER TABLE raw_files ADD COLUMN replaced_by_id INTEGER;
+
+COMMENT ON COLUMN raw_files.replaced_by_id IS 'The later file of the same source a steward named as this one''s replacement (state replaced).';
+
+ALTER TABLE raw_files DROP CONSTRAINT ck_raw_files_state_known;
+
+ALTER TABLE raw_files ADD CONSTRAINT ck_raw_files_state_known CHECK (state IN ('received', 'read', 'validated', 'staged', 'audited', 'approved', 'published', 'settled', 'refused', 'failed', 'rejected', 'rolled_back', 'replaced'));
+
+UPDATE healthai_alembic_version SET version_num='0007_file_replaced' WHERE healthai_alembic_version.version_num = '0006_user_workouts';
+
 COMMIT;
 

@@ -1499,3 +1499,9 @@ INSERT INTO user_workouts (user_id, workout_type, intensity, sessions, minutes)
 
 UPDATE healthai_alembic_version SET version_num='0006_user_workouts' WHERE healthai_alembic_version.version_num = '0005_daily_fact_aggregates';
 
+-- Running upgrade 0006_user_workouts -> 0007_file_replaced
+
+ALTER TABLE raw_files ADD COLUMN replaced_by_id INTEGER;
+
+UPDATE healthai_alembic_version SET version_num='0007_file_replaced' WHERE healthai_alembic_version.version_num = '0006_user_workouts';
+

@@ -80,6 +80,14 @@ def routes() -> list[tuple[str, str, str, Any, int, str]]:
         ("GET", f"/batches/{MISSING}", "/batches/{batch_id}", None, 404, "batches:read"),
         ("GET", "/files", "/files", None, 200, "batches:read"),
         ("POST", f"/files/{MISSING}/retry", "/files/{file_id}/retry", None, 404, "batches:decide"),
+        (
+            "POST",
+            f"/files/{MISSING}/replace",
+            "/files/{file_id}/replace",
+            {"by": MISSING},
+            404,
+            "batches:decide",
+        ),
         ("GET", "/quarantine", "/quarantine", None, 200, "quarantine:read"),
         ("GET", f"/quarantine/{MISSING}", "/quarantine/{row_id}", None, 404, "quarantine:read"),
         (

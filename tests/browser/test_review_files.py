@@ -1,15 +1,19 @@
 """Issue 13: a failed file is listed on the review page with its source, name, state, date
 and cause (in French, the pipeline's English text marked `lang="en"`), and a steward retries it
 with the keyboard only: after the confirmation the file waits in `received` again (read in the
-database, with the steward as the one who moved it). The overview's attention link to the file
-leads there, and `?source=` preselects that source's first waiting batch."""
+database, with the steward as the one who moved it), or names a later, corrected file of its
+source as its replacement. The overview's attention link to the file leads there, and
+`?source=` preselects that source's first waiting batch."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from healthai.models import Batch, RawFile, Source
+from healthai.settings import PROJECT_ROOT
 from tests.browser.helpers import (
     assert_axe_clean,
     deep_active,
@@ -113,6 +117,61 @@ def test_a_failed_file_is_listed_with_its_cause_and_retried_by_keyboard(
         assert (rf.state, rf.state_by) == ("received", "steward")
     assert _row_of(page, name) is None
     assert_axe_clean(page, "after the file was retried")
+    assert page.console_errors == []
+
+
+def test_a_failed_file_is_replaced_by_a_later_corrected_file_by_keyboard(
+    page,  # noqa: ANN001
+    server: str,
+    dashboard_db: dict[str, str],
+    failed_file: dict[str, object],
+) -> None:
+    file_id = failed_file["id"]
+    url = dashboard_db["DATABASE_URL"]
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in dashboard_db.items():
+            mp.setenv(k, v)
+        mp.setenv("HEALTHAI_FAULT", "check_chunk")  # still broken (if it was retried): fails
+        mp.setenv("HEALTHAI_FAULT_ACTION", "raise")
+        materialize_sources(url, BROKEN)
+        mp.delenv("HEALTHAI_FAULT")
+        # the corrected export lands: the shipped file without its last row
+        shipped = next((PROJECT_ROOT / "raw" / BROKEN).glob("*.csv"))
+        lines = shipped.read_text(encoding="utf-8").splitlines(keepends=True)
+        landing = Path(dashboard_db["LANDING_DIR"]) / BROKEN
+        landing.mkdir(parents=True, exist_ok=True)
+        (landing / "corrected.csv").write_text("".join(lines[:-1]), encoding="utf-8")
+        materialize_sources(url, BROKEN)
+    with session_for(url) as s:
+        assert s.get(RawFile, file_id).state == "failed"
+        corrected = s.scalars(select(RawFile).where(RawFile.original_name == "corrected.csv")).one()
+        by = corrected.id
+    sign_in(page, server, "steward")
+    page.goto(f"{server}/validation?source={BROKEN}")
+    wait_ready(page)
+    kb = page.keyboard
+    chosen = tab_to(page, lambda i: i["tag"] == "select" and i["label"] == "Fichier à réessayer")
+    assert chosen["value"] is not None
+    successor = tab_to(
+        page, lambda i: i["tag"] == "select" and i["label"] == "Fichier qui le remplace"
+    )
+    assert successor["value"] is not None
+    tab_to(page, lambda i: i["tag"] == "button" and i["text"] == "Remplacer")
+    kb.press("Enter")
+    assert deep_active(page)["text"] == f"Oui, remplacer le fichier {file_id}"
+    assert_axe_clean(page, "while the replacement is asked to be confirmed")
+    kb.press("Enter")
+    page.wait_for_function(
+        "(id) => document.getElementById('annonces').textContent"
+        ".includes(`Fichier ${id} remplacé par le fichier`)",
+        arg=file_id,
+        timeout=15000,
+    )
+    with session_for(url) as s:
+        rf = s.get(RawFile, file_id)
+        assert (rf.state, rf.replaced_by_id, rf.state_by) == ("replaced", by, "steward")
+    assert _row_of(page, str(failed_file["name"])) is None
+    assert_axe_clean(page, "after the file was replaced")
     assert page.console_errors == []
 
 

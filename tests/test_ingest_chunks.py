@@ -387,3 +387,36 @@ def test_first_row_wins_rules_hold_across_chunks(tmp_path: Path, source: str, ru
     assert rule in chunked["41"]  # line 7's copy, record 41
     assert not any(rule in rules for record, rules in chunked.items() if record != "41")
     assert chunked == outcome(None)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_quarantined_rows_keep_their_raw_values_and_reasons_exactly(
+    engine: str, platform: str
+) -> None:
+    """Rejected rows are written in bulk (COPY on PostgreSQL): the untouched values and the
+    reasons read back exactly as given, quotes, separators, line breaks, accents and empty
+    values included; a repeat is linked, not written again."""
+    from healthai.models import IngestionRun, QuarantineRepeat
+    from healthai.pipeline.contract import Rejected
+
+    spec = SOURCES["sim_biometrics"]
+    tricky = {"user_key": 'a "b", c\nd', "date": "", "weight_kg": None, "note": "é;\\t,"}
+    reason = {"rule": "out_of_range", "column": "weight_kg", "value": "9,5", "params": {"min": 1}}
+    with session_for(platform) as session:
+        source = landing.ensure_source(session, spec)
+        session.flush()
+        run = IngestionRun(source_id=source.id, status="running")
+        session.add(run)
+        session.flush()
+        landed = ingest.Landed(spec.name, run.id, Path("x.csv"), "f" * 64, datetime.now(UTC))
+        rows = [Rejected(record=i, raw={**tricky, "n": i}, reasons=[reason]) for i in (1, 2)]
+        repeat = Rejected(record=3, raw={**tricky, "n": 1}, reasons=[reason])
+        assert ingest._quarantine(session, source.id, landed, [*rows, repeat]) == 1
+    with session_for(platform) as session:
+        stored = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.id)).all()
+        assert [(q.source_record, q.raw, q.reasons, q.status) for q in stored] == [
+            (str(i), {**tricky, "n": i}, [reason], "open") for i in (1, 2)
+        ]
+        assert stored[0].created_at is not None and stored[0].fingerprint
+        linked = session.scalar(select(QuarantineRepeat))
+        assert (linked.quarantined_row_id, linked.source_record) == (stored[0].id, "3")

@@ -287,8 +287,8 @@ def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rej
         else:
             fresh[fp] = row
     if fresh:
-        session.execute(
-            insert(QuarantinedRow),
+        _insert_quarantined(
+            session,
             [
                 {
                     "source_id": source_id,
@@ -320,6 +320,24 @@ def _quarantine(session: Session, source_id: int, landed: Landed, rows: list[Rej
             ],
         )
     return len(repeats)
+
+
+def _insert_quarantined(session: Session, rows: list[dict]) -> None:
+    """New quarantined rows: one COPY on PostgreSQL (the JSON columns as the text SQLAlchemy
+    would send, `json.dumps`), inserts elsewhere. An executemany of INSERTs took 0.6 s for
+    the 5,000 bad rows of a 1 M-row file, and grows with the share of bad rows."""
+    if not bulk.is_postgres(session):
+        session.execute(insert(QuarantinedRow), rows)
+        return
+    table = QuarantinedRow.__table__
+    columns = list(rows[0])
+    data = {c: [r[c] for r in rows] for c in columns}
+    for c in ("raw", "reasons"):
+        data[c] = [json.dumps(v) for v in data[c]]
+    stamp = pa.timestamp("us", tz="UTC")
+    types = {"source_id": pa.int64(), "run_id": pa.int64(), "created_at": stamp}
+    arrow = pa.table({c: pa.array(data[c], type=types.get(c, pa.string())) for c in columns})
+    bulk.copy_rows(session, table, arrow)  # type: ignore[arg-type]
 
 
 def clean(session: Session, spec: SourceSpec, checked: Checked) -> Cleaned:

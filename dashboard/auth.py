@@ -1,7 +1,9 @@
 """Sign-in to the web interface with the platform's accounts, through the shared access policy
 (`healthai.access`): the same rate limits, password check, tokens and roles as the API. The
 signed access token is kept in an HttpOnly cookie read by every page; a partner sees only its
-organisation (`Principal.tenant`)."""
+organisation (`Principal.tenant`). Signing out ends the token's session, not only the cookie
+(`healthai.access.sign_out`): a kept copy of the cookie, or the same token sent to the API, is
+refused from then on; the person's other sessions go on."""
 
 from __future__ import annotations
 
@@ -91,7 +93,25 @@ class LoginHandler(tornado.web.RequestHandler):
 
 
 class LogoutHandler(tornado.web.RequestHandler):
+    """POST: end the cookie's session everywhere (web interface and API), clear the cookie,
+    back to the sign-in page. A cookie that is missing, forged, expired or already signed out
+    revokes nothing and signs out just the same."""
+
     def post(self) -> None:
+        try:
+            with Session(get_engine()) as session:
+                access.sign_out(session, get_settings(), self.get_cookie(COOKIE))
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            # the session could not be ended: keep the cookie, so that signing out again works
+            from dashboard.shell import render_login
+
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_S))
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.write(render_login(self.get_argument("lang", "fr"), "", "db_busy", ""))
+            return
         self.clear_cookie(COOKIE, path="/")
         self.redirect("/connexion")
 

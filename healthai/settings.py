@@ -158,9 +158,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds an API worker reuses what it read about an account or an API key "
         "(healthai.access.cache) instead of reading it at every request: a revocation (new "
-        "password, role, organisation, disabled account, revoked key) is refused by every "
-        "worker and replica at the latest this long after it, at once by the worker that made "
-        "it. 0: read at every request.",
+        "password, role, organisation, disabled account, revoked key, signed-out session) is "
+        "refused by every worker and replica at the latest this long after it, at once by the "
+        "worker that made it. 0: read at every request.",
     )
     db_pool_size: int = Field(
         default=20,

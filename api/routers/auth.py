@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import SessionDep, SettingsDep, require
+from api.deps import SessionDep, SettingsDep, oauth2_scheme, require
 from api.errors import error_responses
 from api.schemas.auth import Me, RefreshRequest, Token
 from healthai import access
@@ -86,14 +86,23 @@ def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) ->
     "/logout",
     status_code=204,
     response_class=Response,
-    summary="Sign out everywhere",
-    description="Revoke every refresh token of the calling account (access tokens expire "
-    "by themselves within minutes). Called with an API key, nothing changes (revoke the key "
-    "instead).",
+    summary="Sign out",
+    description="End the session of the presented access token: it, the tokens it was "
+    "refreshed from and any refreshed from it are refused from now on (at once by this "
+    "worker, within `AUTH_CACHE_TTL_S` seconds by every other worker and replica); and revoke "
+    "every refresh token of the calling account, as before (its other access tokens, of other "
+    "sign-ins, expire by themselves within minutes). Called with an API key, nothing changes "
+    "(revoke the key instead).",
     responses=error_responses(401, 403),
 )
-def logout(session: SessionDep, principal: Annotated[Principal, require()]) -> Response:
+def logout(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, require()],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Response:
     if principal.kind == "account":
+        access.sign_out(session, settings, token, refresh=True)
         access.sign_out_everywhere(session, principal.account_id)
         session.commit()
     return Response(status_code=204)

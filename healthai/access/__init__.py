@@ -15,7 +15,9 @@ from healthai.access.authenticate import (
     account_state,
     authenticate_api_key,
     authenticate_token,
+    revoke_session,
     revoke_tokens,
+    session_revoked,
     state_of,
     verify_token,
 )
@@ -38,9 +40,10 @@ from healthai.access.signin import (
     rotate,
     session_expiry,
     sign_in,
+    sign_out,
     sign_out_everywhere,
 )
-from healthai.access.tokens import create_token, decode_token, subject_id
+from healthai.access.tokens import create_token, decode_token, session_of, subject_id
 from healthai.access.usernames import InvalidUsername, normalise_username
 
 __all__ = [
@@ -81,11 +84,15 @@ __all__ = [
     "log_personal_read",
     "new_api_key",
     "normalise_username",
+    "revoke_session",
     "revoke_tokens",
     "rotate",
     "scopes_of",
     "session_expiry",
+    "session_of",
+    "session_revoked",
     "sign_in",
+    "sign_out",
     "sign_out_everywhere",
     "state_of",
     "subject_id",

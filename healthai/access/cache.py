@@ -9,6 +9,11 @@ latest then. The process that makes the change forgets the entry at once (`forge
 `forget_key`: called by `revoke_tokens` and by the API's key revocation), so the change is
 immediate there. Nothing here outlives its TTL, so a worker holds no state another replica
 would miss. Failures (unknown account, bad key) are not cached.
+
+A signed-out session (`revoke_session`) follows the same rule: whether a session was signed
+out is kept `ttl_s` seconds per session id, a token is used from the cache alone only when both
+its account and its session are held, and the process that signs a session out forgets it at
+once (`forget_session`).
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from healthai.access.authenticate import (
     account_state,
     authenticate_api_key,
     authenticate_token,
+    session_revoked,
 )
 from healthai.access.keys import hash_api_key
 from healthai.access.principal import Principal
-from healthai.access.tokens import decode_token, subject_id
+from healthai.access.tokens import decode_token, session_of, subject_id
 from healthai.settings import Settings
 
 K = TypeVar("K")
@@ -74,13 +80,16 @@ class TtlCache(Generic[K, V]):
 
 
 class AuthCache:
-    """Cached `account_state` (a `StateReader` for `authenticate_token`) and cached API keys."""
+    """Cached `account_state` (a `StateReader` for `authenticate_token`), cached
+    `session_revoked` (a `RevokedReader`) and cached API keys."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.accounts: TtlCache[int, AccountState] = TtlCache(ttl_s, clock)
         # key hash -> (principal, owner account id)
         self.keys: TtlCache[str, Principal] = TtlCache(ttl_s, clock)
+        # session id -> signed out?
+        self.sessions: TtlCache[str, bool] = TtlCache(ttl_s, clock)
 
     def state(self, session: Session, account_id: int) -> AccountState | None:
         found = self.accounts.get(account_id)
@@ -88,6 +97,13 @@ class AuthCache:
             found = account_state(session, account_id)
             if found is not None:
                 self.accounts.put(account_id, found)
+        return found
+
+    def revoked(self, session: Session, session_id: str) -> bool:
+        found = self.sessions.get(session_id)
+        if found is None:
+            found = session_revoked(session, session_id)
+            self.sessions.put(session_id, found)
         return found
 
     def cached_state(self, account_id: int) -> AccountState | None:
@@ -114,10 +130,13 @@ class AuthCache:
                 raise NotAuthenticated("invalid or expired token")
             account_id = subject_id(claims)
             state = self.cached_state(account_id) if account_id is not None else None
-            if state is None:
+            revoked = self.sessions.get(session_of(claims))
+            if state is None or revoked is None:
                 return None
             if not state.is_active or claims["ver"] != state.token_version:
                 raise NotAuthenticated("invalid or expired token")
+            if revoked:
+                raise NotAuthenticated("signed out")
             return state.principal()
         if key:
             return self.cached_key(key)
@@ -133,7 +152,9 @@ class AuthCache:
         """The caller, reading the account or the key when this cache does not hold it."""
         with sessions() as session:
             if token:
-                return authenticate_token(session, settings, token, state=self.state)
+                return authenticate_token(
+                    session, settings, token, state=self.state, revoked=self.revoked
+                )
             if key:
                 return self.api_key(session, key)
         raise NotAuthenticated("not authenticated")
@@ -149,9 +170,13 @@ class AuthCache:
     def forget_key(self, key_hash: str) -> None:
         self.keys.pop(key_hash)
 
+    def forget_session(self, session_id: str) -> None:
+        self.sessions.pop(session_id)
+
     def clear(self) -> None:
         self.accounts.clear()
         self.keys.clear()
+        self.sessions.clear()
 
 
 # The caches of this process: revocation forgets its entries in each of them.
@@ -176,3 +201,9 @@ def forget_key(key_hash: str) -> None:
     """An API key was revoked: this process's caches check it again at its next use."""
     for cache in list(_CACHES):
         cache.forget_key(key_hash)
+
+
+def forget_session(session_id: str) -> None:
+    """A session was signed out: this process's caches check it again at its next use."""
+    for cache in list(_CACHES):
+        cache.forget_session(session_id)

@@ -1,5 +1,5 @@
 """Signing in and out: password check behind the rate limits, token pairs, atomic rotation of
-refresh tokens."""
+refresh tokens, and signing one session out (`sign_out`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from healthai.access import ratelimit
-from healthai.access.authenticate import AccountState, NotAuthenticated, state_of, verify_token
+from healthai.access.authenticate import (
+    AccountState,
+    NotAuthenticated,
+    revoke_session,
+    state_of,
+    verify_token,
+)
 from healthai.access.passwords import verify_password
-from healthai.access.tokens import create_token, decode_token
+from healthai.access.tokens import create_token, decode_token, session_of
 from healthai.access.usernames import lookup_name
 from healthai.models import ApiAccount, RefreshToken
 from healthai.settings import Settings
@@ -59,8 +65,11 @@ def sign_in(
     return state_of(account)  # type: ignore[arg-type]
 
 
-def access_token(settings: Settings, account: AccountState) -> str:
-    token, _jti, _expires = create_token(settings, account.id, account.token_version, "access")
+def access_token(settings: Settings, account: AccountState, session_id: str | None = None) -> str:
+    """An access token of session `session_id` (None: a new session)."""
+    token, _jti, _expires = create_token(
+        settings, account.id, account.token_version, "access", session_id
+    )
     return token
 
 
@@ -74,22 +83,33 @@ def session_expiry(settings: Settings, token: str | None) -> datetime | None:
 def extend_session(session: Session, settings: Settings, token: str) -> tuple[str, datetime] | None:
     """A fresh access token for the account an access token names, and when it expires; None
     when the token is no longer valid (expired, revoked by a change of the account, account
-    disabled): a session can be prolonged, never revived."""
+    disabled, session signed out): a session can be prolonged, never revived. The fresh token
+    is of the same session: signing out ends it too."""
     try:
-        account, _claims = verify_token(session, settings, token, "access")
+        account, claims = verify_token(session, settings, token, "access")
     except NotAuthenticated:
         return None
-    fresh, _jti, expires = create_token(settings, account.id, account.token_version, "access")
+    fresh, _jti, expires = create_token(
+        settings, account.id, account.token_version, "access", session_of(claims)
+    )
     return fresh, expires
 
 
-def issue_tokens(session: Session, settings: Settings, account: AccountState) -> TokenPair:
+def issue_tokens(
+    session: Session, settings: Settings, account: AccountState, session_id: str | None = None
+) -> TokenPair:
     """A new access token and a new refresh token (recorded, so that it can be rotated and
-    revoked), committed."""
-    refresh, jti, expires = create_token(settings, account.id, account.token_version, "refresh")
+    revoked), committed; both of session `session_id` (None: a new session)."""
+    refresh, jti, expires = create_token(
+        settings, account.id, account.token_version, "refresh", session_id
+    )
     session.add(RefreshToken(jti=jti, account_id=account.id, expires_at=expires))
     session.commit()
-    return TokenPair(access_token(settings, account), refresh, settings.access_token_minutes * 60)
+    return TokenPair(
+        access_token(settings, account, session_id or jti),
+        refresh,
+        settings.access_token_minutes * 60,
+    )
 
 
 def rotate(session: Session, settings: Settings, refresh_token: str) -> TokenPair:
@@ -117,7 +137,28 @@ def rotate(session: Session, settings: Settings, refresh_token: str) -> TokenPai
     if revoked.rowcount != 1:
         session.rollback()
         raise NotAuthenticated("invalid, expired or revoked refresh token")
-    return issue_tokens(session, settings, account)
+    return issue_tokens(session, settings, account, session_of(claims))
+
+
+def sign_out(
+    session: Session, settings: Settings, token: str | None, refresh: bool = False
+) -> bool:
+    """End the session of a valid access token (the web interface's cookie, an API caller's
+    bearer token): it and every token of its session (extensions, refresh rotations with
+    `refresh`) are refused from now on, the account's other sessions go on. Commits. False,
+    and nothing written, when the token is not a valid access token (missing, forged, expired,
+    of another kind, already signed out, outdated by a change of the account)."""
+    if not token:
+        return False
+    try:
+        account, claims = verify_token(session, settings, token, "access")
+    except NotAuthenticated:
+        session.rollback()
+        return False
+    session.commit()  # end the read: the writes below start their own transaction
+    revoke_session(session, settings, account.id, session_of(claims), refresh)
+    session.commit()
+    return True
 
 
 def sign_out_everywhere(session: Session, account_id: int) -> None:

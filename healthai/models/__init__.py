@@ -1,6 +1,13 @@
 """SQLAlchemy 2 models: one metadata for the whole platform (Alembic's target)."""
 
-from healthai.models.accounts import ROLES, ApiAccount, ApiKey, PersonalDataAccess, RefreshToken
+from healthai.models.accounts import (
+    ROLES,
+    ApiAccount,
+    ApiKey,
+    PersonalDataAccess,
+    RefreshToken,
+    RevokedSession,
+)
 from healthai.models.base import Base, Lineage
 from healthai.models.domain import (
     AppSession,
@@ -65,6 +72,7 @@ __all__ = [
     "PersonalDataAccess",
     "ROLES",
     "RefreshToken",
+    "RevokedSession",
     "AppSession",
     "AuditLog",
     "Base",

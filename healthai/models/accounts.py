@@ -98,6 +98,30 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RevokedSession(Base):
+    """A signed-out session (healthai/access/authenticate.py): every access or refresh token
+    carrying its id is refused, by the API and the web interface alike. A session is the chain
+    of tokens one sign-in produced (its extensions and refresh rotations carry the same id).
+    Deleted once every token of the session would have expired anyway (`expires_at`)."""
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(
+        String(64),
+        primary_key=True,
+        comment="The tokens' `sid` claim (their `jti` for tokens issued without one).",
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("api_accounts.id", ondelete="CASCADE"), index=True
+    )
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        index=True,
+        comment="When the last token the session may have issued expires: the row can go then.",
+    )
+
+
 class LoginAttempt(Base):
     """One sign-in attempt (API or web interface) against one key, counted by the sign-in rate
     limits of every worker and replica (healthai/access/ratelimit.py); deleted once older than

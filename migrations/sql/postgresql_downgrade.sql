@@ -1,5 +1,15 @@
 BEGIN;
 
+-- Running downgrade 0008_revoked_sessions -> 0007_file_replaced
+
+DROP INDEX ix_revoked_sessions_expires_at;
+
+DROP INDEX ix_revoked_sessions_account_id;
+
+DROP TABLE revoked_sessions;
+
+UPDATE healthai_alembic_version SET version_num='0007_file_replaced' WHERE healthai_alembic_version.version_num = '0008_revoked_sessions';
+
 -- Running downgrade 0007_file_replaced -> 0006_user_workouts
 
 UPDATE raw_files SET state = 'failed' WHERE state = 'replaced';

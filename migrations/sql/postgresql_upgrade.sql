@@ -1949,5 +1949,26 @@ ALTER TABLE raw_files ADD CONSTRAINT ck_raw_files_state_known CHECK (state IN ('
 
 UPDATE healthai_alembic_version SET version_num='0007_file_replaced' WHERE healthai_alembic_version.version_num = '0006_user_workouts';
 
+-- Running upgrade 0007_file_replaced -> 0008_revoked_sessions
+
+CREATE TABLE revoked_sessions (
+    session_id VARCHAR(64) NOT NULL, 
+    account_id INTEGER NOT NULL, 
+    revoked_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_revoked_sessions PRIMARY KEY (session_id), 
+    CONSTRAINT fk_revoked_sessions_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id) ON DELETE CASCADE
+);
+
+COMMENT ON COLUMN revoked_sessions.session_id IS 'The tokens'' `sid` claim (their `jti` for tokens issued without one).';
+
+COMMENT ON COLUMN revoked_sessions.expires_at IS 'When the last token the session may have issued expires: the row can go then.';
+
+CREATE INDEX ix_revoked_sessions_account_id ON revoked_sessions (account_id);
+
+CREATE INDEX ix_revoked_sessions_expires_at ON revoked_sessions (expires_at);
+
+UPDATE healthai_alembic_version SET version_num='0008_revoked_sessions' WHERE healthai_alembic_version.version_num = '0007_file_replaced';
+
 COMMIT;
 

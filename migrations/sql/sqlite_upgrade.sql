@@ -1505,3 +1505,20 @@ ALTER TABLE raw_files ADD COLUMN replaced_by_id INTEGER;
 
 UPDATE healthai_alembic_version SET version_num='0007_file_replaced' WHERE healthai_alembic_version.version_num = '0006_user_workouts';
 
+-- Running upgrade 0007_file_replaced -> 0008_revoked_sessions
+
+CREATE TABLE revoked_sessions (
+    session_id VARCHAR(64) NOT NULL, 
+    account_id INTEGER NOT NULL, 
+    revoked_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    CONSTRAINT pk_revoked_sessions PRIMARY KEY (session_id), 
+    CONSTRAINT fk_revoked_sessions_account_id_api_accounts FOREIGN KEY(account_id) REFERENCES api_accounts (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_revoked_sessions_account_id ON revoked_sessions (account_id);
+
+CREATE INDEX ix_revoked_sessions_expires_at ON revoked_sessions (expires_at);
+
+UPDATE healthai_alembic_version SET version_num='0008_revoked_sessions' WHERE healthai_alembic_version.version_num = '0007_file_replaced';
+

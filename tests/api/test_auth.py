@@ -34,10 +34,11 @@ def test_password_flow_refresh_and_logout(env: Env) -> None:
     assert r.status_code == 200, r.text
     new = r.json()
     assert_problem(c.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
-    # logout revokes every refresh token of the account
+    # logout ends the presented token's session and revokes every refresh token of the account
     auth = {"Authorization": f"Bearer {new['access_token']}"}
     assert c.post("/auth/logout", headers=auth).status_code == 204
     assert_problem(c.post("/auth/refresh", json={"refresh_token": new["refresh_token"]}), 401)
+    assert_problem(c.get("/auth/me", headers=auth), 401)
 
 
 def test_wrong_credentials(env: Env) -> None:

@@ -230,3 +230,46 @@ def test_replayed_forged_or_expired_sign_outs_do_no_harm(servers: Servers) -> No
     assert signed_in_page(servers, second)
     time.sleep(TTL_S + 0.5)
     assert everywhere(servers.api, bearer(second)) == {200}
+
+
+# ------------------------------------------------------------------ the cache's rule, exactly
+def test_the_auth_cache_honours_a_sign_out_at_once_here_and_within_its_ttl_elsewhere(
+    env: Env,
+) -> None:
+    """Two caches of the API (healthai.access.cache) on a clock of the test's own: the one of
+    the process that signs out (registered) refuses the token at once, another process's
+    keeps it until its entries are `ttl_s` old, never longer."""
+    from sqlalchemy.orm import sessionmaker
+
+    from healthai import access
+    from healthai.access.cache import AuthCache, register
+    from healthai.settings import Settings
+
+    settings: Settings = env.app.state.settings  # type: ignore[attr-defined]
+    engine = create_engine(env.url)
+    sessions = sessionmaker(engine)
+    now = [0.0]
+    here = register(AuthCache(60, clock=lambda: now[0]))
+    elsewhere = AuthCache(60, clock=lambda: now[0])  # another worker: never told
+    name = f"out-{uuid.uuid4().hex[:10]}"
+    add_account(env.url, name, "steward")
+    pair = env.client.post("/auth/token", data={"username": name, "password": PASSWORD}).json()
+    token = pair["access_token"]
+    for cache in (here, elsewhere):
+        assert cache.authenticate(sessions, settings, token, None).username == name
+        assert cache.cached(settings, token, None) is not None  # no read any more
+    with sessions() as session:
+        assert access.sign_out(session, settings, token)
+    assert here.cached(settings, token, None) is None  # forgotten: read again, refused
+    with pytest.raises(access.NotAuthenticated):
+        here.authenticate(sessions, settings, token, None)
+    with pytest.raises(access.NotAuthenticated):
+        here.cached(settings, token, None)  # and kept as refused
+    assert elsewhere.cached(settings, token, None) is not None  # within its TTL
+    now[0] += 60
+    assert elsewhere.cached(settings, token, None) is None
+    with pytest.raises(access.NotAuthenticated):
+        elsewhere.authenticate(sessions, settings, token, None)
+    with sessions() as session:  # signing out again changes nothing
+        assert not access.sign_out(session, settings, token)
+    engine.dispose()

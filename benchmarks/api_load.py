@@ -306,6 +306,12 @@ def run(
             concurrency,
         ),
         (
+            "list",
+            "GET /metrics?after=<random id>&limit=50 (by key)",
+            lambda r: f"/metrics?after={r.choice(ids)}&limit=50",
+            concurrency,
+        ),
+        (
             "detail",
             "GET /metrics/{id} (random id)",
             lambda r: f"/metrics/{r.choice(ids)}",

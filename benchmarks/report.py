@@ -150,7 +150,7 @@ def _serving_targets(results: dict[str, Any], add: Any) -> None:
             cpu, rps, p99 = e.get("server_cpu_ms"), e["throughput_rps"], e["p99_ms"]
             add(
                 f"{e['kind'].capitalize()}: server CPU <= 2 ms, >= 500 req/s, p99 < 200 ms, "
-                f"{e['concurrency']} concurrent",
+                f"{e['concurrency']} concurrent: `{e['request'][4:]}`",
                 f"{_fmt(cpu, 2)} ms, {_fmt(rps, 1)} req/s, p99 {_fmt(p99, 1)} ms",
                 clean and None not in (cpu, rps, p99) and cpu <= 2 and rps >= 500 and p99 < 200,
                 "" if clean else f"{e['errors']} errors",

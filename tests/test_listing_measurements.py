@@ -90,3 +90,35 @@ def test_kept_positions_follow_a_publication_and_a_rollback(engine: str, db_url:
         batches.rollback(s, later.id, "steward", "test")
     with session_for(db_url) as s:
         assert pages_match(s) == 10
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pages_after_a_key_are_the_views_rows_after_it(engine: str, db_url: str) -> None:
+    with session_for(db_url) as s:
+        source, _user = published_user(s)
+        rows = [
+            ("w:1", T0 + timedelta(days=i), {m: VALUES[m] for m in METRICS[: 1 + i * 5 % 6]})
+            for i in range(40)
+        ]
+        publish_readings(s, source, rows)
+    with session_for(db_url) as s:
+        m = BiometricMeasurement
+        whole = list(s.scalars(select(m.id).order_by(m.id)))
+        cols = ("id", "user_id", "metric", "measured_at", "value")
+        # before the first, inside a reading, at a reading's last, past the end, unknown ids
+        for after in (0, whole[0], whole[3], whole[50] + 1, whole[-2], whole[-1], whole[-1] + 99):
+            rest = [i for i in whole if i > after]
+            for limit, offset in ((1, 0), (5, 0), (50, 0), (5, 3), (5, 60)):
+                got = page(
+                    s, m, {}, None, limit, offset, columns=cols, count_beyond=10, after=after
+                )
+                assert [r[0] for r in got.rows] == rest[offset : offset + limit], (after, limit)
+                bound = offset + limit + 10
+                assert (got.count, got.exact) == (min(len(rest), bound), len(rest) <= bound)
+            steps = [i for i in s.scalars(select(m.id).where(m.metric == "steps").order_by(m.id))]
+            got = page(s, m, {"metric": "steps"}, None, 5, 0, columns=cols, after=after)
+            assert [r[0] for r in got.rows] == [i for i in steps if i > after][:5]
+        # in another order, `after` is a filter on the id
+        by_time = list(s.scalars(select(m.id).order_by(m.measured_at.desc(), m.id)))
+        got = page(s, m, {}, "-measured_at", 5, 0, columns=cols, after=whole[10])
+        assert [r[0] for r in got.rows] == [i for i in by_time if i > whole[10]][:5]

@@ -16,7 +16,7 @@ from api.deps import SessionDep, require
 from api.errors import error_responses
 from api.responses import json_response, records
 from api.schemas import resources as s
-from api.schemas.common import Page as PageOf
+from api.schemas.common import ResourcePage as PageOf
 from api.writes import audit, manual_batch, row_dict, set_lineage, version_change
 from healthai import access
 from healthai.access import Principal
@@ -209,6 +209,14 @@ RESOURCES: list[Resource] = [
 ]
 
 
+def _next_after(rows: list[Any], params: Any, columns: tuple[str, ...] | None) -> int | None:
+    """The last row's id when the page is full and in id order (the next page's `after`)."""
+    if len(rows) < params.limit or params.sort not in (None, "id"):
+        return None
+    last = rows[-1]
+    return int(last[columns.index("id")] if columns else last.id)
+
+
 def _with(headers_from: Response, answer: Response) -> Response:
     """An answer built by the route, with the headers its dependencies set (api.caching)."""
     answer.headers.update(headers_from.headers)
@@ -248,6 +256,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
                 organisation_id=tenant,
                 options=res.load,
                 columns=columns,
+                after=params.after,
             )
 
     def read_one(app: Any, row_id: int, tenant: int | None) -> Any:
@@ -281,6 +290,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ro
             )
         answer = {"count": total, "count_exact": exact, "limit": params.limit}
         answer["offset"] = params.offset
+        answer["next_after"] = _next_after(rows, params, columns)
         if columns is None:  # related rows: validated and serialised by the response model
             return {"data": rows, **answer}
         return _with(response, json_response({"data": records(columns, rows), **answer}))

@@ -155,6 +155,17 @@ class Page(BaseModel, Generic[T]):
     offset: int = Field(examples=[0])
 
 
+class ResourcePage(Page[T], Generic[T]):
+    """A page of a resource list, which also pages by key (`after`)."""
+
+    next_after: int | None = Field(
+        default=None,
+        description="Pass it as `after` for the next page (in id order, the default): null on "
+        "the last page or when the list is sorted by another column.",
+        examples=[1250],
+    )
+
+
 class ListParams(QueryInput):
     """Pagination and sorting shared by every list. Filters are the other fields; by
     convention `x_from`/`x_to` bound `x` and `x_contains` searches inside `x`."""
@@ -166,7 +177,7 @@ class ListParams(QueryInput):
 
     def filters(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, value in self.model_dump(exclude={"limit", "offset", "sort"}).items():
+        for name, value in self.model_dump(exclude={"limit", "offset", "sort", "after"}).items():
             if value is None:
                 continue
             if name.endswith("_from"):
@@ -178,6 +189,20 @@ class ListParams(QueryInput):
             else:
                 out[name] = value
         return out
+
+
+class ResourceListParams(ListParams):
+    """A resource's list: by offset, or by key (`after`: the rows whose id comes after it; in
+    id order, the default, each page costs the same however deep, where an offset costs its
+    depth)."""
+
+    after: int | None = Field(
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="Only rows whose id is greater than this one. In id order (the default) "
+        "this pages by key: pass the previous page's `next_after`.",
+    )
 
 
 class Message(BaseModel):

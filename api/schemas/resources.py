@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Id, Input, ListParams, UtcDateTime, text
+from api.schemas.common import Id, Input, ResourceListParams, UtcDateTime, text
 from healthai.models.vocab import (
     ACTIVITY_LEVELS,
     BOUNDS,
@@ -87,7 +87,7 @@ class OrganisationRead(Orm):
     created_at: UtcDateTime
 
 
-class OrganisationParams(ListParams):
+class OrganisationParams(ResourceListParams):
     kind: OrgKind | None = None
     name_contains: text(200) | None = None
     sort: _sort("id", "slug", "name", "created_at") | None = None  # type: ignore[valid-type]
@@ -142,7 +142,7 @@ class UserRead(Orm, Lineage):
     created_at: UtcDateTime
 
 
-class UserParams(ListParams):
+class UserParams(ResourceListParams):
     organisation_id: Id | None = None
     plan_tier: PlanTier | None = None
     goal: Goal | None = None
@@ -202,7 +202,7 @@ class FoodRead(Orm, Lineage):
     portion_g: float | None
 
 
-class FoodParams(ListParams):
+class FoodParams(ResourceListParams):
     source: text(40) | None = None
     category: text(200) | None = None
     name_contains: text(300) | None = None
@@ -246,7 +246,7 @@ class RecipeRead(Orm, Lineage):
     ingredients: list[IngredientRead] = Field(default_factory=list)
 
 
-class RecipeParams(ListParams):
+class RecipeParams(ResourceListParams):
     source: text(40) | None = None
     name_contains: text(300) | None = None
     sort: _sort("id", "name", "servings") | None = None  # type: ignore[valid-type]
@@ -299,7 +299,7 @@ class ExerciseRead(Orm, Lineage):
     muscles: list[ExerciseMuscleRead] = Field(default_factory=list)
 
 
-class ExerciseParams(ListParams):
+class ExerciseParams(ResourceListParams):
     source: text(40) | None = None
     exercise_type: text(40) | None = None
     level: ExerciseLevel | None = None
@@ -367,7 +367,7 @@ class MealLogRead(Orm, Lineage):
     sodium_mg: float | None
 
 
-class MealLogParams(ListParams):
+class MealLogParams(ResourceListParams):
     user_id: Id | None = None
     meal_type: MealType | None = None
     food_id: Id | None = None
@@ -439,7 +439,7 @@ class WorkoutSessionRead(Orm, Lineage):
     intensity: str | None
 
 
-class WorkoutSessionParams(ListParams):
+class WorkoutSessionParams(ResourceListParams):
     user_id: Id | None = None
     workout_type: text(40) | None = None
     intensity: Intensity | None = None
@@ -507,7 +507,7 @@ class MetricRead(Orm, Lineage):
     value: float
 
 
-class MetricParams(ListParams):
+class MetricParams(ResourceListParams):
     user_id: Id | None = None
     metric: Metric | None = None
     measured_at_from: datetime | None = None

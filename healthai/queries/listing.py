@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import BiometricMeasurement, Organisation, User
+from healthai.models.views import ID_FACTOR
 from healthai.queries import positions
 
 OPERATORS = ("gte", "lte", "contains", "in")
@@ -111,16 +112,22 @@ def page(
     options: Sequence[Any] = (),
     count_beyond: int = COUNT_BEYOND_PAGE,
     columns: Sequence[str] | None = None,
+    after: int | None = None,
 ) -> Page:
     """One page of rows and how many rows match the same filters (`options`: loader options
     such as selectinload for related rows; `columns`: plain rows of these columns, and then
-    `session` may be a Connection)."""
+    `session` may be a Connection). `after`: only the rows whose id is greater (in id order,
+    paging by key; counted from there)."""
     stmt = build_select(model, filters, sort, organisation_id, options, columns)
+    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    if after is not None:
+        stmt = stmt.where(pk > after)
     bound = offset + limit + count_beyond
     unfiltered = not _any(filters) and organisation_id is None
     if model is BiometricMeasurement and unfiltered and sort in (None, "id"):
+        if after is not None:
+            return _measurements_after(session, stmt, limit, offset, after, bound, columns)
         return _measurements_in_id_order(session, stmt, limit, offset, bound, columns)
-    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
     inner = stmt.with_only_columns(pk).order_by(None).limit(bound + 1).subquery()
     total = int(session.scalar(select(COUNT).select_from(inner)) or 0)
     return Page(
@@ -157,6 +164,40 @@ def _measurements_in_id_order(
     return Page(
         _rows(session, stmt.limit(limit).offset(offset - where.before), columns), count, exact
     )
+
+
+def _measurements_after(
+    session: Session | Connection,
+    stmt: Select,
+    limit: int,
+    offset: int,
+    after: int,
+    bound: int,
+    columns: Sequence[str] | None,
+) -> Page:
+    """Unfiltered measurements after the measurement id `after`, in id order: they start in
+    its reading (id // 8) and, each reading holding at least one, the page lies within the
+    next offset + limit readings, found on the readings' primary key; only those are
+    unpivoted. The count: bound +
+    1 readings after it hold more than bound measurements; otherwise they are counted."""
+    from healthai.models import BiometricReading
+
+    ids = BiometricReading.__table__.c.id
+    start = after // ID_FACTOR
+    later = select(ids).where(ids > start)
+    some = later.limit(bound + 1).subquery()
+    m = BiometricMeasurement
+    if int(session.scalar(select(COUNT).select_from(some)) or 0) > bound:
+        total = bound + 1
+    else:
+        counted = stmt.with_only_columns(m.id).order_by(None).where(m.reading_id >= start)
+        total = int(session.scalar(select(COUNT).select_from(counted.subquery())) or 0)
+    last = session.scalar(later.order_by(ids).offset(offset + limit - 1).limit(1))
+    stmt = stmt.where(m.reading_id >= start)
+    if last is not None:
+        stmt = stmt.where(m.reading_id <= last)
+    paged = stmt.limit(limit).offset(offset)
+    return Page(_rows(session, paged, columns), min(total, bound), total <= bound)
 
 
 def get_one(  # noqa: ANN201

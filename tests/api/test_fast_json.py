@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from api.routers.resources import RESOURCES
-from api.schemas.common import Page
+from api.schemas.common import ResourcePage
 from healthai.queries.listing import get_one, page
 from tests.api.conftest import Env
 
@@ -26,7 +26,7 @@ def test_list_and_detail_are_the_response_models_bytes(env: Env, res: object) ->
     assert r.status_code == 200, r.text
     with env.session() as session:
         rows, total, exact = page(session, res.model, {}, "-id", 5, 0)
-        as_page = TypeAdapter(Page[res.read])
+        as_page = TypeAdapter(ResourcePage[res.read])
         expected = as_page.dump_json(
             as_page.validate_python(
                 {"data": rows, "count": total, "count_exact": exact, "limit": 5, "offset": 0}

@@ -43,6 +43,15 @@ def _client(url: str) -> tuple[TestClient, dict[str, str]]:
     return TestClient(create_app(settings, db)), {"Authorization": f"Bearer {token}"}
 
 
+def _ingest_with_a_crashing_reader(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One run of the source whose reader crashes (a fault after its first chunk), then the
+    cause is fixed: the file is left failed."""
+    monkeypatch.setenv("HEALTHAI_FAULT", "check_chunk")
+    monkeypatch.setenv("HEALTHAI_FAULT_ACTION", "raise")
+    materialize_sources(url, SOURCE)
+    monkeypatch.delenv("HEALTHAI_FAULT")
+
+
 def _runs_add_up(url: str) -> None:
     with session_for(url) as s:
         for run in s.scalars(select(IngestionRun).where(IngestionRun.status != "failed")):
@@ -56,9 +65,7 @@ def _runs_add_up(url: str) -> None:
 def test_a_crashed_reader_fails_the_file_until_a_steward_retries_it(
     engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HEALTHAI_FAULT", "check_chunk")
-    monkeypatch.setenv("HEALTHAI_FAULT_ACTION", "raise")
-    materialize_sources(platform, SOURCE)
+    _ingest_with_a_crashing_reader(platform, monkeypatch)
     client, auth = _client(platform)
     listed = client.get("/files", params={"state": "failed"}, headers=auth)
     assert listed.status_code == 200, listed.text
@@ -69,8 +76,7 @@ def test_a_crashed_reader_fails_the_file_until_a_steward_retries_it(
         assert s.scalar(select(func.count()).select_from(QuarantinedRow)) == 0
         assert not s.scalars(select(IngestionRun).where(IngestionRun.status == "running")).all()
 
-    monkeypatch.delenv("HEALTHAI_FAULT")  # the cause is fixed, but nobody asked yet
-    materialize_sources(platform, SOURCE)
+    materialize_sources(platform, SOURCE)  # the cause is fixed, but nobody asked yet
     assert client.get("/files?state=failed", headers=auth).json()["count"] == 1
 
     retried = client.post(f"/files/{failed['id']}/retry", headers=auth, json={"comment": "fixed"})
@@ -116,10 +122,7 @@ def test_a_rejected_file_is_ingested_again_when_asked(engine: str, platform: str
 def test_a_failed_file_is_replaced_by_a_later_corrected_file_of_its_source(
     engine: str, platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HEALTHAI_FAULT", "check_chunk")
-    monkeypatch.setenv("HEALTHAI_FAULT_ACTION", "raise")
-    materialize_sources(platform, SOURCE)
-    monkeypatch.delenv("HEALTHAI_FAULT")
+    _ingest_with_a_crashing_reader(platform, monkeypatch)
     client, auth = _client(platform)
     [failed] = client.get("/files?state=failed", headers=auth).json()["data"]
     # the corrected export, dropped in the landing zone: the same file without its last row

@@ -25,6 +25,17 @@ VALUES = {"weight_kg": 80.0, "sleep_hours": 7.0, "steps": 9000.0, "bmi": 24.0,
           "resting_hr_bpm": 60.0, "body_fat_pct": 20.0}  # fmt: skip
 
 
+def _forty_readings(db_url: str) -> None:
+    """Readings of 1 to 6 metrics each, so that page boundaries fall inside readings."""
+    with session_for(db_url) as s:
+        source, _user = published_user(s)
+        rows = [
+            ("w:1", T0 + timedelta(days=i), {m: VALUES[m] for m in METRICS[: 1 + i * 5 % 6]})
+            for i in range(40)
+        ]
+        publish_readings(s, source, rows)
+
+
 @pytest.fixture(autouse=True)
 def _no_positions_from_another_test() -> None:
     positions.POSITIONS.forget()
@@ -37,14 +48,7 @@ def test_pages_in_id_order_are_the_views_pages(
 ) -> None:
     if not kept:  # every page deeper than the kept positions go: found in SQL
         monkeypatch.setattr(positions.POSITIONS, "max_readings", 0)
-    with session_for(db_url) as s:
-        source, _user = published_user(s)
-        # readings of 1 to 6 metrics each, so a page boundary falls inside readings
-        rows = [
-            ("w:1", T0 + timedelta(days=i), {m: VALUES[m] for m in METRICS[: 1 + i * 5 % 6]})
-            for i in range(40)
-        ]
-        publish_readings(s, source, rows)
+    _forty_readings(db_url)
     with session_for(db_url) as s:
         m = BiometricMeasurement
         whole = list(s.scalars(select(m.id).order_by(m.id)))
@@ -94,13 +98,7 @@ def test_kept_positions_follow_a_publication_and_a_rollback(engine: str, db_url:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_pages_after_a_key_are_the_views_rows_after_it(engine: str, db_url: str) -> None:
-    with session_for(db_url) as s:
-        source, _user = published_user(s)
-        rows = [
-            ("w:1", T0 + timedelta(days=i), {m: VALUES[m] for m in METRICS[: 1 + i * 5 % 6]})
-            for i in range(40)
-        ]
-        publish_readings(s, source, rows)
+    _forty_readings(db_url)
     with session_for(db_url) as s:
         m = BiometricMeasurement
         whole = list(s.scalars(select(m.id).order_by(m.id)))

@@ -184,7 +184,9 @@ def _measurements_after(
 
     ids = BiometricReading.__table__.c.id
     start = after // ID_FACTOR
-    later = select(ids).where(ids > start)
+    later = select(ids).where(ids > start).order_by(ids)
+    # in key order, so that the primary key starts at `start`: unordered, a scan of the
+    # table skipped every earlier reading first (10 s at 10 M rows)
     some = later.limit(bound + 1).subquery()
     m = BiometricMeasurement
     if int(session.scalar(select(COUNT).select_from(some)) or 0) > bound:
@@ -192,7 +194,7 @@ def _measurements_after(
     else:
         counted = stmt.with_only_columns(m.id).order_by(None).where(m.reading_id >= start)
         total = int(session.scalar(select(COUNT).select_from(counted.subquery())) or 0)
-    last = session.scalar(later.order_by(ids).offset(offset + limit - 1).limit(1))
+    last = session.scalar(later.offset(offset + limit - 1).limit(1))
     stmt = stmt.where(m.reading_id >= start)
     if last is not None:
         stmt = stmt.where(m.reading_id <= last)

@@ -171,16 +171,7 @@ def _scan_pending(scan: Any, stg: Any, mine: Any, batch_id: int) -> None:
     """`_readings`' comparison with the readings staged in other pending batches."""
     other = stg.alias("other")
     scan(
-        other,
-        mine.join(
-            other,
-            and_(
-                other.c.user_key == mine.c.user_key,
-                other.c.measured_at == mine.c.measured_at,
-                other.c.batch_id != batch_id,
-            ),
-        ).join(Batch, Batch.id == other.c.batch_id),
-        [Batch.status.in_(PENDING)],
+        other, fastload.same_readings_elsewhere(mine, other, batch_id), [Batch.status.in_(PENDING)]
     )
 
 
@@ -229,8 +220,7 @@ def _readings(session: Session, batch_id: int) -> tuple[list[tuple], dict[int, l
         )
     # the other pending batches' staged readings, when there are any (a loose index scan
     # tells, instead of a join of this batch's rows with none)
-    waiting = fastload.staged_batches(session)
-    if any(i != batch_id and status in PENDING for i, status in waiting.items()):
+    if fastload.others_staged(session, batch_id, PENDING):
         _scan_pending(scan, stg, mine, batch_id)
     if not flags:
         return [], {}
@@ -397,7 +387,7 @@ def _quarantine_conflicts(
         run.rows_duplicate += linked
 
 
-CLAIMED = ("audited", "approved")  # batches whose keys an audit has claimed
+CLAIMED = fastload.CLAIMED
 
 
 def pending_collisions(session: Session, batch_id: int) -> dict[str, int]:

@@ -32,13 +32,13 @@ INSERT … SELECT, with the same published rows (tests/test_fastload.py compares
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, text
+from sqlalchemy import Join, Table, and_, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from healthai.models import STAGING, BatchMetricSpan, BiometricReading
+from healthai.models import STAGING, Batch, BatchMetricSpan, BiometricReading
 from healthai.models.vocab import METRICS
 from healthai.pipeline import partitions
 
@@ -46,6 +46,7 @@ readings = cast(Table, BiometricReading.__table__)
 staging = STAGING[readings.name]
 READY = "ready"  # the suffix of the check constraint that marks a built table
 PENDING = ("staged", "audited", "audit_failed", "approved")  # batches whose staging is needed
+CLAIMED = ("audited", "approved")  # pending batches whose natural keys an audit has claimed
 
 
 def table_name(batch_id: int) -> str:
@@ -80,6 +81,23 @@ def staged_batches(session: Session) -> dict[int, str]:
         SELECT b.id, b.status FROM ids JOIN batches b ON b.id = ids.batch_id
     """
     return {int(i): str(status) for i, status in session.execute(text(sql))}
+
+
+def others_staged(session: Session, batch_id: int, statuses: tuple[str, ...]) -> bool:
+    """Whether a batch other than `batch_id`, in one of `statuses`, has staged readings (so
+    that comparing this batch's readings with theirs is worth a join)."""
+    return any(i != batch_id and s in statuses for i, s in staged_batches(session).items())
+
+
+def same_readings_elsewhere(mine: Any, other: Any, batch_id: int) -> Join:
+    """Staged readings `mine` joined to the readings of the same user and time that other
+    batches staged (`other`, another alias of the staging table), and to those batches."""
+    same = and_(
+        other.c.user_key == mine.c.user_key,
+        other.c.measured_at == mine.c.measured_at,
+        other.c.batch_id != batch_id,
+    )
+    return mine.join(other, same).join(Batch, Batch.id == other.c.batch_id)
 
 
 def sweep(session: Session) -> int:

@@ -32,7 +32,7 @@ from healthai.models.vocab import METRICS
 from healthai.pipeline import aggregates, fastload, partitions, versions
 
 KEYS_LOCK = 0x4B455953  # PostgreSQL advisory lock: natural keys of measurements ("KEYS")
-CLAIMED = ("audited", "approved")  # pending statuses whose keys are reserved
+CLAIMED = fastload.CLAIMED
 TABLE = "biometric_readings"
 readings = cast(Table, BiometricReading.__table__)
 staged = STAGING[TABLE]
@@ -103,22 +103,12 @@ def key_violations(session: Session, batch_id: int, built: bool = False) -> dict
         found[f"{key} already published"] = n
     # held by another batch waiting for publication (when one has staged readings: a loose
     # index scan tells, instead of a join of this batch's rows with none)
-    claimed = fastload.staged_batches(session)
-    if not any(i != batch_id and status in CLAIMED for i, status in claimed.items()):
+    if not fastload.others_staged(session, batch_id, CLAIMED):
         return found
     other = staged.alias("other")
     pending = (
         select(*(func.count(_both(mine, other, m)) for m in METRICS))
-        .select_from(
-            mine.join(
-                other,
-                and_(
-                    other.c.user_key == mine.c.user_key,
-                    other.c.measured_at == mine.c.measured_at,
-                    other.c.batch_id != batch_id,
-                ),
-            ).join(Batch, Batch.id == other.c.batch_id)
-        )
+        .select_from(fastload.same_readings_elsewhere(mine, other, batch_id))
         .where(mine.c.batch_id == batch_id, Batch.status.in_(CLAIMED))
     )
     if n := sum(int(v or 0) for v in session.execute(pending).one()):

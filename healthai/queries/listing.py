@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from healthai.models import BiometricMeasurement, Organisation, User
-from healthai.models.views import ID_FACTOR
 from healthai.queries import positions
 
 OPERATORS = ("gte", "lte", "contains", "in")
@@ -125,9 +124,7 @@ def page(
     bound = offset + limit + count_beyond
     unfiltered = not _any(filters) and organisation_id is None
     if model is BiometricMeasurement and unfiltered and sort in (None, "id"):
-        if after is not None:
-            return _measurements_after(session, stmt, limit, offset, after, bound, columns)
-        return _measurements_in_id_order(session, stmt, limit, offset, bound, columns)
+        return _measurements_in_id_order(session, stmt, limit, offset, after, bound, columns)
     inner = stmt.with_only_columns(pk).order_by(None).limit(bound + 1).subquery()
     total = int(session.scalar(select(COUNT).select_from(inner)) or 0)
     return Page(
@@ -148,58 +145,28 @@ def _measurements_in_id_order(
     stmt: Select,
     limit: int,
     offset: int,
+    after: int | None,
     bound: int,
     columns: Sequence[str] | None,
 ) -> Page:
     """Unfiltered measurements in id order (the default): only the page's own readings are
-    unpivoted, found by healthai.queries.positions. Without it, every page unpivoted and
-    sorted thousands of readings (30 ms of database time per page at 1 M rows, and seconds
-    when the server JIT-compiled the view's plan)."""
-    where = positions.span(session, offset, limit, bound)
+    unpivoted, found by healthai.queries.positions (by offset, or after a key). Without it,
+    every page unpivoted and sorted thousands of readings (30 ms of database time per page
+    at 1 M rows, and seconds when the server JIT-compiled the view's plan)."""
+    if after is None:
+        where = positions.span(session, offset, limit, bound)
+    else:
+        where = positions.span_after(session, after, offset, limit, bound)
     count, exact = min(where.total, bound), where.total <= bound
     if where.start is None:  # fewer measurements than the offset
         return Page([], count, exact)
     m = BiometricMeasurement
-    stmt = stmt.where(m.reading_id >= where.start, m.reading_id <= where.last)
+    stmt = stmt.where(m.reading_id >= where.start)
+    if where.last is not None:
+        stmt = stmt.where(m.reading_id <= where.last)
     return Page(
         _rows(session, stmt.limit(limit).offset(offset - where.before), columns), count, exact
     )
-
-
-def _measurements_after(
-    session: Session | Connection,
-    stmt: Select,
-    limit: int,
-    offset: int,
-    after: int,
-    bound: int,
-    columns: Sequence[str] | None,
-) -> Page:
-    """Unfiltered measurements after the measurement id `after`, in id order: they start in
-    its reading (id // 8) and, each reading holding at least one, the page lies within the
-    next offset + limit readings, found on the readings' primary key; only those are
-    unpivoted. The count: bound +
-    1 readings after it hold more than bound measurements; otherwise they are counted."""
-    from healthai.models import BiometricReading
-
-    ids = BiometricReading.__table__.c.id
-    start = after // ID_FACTOR
-    later = select(ids).where(ids > start).order_by(ids)
-    # in key order, so that the primary key starts at `start`: unordered, a scan of the
-    # table skipped every earlier reading first (10 s at 10 M rows)
-    some = later.limit(bound + 1).subquery()
-    m = BiometricMeasurement
-    if int(session.scalar(select(COUNT).select_from(some)) or 0) > bound:
-        total = bound + 1
-    else:
-        counted = stmt.with_only_columns(m.id).order_by(None).where(m.reading_id >= start)
-        total = int(session.scalar(select(COUNT).select_from(counted.subquery())) or 0)
-    last = session.scalar(later.offset(offset + limit - 1).limit(1))
-    stmt = stmt.where(m.reading_id >= start)
-    if last is not None:
-        stmt = stmt.where(m.reading_id <= last)
-    paged = stmt.limit(limit).offset(offset)
-    return Page(_rows(session, paged, columns), min(total, bound), total <= bound)
 
 
 def get_one(  # noqa: ANN201

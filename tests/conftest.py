@@ -8,6 +8,7 @@ helpers never share state.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,29 @@ os.environ.setdefault("LOGIN_ADDRESS_RATE_LIMIT", "100000")
 PG_ADMIN_URL = os.environ.get(
     "HEALTHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def _shared_datasets() -> Path:
+    """The client's reference datasets (read-only, not shipped: tests/test_exercisedb.py and
+    the quality notebooks read them): HEALTHAI_SHARED_DATASETS, else `shared/datasets` beside
+    the repository, or beside the repository it was cloned from (a clone in another folder)."""
+    if os.environ.get("HEALTHAI_SHARED_DATASETS"):
+        return Path(os.environ["HEALTHAI_SHARED_DATASETS"])
+    repo = Path(__file__).resolve().parents[1]
+    beside = [repo.parent]
+    origin = subprocess.run(
+        ["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and Path(origin).is_dir():
+        beside.append(Path(origin).resolve().parent)
+    found = [d / "shared" / "datasets" for d in beside]
+    return next((f for f in found if f.is_dir()), found[0])
+
+
+SHARED_DATASETS = _shared_datasets()
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 

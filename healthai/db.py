@@ -125,6 +125,13 @@ def _ping_when_idle(engine: Engine) -> None:
             raise sa_exc.DisconnectionError(str(exc)) from exc
 
 
+def insert_on_conflict(dialect: str, table: Any) -> Any:
+    """An INSERT that takes `ON CONFLICT` clauses, for PostgreSQL or SQLite (`dialect`)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def reading(engine: Engine) -> Engine:
     """`engine` for reads that change nothing (same pool): on PostgreSQL its statements run in
     autocommit, outside a transaction (see the module's docstring); elsewhere `engine` itself."""

@@ -20,13 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, exists, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from healthai.access.keys import hash_api_key
 from healthai.access.principal import Principal
 from healthai.access.tokens import decode_token, session_of, subject_id
+from healthai.db import insert_on_conflict
 from healthai.models import ApiAccount, ApiKey, RefreshToken, RevokedSession
 from healthai.settings import Settings
 
@@ -181,8 +180,8 @@ def revoke_session(
         "revoked_at": now,
         "expires_at": now + lifetime + REVOCATION_MARGIN,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(RevokedSession).values(values).on_conflict_do_nothing())
+    insert = insert_on_conflict(session.get_bind().dialect.name, RevokedSession)
+    session.execute(insert.values(values).on_conflict_do_nothing())
     # this process's authentication caches check the session again (now and once committed,
     # so that no request in between keeps it as valid); others within their TTL
     from healthai.access import cache

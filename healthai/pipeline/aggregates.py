@@ -48,9 +48,9 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from healthai.db import insert_on_conflict
 from healthai.models import (
     AppSession,
     BatchMetricSpan,
@@ -325,10 +325,6 @@ def rebuild_statements(dialect: str, where: Any = None) -> list[Insert]:
 
 
 # ------------------------------------------------------------------ maintenance
-def _upsert(dialect: str, table: Any) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def _earlier(new: Any, old: Any) -> Any:
     return case((new < old, new), else_=old)
 
@@ -352,7 +348,7 @@ def apply_batch(session: Session, batch_id: int) -> None:
         if built
         else metric_spans(bm.c.batch_id == batch_id)
     )
-    stmt = _upsert(dialect, t).from_select(SPAN_COLUMNS, spans)
+    stmt = insert_on_conflict(dialect, t).from_select(SPAN_COLUMNS, spans)
     ex = stmt.excluded
     conn.execute(
         stmt.on_conflict_do_update(
@@ -382,7 +378,7 @@ def apply_batch(session: Session, batch_id: int) -> None:
             ["user_id"],
         ),
     ):
-        stmt = _upsert(dialect, table).from_select(columns, source.where(true()))
+        stmt = insert_on_conflict(dialect, table).from_select(columns, source.where(true()))
         ex = stmt.excluded
         conn.execute(
             stmt.on_conflict_do_update(
